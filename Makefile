@@ -1,0 +1,66 @@
+# The README's commands. The real build is meson; this file only strings the
+# steps together.
+#   make run     install what is missing, build, start the demo server
+#   make test    the whole test suite (unit + integration)
+#   make test-sanitize   the same suite built with ASan + UBSan
+#   make bench   every benchmark in bench/
+#   make fuzz    short libFuzzer runs of every fuzz target
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 30
+DATA       ?= data
+
+.PHONY: all deps build run test test-unit test-integration test-sanitize bench fuzz clean format
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+$(BUILD)/build.ninja:
+	@meson setup $(BUILD) >/dev/null
+
+build: deps $(BUILD)/build.ninja
+	@ninja -C $(BUILD) >/dev/null || ninja -C $(BUILD)
+
+run: build
+	$(BUILD)/switchboard serve --config examples/demo.yaml --data $(DATA)
+
+test: build
+	@$(MAKE) --no-print-directory test-unit test-integration SB_BUILD=$(BUILD)
+
+SB_BUILD ?= $(BUILD)
+test-unit:
+	meson test -C $(SB_BUILD) --suite unit --print-errorlogs
+test-integration:
+	SB_BIN=$(abspath $(SB_BUILD))/switchboard node --test --test-concurrency=2 tests/integration/
+
+$(ASAN_BUILD)/build.ninja:
+	@meson setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug >/dev/null
+
+test-sanitize: deps $(ASAN_BUILD)/build.ninja
+	@ninja -C $(ASAN_BUILD) >/dev/null || ninja -C $(ASAN_BUILD)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  $(MAKE) --no-print-directory test-unit test-integration SB_BUILD=$(ASAN_BUILD)
+
+bench: build
+	@for b in bench/*; do [ -x "$$b" ] || continue; echo "== $$b"; SB_BIN=$(abspath $(BUILD))/switchboard "$$b" || exit 1; done
+
+$(FUZZ_BUILD)/build.ninja:
+	@CC=clang meson setup $(FUZZ_BUILD) -Dfuzz=true -Db_lundef=false -Dbuildtype=debug >/dev/null
+
+fuzz: deps $(FUZZ_BUILD)/build.ninja
+	@ninja -C $(FUZZ_BUILD) >/dev/null || ninja -C $(FUZZ_BUILD)
+	@for t in $(FUZZ_BUILD)/tests/fuzz/fuzz_*; do \
+	  name=$$(basename $$t); mkdir -p $(FUZZ_BUILD)/corpus/$$name; \
+	  echo "== $$name ($(FUZZ_SECONDS) s)"; \
+	  $$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 $(FUZZ_BUILD)/corpus/$$name tests/fuzz/corpus/$${name#fuzz_} 2>&1 | tail -n 2 || exit 1; \
+	done
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -1,0 +1,26 @@
+/*
+ * app.h - the running server's shared state, handed to every module.
+ * Everything here is owned by main.c's serve/import/export commands and
+ * used on the main loop thread only.
+ */
+#ifndef SB_CORE_APP_H
+#define SB_CORE_APP_H
+
+#include <jansson.h>
+
+struct store;
+struct events;
+struct workpool;
+struct ratelimit;
+
+struct app {
+    struct store *store;
+    struct events *events;
+    struct workpool *pool;       /* NULL outside `serve` */
+    struct ratelimit *login_by_account; /* failed logins; NULL outside `serve` */
+    struct ratelimit *login_by_address;
+    json_t *settings;            /* effective server settings (defaults applied) */
+    const char *data_dir;
+};
+
+#endif

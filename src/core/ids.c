@@ -1,0 +1,50 @@
+/*
+ * ids.c - random ids and tokens from libsodium's CSPRNG (see ids.h).
+ */
+#include "core/ids.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+int ids_init(void)
+{
+    return sodium_init() < 0 ? EIO : 0;
+}
+
+void id_new(char out[ID_SIZE], const char *prefix)
+{
+    static const char alphabet[] = "0123456789abcdefghjkmnpqrstvwxyz";
+    unsigned char raw[20];
+    randombytes_buf(raw, sizeof(raw));
+    int n = snprintf(out, ID_SIZE, "%s_", prefix);
+    for (size_t i = 0; i < sizeof(raw) && (size_t)n + 1 < ID_SIZE; i++)
+        out[n++] = alphabet[raw[i] & 31];
+    out[n] = '\0';
+}
+
+void token_new(char out[TOKEN_SIZE], const char *prefix)
+{
+    unsigned char raw[32];
+    randombytes_buf(raw, sizeof(raw));
+    int n = snprintf(out, TOKEN_SIZE, "%s_", prefix);
+    sodium_bin2base64(out + n, TOKEN_SIZE - (size_t)n, raw, sizeof(raw),
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_memzero(raw, sizeof(raw));
+}
+
+void token_hash(char out[TOKEN_HASH_SIZE], const char *token, size_t len)
+{
+    unsigned char digest[32];
+    crypto_generichash(digest, sizeof(digest), (const unsigned char *)token, len, NULL, 0);
+    sodium_bin2hex(out, TOKEN_HASH_SIZE, digest, sizeof(digest));
+}
+
+bool secret_equal(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la != lb)
+        return false;
+    return sodium_memcmp(a, b, la) == 0;
+}

@@ -1,0 +1,19 @@
+/*
+ * modules.c - registers every module's kinds, topics and routes.
+ */
+#include "core/modules.h"
+#include "api/api_modules.h"
+#include "auth/apikeys.h"
+#include "auth/users.h"
+#include "core/settings.h"
+
+int modules_register(void)
+{
+    static int done, err;
+    if (done)
+        return err;
+    done = 1;
+    err = settings_register() | users_register() | apikeys_register() | api_system_register() |
+          api_sessions_register() | api_users_register() | api_events_register();
+    return err;
+}

@@ -1,0 +1,245 @@
+/*
+ * store.c - the backend-independent half of the store: dispatch to the
+ * backend, transaction state and after-commit hooks, rows as JSON.
+ */
+#include "store/backend.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+enum { MAX_TX_HOOKS = 8 };
+
+struct store {
+    const struct store_backend *be;
+    void *impl;
+    bool in_tx;
+    struct {
+        store_tx_h *h;
+        void *arg;
+    } hooks[MAX_TX_HOOKS];
+    size_t nhooks;
+};
+
+int store_wrap(struct store **storep, const struct store_backend *be, void *impl)
+{
+    struct store *store = calloc(1, sizeof(*store));
+    if (!store)
+        return ENOMEM;
+    store->be = be;
+    store->impl = impl;
+    *storep = store;
+    return 0;
+}
+
+void store_close(struct store *store)
+{
+    if (!store)
+        return;
+    if (store->in_tx)
+        store_rollback(store);
+    store->be->close(store->impl);
+    free(store);
+}
+
+static void run_hooks(struct store *store, bool committed)
+{
+    for (size_t i = 0; i < store->nhooks; i++)
+        store->hooks[i].h(committed, store->hooks[i].arg);
+}
+
+int store_exec(struct store *store, const char *sql, const struct store_val *vals, size_t n,
+               int64_t *changes)
+{
+    int err = store->be->exec(store->impl, sql, vals, n, changes);
+    if (!err && !store->in_tx)
+        run_hooks(store, true);
+    return err;
+}
+
+int store_query(struct store *store, const char *sql, const struct store_val *vals, size_t n,
+                store_row_h *rowh, void *arg)
+{
+    return store->be->query(store->impl, sql, vals, n, rowh, arg);
+}
+
+int store_row_columns(const struct store_row *row)
+{
+    return row->ops->columns(row->impl);
+}
+
+const char *store_row_name(const struct store_row *row, int col)
+{
+    return row->ops->name(row->impl, col);
+}
+
+bool store_row_is_null(const struct store_row *row, int col)
+{
+    return row->ops->type(row->impl, col) == SV_NULL;
+}
+
+int64_t store_row_int(const struct store_row *row, int col)
+{
+    return row->ops->integer(row->impl, col);
+}
+
+double store_row_real(const struct store_row *row, int col)
+{
+    return row->ops->real(row->impl, col);
+}
+
+const char *store_row_text(const struct store_row *row, int col)
+{
+    return row->ops->text(row->impl, col);
+}
+
+json_t *store_row_json(const struct store_row *row, int col)
+{
+    switch (row->ops->type(row->impl, col)) {
+    case SV_INT:
+        return json_integer(store_row_int(row, col));
+    case SV_REAL:
+        return json_real(store_row_real(row, col));
+    case SV_TEXT:
+        return json_string(store_row_text(row, col));
+    default:
+        return json_null();
+    }
+}
+
+static int row_to_object(const struct store_row *row, json_t **objp)
+{
+    json_t *obj = json_object();
+    if (!obj)
+        return ENOMEM;
+    for (int c = 0; c < store_row_columns(row); c++) {
+        if (json_object_set_new(obj, store_row_name(row, c), store_row_json(row, c)) != 0) {
+            json_decref(obj);
+            return ENOMEM;
+        }
+    }
+    *objp = obj;
+    return 0;
+}
+
+static int append_row(const struct store_row *row, void *arg)
+{
+    json_t *obj;
+    int err = row_to_object(row, &obj);
+    if (err)
+        return err;
+    return json_array_append_new(arg, obj) ? ENOMEM : 0;
+}
+
+int store_query_json(struct store *store, const char *sql, const struct store_val *vals, size_t n,
+                     json_t **rowsp)
+{
+    json_t *rows = json_array();
+    if (!rows)
+        return ENOMEM;
+    int err = store_query(store, sql, vals, n, append_row, rows);
+    if (err) {
+        json_decref(rows);
+        return err;
+    }
+    *rowsp = rows;
+    return 0;
+}
+
+static int first_row(const struct store_row *row, void *arg)
+{
+    int err = row_to_object(row, arg);
+    return err ? err : -1; /* stop after the first row */
+}
+
+int store_query_one(struct store *store, const char *sql, const struct store_val *vals, size_t n,
+                    json_t **rowp)
+{
+    json_t *row = NULL;
+    int err = store_query(store, sql, vals, n, first_row, &row);
+    if (err == -1 && row) {
+        *rowp = row;
+        return 0;
+    }
+    json_decref(row);
+    return err && err != -1 ? err : ENOENT;
+}
+
+int store_begin(struct store *store)
+{
+    if (store->in_tx)
+        return EALREADY;
+    int err = store->be->begin(store->impl);
+    if (!err)
+        store->in_tx = true;
+    return err;
+}
+
+int store_commit(struct store *store)
+{
+    if (!store->in_tx)
+        return EINVAL;
+    int err = store->be->commit(store->impl);
+    if (err) {
+        store_rollback(store);
+        return err;
+    }
+    store->in_tx = false;
+    run_hooks(store, true);
+    return 0;
+}
+
+void store_rollback(struct store *store)
+{
+    if (!store->in_tx)
+        return;
+    store->be->rollback(store->impl);
+    store->in_tx = false;
+    run_hooks(store, false);
+}
+
+bool store_in_transaction(const struct store *store)
+{
+    return store->in_tx;
+}
+
+int store_begin_own(struct store *store, bool *own)
+{
+    *own = !store->in_tx;
+    return *own ? store_begin(store) : 0;
+}
+
+int store_end_own(struct store *store, bool own, int err)
+{
+    if (!own)
+        return err;
+    if (err) {
+        store_rollback(store);
+        return err;
+    }
+    return store_commit(store);
+}
+
+int store_add_tx_hook(struct store *store, store_tx_h *h, void *arg)
+{
+    if (store->nhooks == MAX_TX_HOOKS)
+        return ENOSPC;
+    store->hooks[store->nhooks].h = h;
+    store->hooks[store->nhooks].arg = arg;
+    store->nhooks++;
+    return 0;
+}
+
+const char *store_errmsg(struct store *store)
+{
+    return store->be->errmsg(store->impl);
+}
+
+const char *store_backend_name(const struct store *store)
+{
+    return store->be->name;
+}
+
+int store_script(struct store *store, const char *sql)
+{
+    return store->be->script(store->impl, sql);
+}
