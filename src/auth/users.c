@@ -101,13 +101,12 @@ static void user_check(const json_t *obj, const char *path, const char *pointer,
 static int user_apply(struct app *app, const json_t *obj, const char **message)
 {
     const char *password = json_string_value(json_object_get(obj, "password"));
-    const char *given_hash = json_string_value(json_object_get(obj, "passwordHash"));
+    const char *use_hash = json_string_value(json_object_get(obj, "passwordHash"));
     char hash[PASSWORD_HASH_SIZE];
-    const char *use_hash = given_hash;
+    json_t *cred = NULL;
+    users_credentials(app, json_string_value(json_object_get(obj, "name")), &cred);
+    const char *old = json_string_value(json_object_get(cred, "password_hash"));
     if (password) {
-        json_t *cred = NULL;
-        users_credentials(app, json_string_value(json_object_get(obj, "name")), &cred);
-        const char *old = json_string_value(json_object_get(cred, "password_hash"));
         if (old && password_verify(old, password)) {
             use_hash = NULL;
         } else if (password_hash(hash, password) == 0) {
@@ -117,9 +116,11 @@ static int user_apply(struct app *app, const json_t *obj, const char **message)
             *message = "could not hash a password (out of memory)";
             return ENOMEM;
         }
-        json_decref(cred);
+    } else if (use_hash && old && strcmp(use_hash, old) == 0) {
+        use_hash = NULL; /* the same hash: nothing to change */
     }
     int err = users_upsert(app, obj, use_hash, NULL, NULL, NULL);
+    json_decref(cred);
     if (err == EEXIST)
         *message = "an extension is used by two users";
     else if (err)

@@ -201,8 +201,7 @@ static void problem_position(const json_t *marks, const struct schema_problem *p
     }
 }
 
-static char *format_problems(const char *path, const json_t *marks,
-                             const struct schema_result *res)
+static char *format_problems(const char *path, const json_t *marks, const struct schema_result *res)
 {
     size_t stored = res->count < 16 ? res->count : 16;
     size_t size = 512 * (stored + 2);
@@ -214,8 +213,8 @@ static char *format_problems(const char *path, const json_t *marks,
         int line, col;
         const struct schema_problem *p = &res->problems[i];
         problem_position(marks, p, &line, &col);
-        n += (size_t)snprintf(text + n, size - n, "%s:%d:%d: %s%s%s\n", path, line, col,
-                              p->path, p->path[0] ? ": " : "", p->message);
+        n += (size_t)snprintf(text + n, size - n, "%s:%d:%d: %s%s%s\n", path, line, col, p->path,
+                              p->path[0] ? ": " : "", p->message);
     }
     if (res->count > stored)
         snprintf(text + n, size - n, "%s: and %zu more problems\n", path, res->count - stored);

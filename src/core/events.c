@@ -93,8 +93,8 @@ int events_alloc(struct events **evp, struct store *store)
         return ENOMEM;
     ev->store = store;
     json_t *row;
-    int err = store_query_one(store, "SELECT COALESCE(MAX(seq), 0) AS seq FROM events", NULL, 0,
-                              &row);
+    int err =
+        store_query_one(store, "SELECT COALESCE(MAX(seq), 0) AS seq FROM events", NULL, 0, &row);
     if (!err) {
         ev->last_seq = json_integer_value(json_object_get(row, "seq"));
         json_decref(row);
@@ -122,7 +122,7 @@ void events_free(struct events *ev)
 static int insert_event(struct events *ev, struct pending *p, const char *data_text)
 {
     struct store_val v[] = {
-        sv_int(p->e.time), sv_text(p->topic),   sv_text(p->type),
+        sv_int(p->e.time),   sv_text(p->topic), sv_text(p->type),
         sv_text(p->subject), sv_text(p->actor), sv_text(data_text),
     };
     json_t *row;
@@ -174,8 +174,7 @@ int events_append(struct events *ev, const char *topic, const char *type, const 
     err = insert_event(ev, p, text);
     free(text);
     if (err) {
-        log_error("events", "append failed", "type=%s error=\"%s\"", type,
-                  store_errmsg(ev->store));
+        log_error("events", "append failed", "type=%s error=\"%s\"", type, store_errmsg(ev->store));
         /* Not published: a rollback (ours or the caller's) would drop it
          * too, but the caller may choose to commit the rest. */
         mem_deref(p);

@@ -86,8 +86,8 @@ void log_write(enum log_level level, const char *component, const char *msg, con
     char line[2048];
     char quoted[512];
     size_t n = format_time(line, sizeof(line));
-    int m = snprintf(line + n, sizeof(line) - n, " level=%s component=%s msg=%s", level_names[level],
-                     component, log_quote(quoted, sizeof(quoted), msg));
+    int m = snprintf(line + n, sizeof(line) - n, " level=%s component=%s msg=%s",
+                     level_names[level], component, log_quote(quoted, sizeof(quoted), msg));
     if (m > 0)
         n += (size_t)m;
     if (kv_fmt && *kv_fmt && n + 2 < sizeof(line)) {

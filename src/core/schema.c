@@ -112,7 +112,7 @@ static void add_problem(struct walk *w, bool at_key, const char *fmt, ...)
 /* Text as a double-quoted, escaped string, shortened to fit `size`. */
 static void quote_text(char *dst, size_t size, const char *s, size_t len)
 {
-    size_t o = 0, limit = size > 12 ? size - 8 : 0;
+    size_t o = 0, limit = size > 16 ? size - 12 : 0; /* room for an escape, "...\"" */
     dst[o++] = '"';
     for (size_t i = 0; i < len && (o < limit || IS_CONT(s[i])); i++) {
         unsigned char c = (unsigned char)s[i];

@@ -44,7 +44,7 @@ static const struct schema s_bool = {.type = SCHEMA_BOOLEAN};
 static const struct schema s_body = {
     .type = SCHEMA_INTEGER, .has_min = true, .min = 1024, .has_max = true, .max = 16777216};
 static const struct schema s_ttl = {
-    .type = SCHEMA_INTEGER, .has_min = true, .min = 60, .has_max = true, .max = 2592000};
+    .type = SCHEMA_INTEGER, .has_min = true, .min = 1, .has_max = true, .max = 2592000};
 static const struct schema s_count = {
     .type = SCHEMA_INTEGER, .has_min = true, .min = 1, .has_max = true, .max = 100000};
 static const struct schema s_secs = {
@@ -85,8 +85,12 @@ static const struct schema s_sessions = {.type = SCHEMA_OBJECT, .fields = sessio
 static const struct schema s_logins = {.type = SCHEMA_OBJECT, .fields = login_fields};
 
 static const struct schema_field server_fields[] = {
-    {"organisation", &s_org, false}, {"http", &s_http, false},     {"sip", &s_sip, false},
-    {"sessions", &s_sessions, false}, {"logins", &s_logins, false}, {"demo", &s_bool, false},
+    {"organisation", &s_org, false},
+    {"http", &s_http, false},
+    {"sip", &s_sip, false},
+    {"sessions", &s_sessions, false},
+    {"logins", &s_logins, false},
+    {"demo", &s_bool, false},
     {NULL},
 };
 
@@ -99,8 +103,8 @@ static json_t *defaults(void)
                      "organisation", "name", "Switchboard", "timezone", "UTC", "http", "listen",
                      "127.0.0.1:8080", "maxBodyBytes", 1048576, "webRoot", "web", "accessLog", 1,
                      "sip", "listen", "127.0.0.1:5060", "sessions", "ttlSeconds", 43200, "logins",
-                     "maxFailuresPerAccount", 5, "maxFailuresPerAddress", 20, "windowSeconds",
-                     900, "lockoutSeconds", 900);
+                     "maxFailuresPerAccount", 5, "maxFailuresPerAddress", 20, "windowSeconds", 900,
+                     "lockoutSeconds", 900);
 }
 
 static int server_apply(struct app *app, const json_t *obj, const char **message)

@@ -108,7 +108,7 @@ static void sb_truncate(struct strbuf *b, size_t len)
  * string, so that keys and values in messages stay readable. */
 static void quote_text(char *dst, size_t size, const char *s, size_t len)
 {
-    size_t o = 0, limit = size > 12 ? size - 8 : 0;
+    size_t o = 0, limit = size > 16 ? size - 12 : 0; /* room for an escape, "...\"" */
     dst[o++] = '"';
     /* Only stop between characters, so the result stays valid UTF-8. */
     for (size_t i = 0; i < len && (o < limit || IS_CONT(s[i])); i++) {

@@ -23,10 +23,11 @@ enum {
     DEFAULT_MAX_BODY = 1024 * 1024,
     DEFAULT_MAX_HEAD = 16 * 1024,
     DEFAULT_IDLE_MS = 60000,
-    LINGER_MS = 2000,        /* how long a closing connection waits for the peer's FIN */
-    TXBUF_KEEP = 64 * 1024,  /* reply buffer kept between replies up to this size */
+    LINGER_MS = 2000,       /* how long a closing connection waits for the peer's FIN */
+    TXBUF_KEEP = 64 * 1024, /* reply buffer kept between replies up to this size */
     TXBUF_INITIAL = 4096,
-    LISTEN_BACKLOG = 511, /* libre's tcp_listen() uses 5: too few for a burst of clients */
+    LISTEN_BACKLOG = 511,        /* libre's tcp_listen() uses 5: too few for a burst of clients */
+    TXQ_MAX = 256 * 1024 * 1024, /* libre's 512 KiB send queue would cut big replies */
 };
 
 struct httpd {
@@ -210,8 +211,7 @@ static void recv_handler(struct mbuf *mb, void *arg)
         if (conn->close_after)
             return;
         err = buf_add(&conn->pipe, mb, rx_limit(conn->httpd));
-    }
-    else {
+    } else {
         idle_restart(conn);
         err = buf_add(&conn->rx, mb, rx_limit(conn->httpd));
     }
@@ -258,6 +258,8 @@ static void accept_handler(const struct sa *peer, void *arg)
     }
 
     set_nodelay(conn->tc);
+    /* one reply at most is queued (see wait_drain), so its size is the bound */
+    tcp_conn_txqsz_set(conn->tc, TXQ_MAX);
     conn->httpd = httpd;
     list_append(&httpd->conns, &conn->le, conn);
     idle_restart(conn);
@@ -618,9 +620,8 @@ static const char *date_line(struct httpd *httpd)
     if (!gmtime_r(&now, &tm))
         return "";
     (void)re_snprintf(httpd->date, sizeof(httpd->date),
-                      "Date: %s, %02d %s %04d %02d:%02d:%02d GMT\r\n", days[tm.tm_wday],
-                      tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-                      tm.tm_sec);
+                      "Date: %s, %02d %s %04d %02d:%02d:%02d GMT\r\n", days[tm.tm_wday], tm.tm_mday,
+                      months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
     httpd->date_sec = now;
 
     return httpd->date;
@@ -636,8 +637,8 @@ static const char *connection_header(const struct httpd_conn *conn)
 }
 
 static int reply_write(struct mbuf *mb, struct httpd_conn *conn, uint16_t status,
-                       const char *reason, const char *extra, const char *ctype,
-                       const void *body, size_t len)
+                       const char *reason, const char *extra, const char *ctype, const void *body,
+                       size_t len)
 {
     int err;
 

@@ -45,12 +45,14 @@ struct httpd_req {
     struct sa peer;
 };
 
-/* Called once per complete request, on the loop thread. */
+/* Called once per complete request, on the loop thread. req and all it
+ * points to (msg, body) stay valid until httpd_reply() on this conn. */
 typedef void(httpd_req_h)(struct httpd_conn *conn, const struct httpd_req *req, void *arg);
 
 /* Called when the transport itself must refuse a request (400, 411, 413,
- * 431). The handler replies with httpd_reply(); code/message are a
- * machine-readable code such as "body_too_large" and a sentence. */
+ * 431; 505 for an HTTP version other than 1.0/1.1). The handler replies
+ * with httpd_reply(); code/message are a machine-readable code such as
+ * "body_too_large" and a sentence. */
 typedef void(httpd_err_h)(struct httpd_conn *conn, uint16_t status, const char *code,
                           const char *message, void *arg);
 

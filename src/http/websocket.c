@@ -103,16 +103,13 @@ static void sha1_block(uint32_t h[5], const uint8_t *p)
         if (i < 20) {
             f = (b & c) | (~b & d);
             k = 0x5a827999;
-        }
-        else if (i < 40) {
+        } else if (i < 40) {
             f = b ^ c ^ d;
             k = 0x6ed9eba1;
-        }
-        else if (i < 60) {
+        } else if (i < 60) {
             f = (b & c) | (b & d) | (c & d);
             k = 0x8f1bbcdc;
-        }
-        else {
+        } else {
             f = b ^ c ^ d;
             k = 0xca62c1d6;
         }
@@ -174,14 +171,11 @@ static bool utf8_valid(const uint8_t *s, size_t n)
         }
         if ((s[i] & 0xe0) == 0xc0) {
             len = 2, cp = s[i] & 0x1f, min = 0x80;
-        }
-        else if ((s[i] & 0xf0) == 0xe0) {
+        } else if ((s[i] & 0xf0) == 0xe0) {
             len = 3, cp = s[i] & 0x0f, min = 0x800;
-        }
-        else if ((s[i] & 0xf8) == 0xf0) {
+        } else if ((s[i] & 0xf8) == 0xf0) {
             len = 4, cp = s[i] & 0x07, min = 0x10000;
-        }
-        else {
+        } else {
             return false;
         }
         if (n - i < len)
@@ -221,14 +215,12 @@ static int send_frame(struct websocket *ws, enum ws_opcode op, const void *data,
     hdr[0] = 0x80 | op; /* server frames: never fragmented, never masked */
     if (len < 126) {
         hdr[1] = (uint8_t)len;
-    }
-    else if (len <= 0xffff) {
+    } else if (len <= 0xffff) {
         hdr[1] = 126;
         hdr[2] = (uint8_t)(len >> 8);
         hdr[3] = (uint8_t)len;
         hlen = 4;
-    }
-    else {
+    } else {
         hdr[1] = 127;
         for (i = 0; i < 8; i++)
             hdr[2 + i] = (uint8_t)((uint64_t)len >> (56 - 8 * i));
@@ -457,8 +449,7 @@ static int frame_decode(struct frame *f, const uint8_t *p, size_t n)
     if (f->len == 126) {
         f->len = (uint64_t)p[0] << 8 | p[1];
         p += 2;
-    }
-    else if (f->len == 127) {
+    } else if (f->len == 127) {
         for (f->len = 0, i = 0; i < 8; i++)
             f->len = f->len << 8 | p[i];
         p += 8;

@@ -11,8 +11,10 @@
  *   and, if valid, sends the 101 reply and takes the connection over: the
  *   httpd conn is then detached from httpd and must not be replied to.
  *   Returns EBADMSG (the caller answers 400) when the request is not a valid
- *   upgrade. If the request offers Sec-WebSocket-Protocol values and
- *   `protocol` is one of them, it is echoed in the reply.
+ *   upgrade. Other errors (ENOMEM, ENOTCONN) may come after the takeover:
+ *   the connection is then closed and gets no reply. If the request offers
+ *   Sec-WebSocket-Protocol values and `protocol` is one of them, it is
+ *   echoed in the reply.
  * - Frames: client frames must be masked (else close 1002); fragmented
  *   messages are reassembled; a message over max_message bytes closes with
  *   1009; text must be UTF-8 (else 1007); pings are answered with pongs;
@@ -35,8 +37,8 @@ typedef void(websocket_recv_h)(struct websocket *ws, bool binary, const uint8_t 
 typedef void(websocket_close_h)(struct websocket *ws, uint16_t code, void *arg);
 
 struct websocket_opts {
-    size_t max_message;  /* 0 means 64 KiB */
-    unsigned kaint_ms;   /* 0 means no keepalive pings */
+    size_t max_message;   /* 0 means 64 KiB */
+    unsigned kaint_ms;    /* 0 means no keepalive pings */
     const char *protocol; /* optional subprotocol to accept */
 };
 

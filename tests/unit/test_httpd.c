@@ -73,6 +73,11 @@ static void client_send(struct client *c, const void *data, size_t len)
     mem_deref(mb);
 }
 
+static void client_send_str(struct client *c, const char *s)
+{
+    client_send(c, s, strlen(s));
+}
+
 static void client_estab(void *arg)
 {
     struct client *c = arg;
@@ -206,6 +211,17 @@ static struct {
     bool late_done;
 } srv;
 
+enum { BIG_LEN = 8 * 1024 * 1024 }; /* more than loopback socket buffers take at once */
+
+static const uint8_t *big_body(void)
+{
+    static uint8_t body[BIG_LEN];
+
+    if (!body[0])
+        memset(body, 'b', sizeof(body));
+    return body;
+}
+
 static void later_destructor(void *arg)
 {
     struct later *l = arg;
@@ -247,9 +263,11 @@ static void req_handler(struct httpd_conn *conn, const struct httpd_req *req, vo
         assert_int_equal(httpd_reply(conn, 200, "OK", "X-Test: 1\r\n", "text/plain", "hello", 5),
                          0);
     else if (!pl_strcmp(path, "/echo"))
-        assert_int_equal(httpd_reply(conn, 200, "OK", NULL, "application/octet-stream",
-                                     req->body, req->body_len),
+        assert_int_equal(httpd_reply(conn, 200, "OK", NULL, "application/octet-stream", req->body,
+                                     req->body_len),
                          0);
+    else if (!pl_strcmp(path, "/big"))
+        assert_int_equal(httpd_reply(conn, 200, "OK", NULL, "text/plain", big_body(), BIG_LEN), 0);
     else if (!pl_strcmp(path, "/async"))
         reply_later(conn, 50, false);
     else if (!pl_strcmp(path, "/gone"))
@@ -407,13 +425,97 @@ static void test_body_in_pieces_and_continue(void **state)
     wait_responses(&c, 1); /* the 100 Continue */
     (void)run_until(never, NULL, 30);
     assert_int_equal(srv.requests, 0);
-    client_send(&c, "456789", 6);
+    client_send_str(&c, "456789");
     wait_responses(&c, 2);
 
     assert_int_equal(responses(&c, r, 2), 2);
     assert_int_equal(r[0].status, 100);
     assert_int_equal(r[1].status, 200);
     assert_string_equal(r[1].body, "0123456789");
+
+    client_free(&c);
+    server_stop();
+}
+
+static void test_request_while_reply_pending(void **state)
+{
+    struct client c;
+    struct resp r[2];
+    (void)state;
+
+    server_start(NULL);
+    client_open(&c, &srv.addr, "GET /async HTTP/1.1\r\n\r\n", 0);
+    assert_true(run_until(request_seen, NULL, 2000));
+    client_send_str(&c, "GET /hello HTTP/1.1\r\n\r\n");
+    wait_responses(&c, 2);
+
+    assert_int_equal(responses(&c, r, 2), 2);
+    assert_string_equal(r[0].body, "async");
+    assert_string_equal(r[1].body, "hello");
+
+    client_free(&c);
+    server_stop();
+}
+
+static void test_head_in_pieces_and_bare_lf(void **state)
+{
+    struct client c;
+    struct resp r[2];
+    (void)state;
+
+    server_start(NULL);
+    client_open(&c, &srv.addr, "\r\nGET /hel", 0);
+    (void)run_until(never, NULL, 20);
+    client_send_str(&c, "lo HTTP/1.1\r");
+    (void)run_until(never, NULL, 20);
+    client_send_str(&c, "\n\r");
+    (void)run_until(never, NULL, 20);
+    assert_int_equal(srv.requests, 0);
+    client_send_str(&c, "\nGET /hello HTTP/1.1\n\n");
+    wait_responses(&c, 2);
+
+    assert_int_equal(responses(&c, r, 2), 2);
+    assert_string_equal(r[0].body, "hello");
+    assert_string_equal(r[1].body, "hello");
+
+    client_free(&c);
+    server_stop();
+}
+
+struct want_bytes {
+    struct client *c;
+    size_t n;
+};
+
+static bool have_bytes(void *arg)
+{
+    struct want_bytes *w = arg;
+
+    return w->c->rx->end >= w->n;
+}
+
+/* A reply bigger than the socket buffer is queued: it must arrive whole,
+ * before the next pipelined reply, and before a closing connection ends. */
+static void test_big_reply_then_pipelined(void **state)
+{
+    static const char reqs[] = "GET /big HTTP/1.1\r\n\r\n"
+                               "GET /hello HTTP/1.1\r\n\r\n"
+                               "GET /big HTTP/1.1\r\nConnection: close\r\n\r\n";
+    struct client c;
+    struct want_bytes w = {&c, 2 * BIG_LEN};
+    const char *text;
+    (void)state;
+
+    server_start(NULL);
+    client_open(&c, &srv.addr, reqs, 0);
+    assert_true(run_until(have_bytes, &w, 5000));
+    assert_true(run_until(client_closed, &c, 5000));
+
+    text = client_text(&c);
+    assert_true(c.rx->end > 2 * BIG_LEN);
+    assert_int_equal(strspn(strstr(text, "\r\n\r\n") + 4, "b"), BIG_LEN);
+    assert_non_null(strstr(text + BIG_LEN, "hello"));
+    assert_int_equal(srv.requests, 3);
 
     client_free(&c);
     server_stop();
@@ -481,8 +583,7 @@ static void test_400_garbage(void **state)
 {
     (void)state;
     expect_refusal("garbage\r\n\r\n", 0, NULL, 400, "bad_request");
-    expect_refusal("GET /a HTTP/1.1\r\nContent-Length: 12abc\r\n\r\n", 0, NULL, 400,
-                   "bad_request");
+    expect_refusal("GET /a HTTP/1.1\r\nContent-Length: 12abc\r\n\r\n", 0, NULL, 400, "bad_request");
     expect_refusal("GET /a HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 0, NULL,
                    400, "bad_request");
 }
@@ -490,8 +591,9 @@ static void test_400_garbage(void **state)
 static void test_411_chunked(void **state)
 {
     (void)state;
-    expect_refusal("POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
-                   0, NULL, 411, "length_required");
+    expect_refusal(
+        "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 0, NULL,
+        411, "length_required");
 }
 
 static void test_505_version(void **state)
@@ -611,6 +713,9 @@ int main(void)
         cmocka_unit_test(test_async_reply),
         cmocka_unit_test(test_peer_gone_before_async_reply),
         cmocka_unit_test(test_body_in_pieces_and_continue),
+        cmocka_unit_test(test_request_while_reply_pending),
+        cmocka_unit_test(test_head_in_pieces_and_bare_lf),
+        cmocka_unit_test(test_big_reply_then_pipelined),
         cmocka_unit_test(test_413_body_too_large),
         cmocka_unit_test(test_413_absurd_content_length),
         cmocka_unit_test(test_431_head_too_large),

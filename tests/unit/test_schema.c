@@ -434,6 +434,16 @@ static void test_long_text_stays_utf8(void **state)
     assert_non_null(list);
     json_decref(list);
     json_decref(v);
+
+    /* control characters take six bytes each once escaped */
+    memset(key, '\x01', 200);
+    key[200] = '\0';
+    v = json_object();
+    json_object_set_new(v, key, json_null());
+    assert_false(schema_validate(&strict, v, NULL, NULL, &r));
+    assert_non_null(strstr(r.problems[0].message, "unknown key \"\\u0001\\u0001"));
+    assert_non_null(strstr(r.problems[0].message, "...\""));
+    json_decref(v);
 }
 
 int main(void)

@@ -52,6 +52,7 @@ struct client {
     struct tcp_conn *tc;
     struct mbuf *rx;
     const char *first; /* sent once connected */
+    size_t first_len;
     bool closed;
 };
 
@@ -71,7 +72,7 @@ static void client_estab(void *arg)
     struct client *c = arg;
 
     if (c->first)
-        client_send(c, c->first, strlen(c->first));
+        client_send(c, c->first, c->first_len ? c->first_len : strlen(c->first));
 }
 
 static void client_recv(struct mbuf *mb, void *arg)
@@ -132,33 +133,40 @@ static bool have_head(void *arg)
 
 enum { OP_CONT = 0, OP_TEXT = 1, OP_BINARY = 2, OP_CLOSE = 8, OP_PING = 9, OP_PONG = 10 };
 
-/* Send one frame; the client masks unless told not to. */
-static void send_frame(struct client *c, bool fin, uint8_t op, bool masked, const void *data,
-                       size_t len)
+/* Encode one frame into out (at least len + 8 bytes); returns its size.
+ * The client masks unless told not to. */
+static size_t frame_build(uint8_t *out, bool fin, uint8_t op, bool masked, const void *data,
+                          size_t len)
 {
     static const uint8_t mask[4] = {0x37, 0xfa, 0x21, 0x3d};
     const uint8_t *d = data;
-    uint8_t frame[8192];
     size_t n = 0, i;
 
-    assert_true(len + 14 <= sizeof(frame));
-    frame[n++] = (uint8_t)((fin ? 0x80 : 0) | op);
+    out[n++] = (uint8_t)((fin ? 0x80 : 0) | op);
     if (len < 126) {
-        frame[n++] = (uint8_t)((masked ? 0x80 : 0) | len);
-    }
-    else {
-        frame[n++] = (uint8_t)((masked ? 0x80 : 0) | 126);
-        frame[n++] = (uint8_t)(len >> 8);
-        frame[n++] = (uint8_t)len;
+        out[n++] = (uint8_t)((masked ? 0x80 : 0) | len);
+    } else {
+        out[n++] = (uint8_t)((masked ? 0x80 : 0) | 126);
+        out[n++] = (uint8_t)(len >> 8);
+        out[n++] = (uint8_t)len;
     }
     if (masked) {
-        memcpy(frame + n, mask, 4);
+        memcpy(out + n, mask, 4);
         n += 4;
     }
     for (i = 0; i < len; i++)
-        frame[n++] = masked ? d[i] ^ mask[i & 3] : d[i];
+        out[n++] = masked ? d[i] ^ mask[i & 3] : d[i];
 
-    client_send(c, frame, n);
+    return n;
+}
+
+static void send_frame(struct client *c, bool fin, uint8_t op, bool masked, const void *data,
+                       size_t len)
+{
+    uint8_t frame[8192];
+
+    assert_true(len + 8 <= sizeof(frame));
+    client_send(c, frame, frame_build(frame, fin, op, masked, data, len));
 }
 
 static void send_close_frame(struct client *c, uint16_t code, const char *reason)
@@ -304,6 +312,12 @@ static void server_stop(void)
     srv.httpd = mem_deref(srv.httpd);
 }
 
+static bool have_message(void *arg)
+{
+    (void)arg;
+    return srv.messages > 0;
+}
+
 static bool server_closed(void *arg)
 {
     (void)arg;
@@ -355,7 +369,8 @@ static void test_handshake(void **state)
     c.rx->pos = c.rx->end;
     assert_int_equal(mbuf_write_u8(c.rx, 0), 0);
     assert_non_null(strstr((char *)c.rx->buf, "HTTP/1.1 101 Switching Protocols\r\n"));
-    assert_non_null(strstr((char *)c.rx->buf, "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"));
+    assert_non_null(
+        strstr((char *)c.rx->buf, "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"));
     assert_non_null(strstr((char *)c.rx->buf, "Sec-WebSocket-Protocol: chat\r\n"));
     assert_int_equal(httpd_conn_count(srv.httpd), 0); /* taken over */
     assert_non_null(websocket_peer(srv.ws));
@@ -424,6 +439,48 @@ static void test_fragmented_with_ping_between(void **state)
     assert_int_equal(f[1].len, 5);
     assert_memory_equal(f[1].data, "Hello", 5);
     assert_int_equal(srv.messages, 1);
+
+    client_free(&c);
+    server_stop();
+}
+
+static void test_binary_delivered_as_binary(void **state)
+{
+    static const uint8_t data[3] = {0x00, 0xff, 0x80}; /* not UTF-8: fine for binary */
+    struct client c;
+    (void)state;
+
+    server_start(0, 0);
+    ws_open(&c);
+    send_frame(&c, true, OP_BINARY, true, data, sizeof(data));
+    assert_true(run_until(have_message, NULL, 2000));
+    assert_true(srv.last_binary);
+    assert_int_equal(srv.last_len, 3);
+
+    client_free(&c);
+    server_stop();
+}
+
+/* A client that does not wait for the 101 before its first frame. */
+static void test_frame_right_after_upgrade(void **state)
+{
+    uint8_t buf[1024];
+    size_t n = sizeof(UPGRADE) - 1;
+    struct client c;
+    struct frame f[1];
+    (void)state;
+
+    memcpy(buf, UPGRADE, n);
+    n += frame_build(buf + n, true, OP_TEXT, true, "early", 5);
+
+    server_start(0, 0);
+    client_open(&c, &srv.addr, NULL);
+    c.first = (const char *)buf;
+    c.first_len = n;
+    wait_frames(&c, 1);
+    assert_int_equal(frames(&c, f, 1), 1);
+    assert_int_equal(f[0].op, OP_TEXT);
+    assert_memory_equal(f[0].data, "early", 5);
 
     client_free(&c);
     server_stop();
@@ -610,6 +667,8 @@ int main(void)
         cmocka_unit_test(test_bad_upgrade),
         cmocka_unit_test(test_text_echo),
         cmocka_unit_test(test_fragmented_with_ping_between),
+        cmocka_unit_test(test_binary_delivered_as_binary),
+        cmocka_unit_test(test_frame_right_after_upgrade),
         cmocka_unit_test(test_ping_pong),
         cmocka_unit_test(test_unmasked_is_1002),
         cmocka_unit_test(test_oversized_is_1009),
