@@ -128,7 +128,9 @@ static void errors_name_line_column_and_path(void **state)
     free(err);
 
     err = import_error("users:\n  - name: ann\n    role: agent\n    passwd: x\n");
-    assert_string_equal(err, "test.yaml:4:5: users[0].passwd: unknown key \"passwd\" (did you mean \"password\"?)\n");
+    assert_string_equal(
+        err,
+        "test.yaml:4:5: users[0].passwd: unknown key \"passwd\" (did you mean \"password\"?)\n");
     free(err);
 
     err = import_error("users:\n  - name: ann\n    role: boss\n");

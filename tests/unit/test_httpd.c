@@ -11,6 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <cmocka.h>
 
 #include "http/httpd.h"
@@ -50,6 +53,12 @@ static bool never(void *arg)
 {
     (void)arg;
     return false;
+}
+
+/* Let the loop run for a while (to split what the server receives). */
+static void pause_ms(unsigned ms)
+{
+    (void)run_until(never, NULL, ms);
 }
 
 /* ---- the client: raw bytes out, everything received kept ---- */
@@ -102,6 +111,8 @@ static void client_close(int err, void *arg)
     c->closed = true;
 }
 
+static const int one = 1;
+
 static void client_open(struct client *c, const struct sa *srv, const char *first, size_t len)
 {
     memset(c, 0, sizeof(*c));
@@ -110,6 +121,9 @@ static void client_open(struct client *c, const struct sa *srv, const char *firs
     c->first_len = first ? (len ? len : strlen(first)) : 0;
     assert_non_null(c->rx);
     assert_int_equal(tcp_connect(&c->tc, srv, client_estab, client_recv, client_close, c), 0);
+    /* no Nagle: bytes sent apart must reach the server apart */
+    assert_int_equal(setsockopt(tcp_conn_fd(c->tc), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)),
+                     0);
 }
 
 static void client_free(struct client *c)
@@ -423,7 +437,7 @@ static void test_body_in_pieces_and_continue(void **state)
     server_start(NULL);
     client_open(&c, &srv.addr, head, 0);
     wait_responses(&c, 1); /* the 100 Continue */
-    (void)run_until(never, NULL, 30);
+    pause_ms(30);
     assert_int_equal(srv.requests, 0);
     client_send_str(&c, "456789");
     wait_responses(&c, 2);
@@ -465,11 +479,11 @@ static void test_head_in_pieces_and_bare_lf(void **state)
 
     server_start(NULL);
     client_open(&c, &srv.addr, "\r\nGET /hel", 0);
-    (void)run_until(never, NULL, 20);
+    pause_ms(20);
     client_send_str(&c, "lo HTTP/1.1\r");
-    (void)run_until(never, NULL, 20);
+    pause_ms(20);
     client_send_str(&c, "\n\r");
-    (void)run_until(never, NULL, 20);
+    pause_ms(20);
     assert_int_equal(srv.requests, 0);
     client_send_str(&c, "\nGET /hello HTTP/1.1\n\n");
     wait_responses(&c, 2);
@@ -635,7 +649,7 @@ static void test_http10(void **state)
     client_open(&c2, &srv.addr, "GET /hello HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", 0);
     assert_true(run_until(client_closed, &c1, 2000));
     wait_responses(&c2, 1);
-    (void)run_until(never, NULL, 30);
+    pause_ms(30);
 
     assert_int_equal(responses(&c1, r, 1), 1);
     assert_true(r[0].conn_close);
@@ -656,7 +670,7 @@ static void test_head_has_no_body(void **state)
     server_start(NULL);
     client_open(&c, &srv.addr, "HEAD /hello HTTP/1.1\r\n\r\nGET /hello HTTP/1.1\r\n\r\n", 0);
     wait_responses(&c, 1);
-    (void)run_until(never, NULL, 30);
+    pause_ms(30);
 
     /* the HEAD reply announces 5 bytes but carries none: the GET's
      * status line follows its empty line directly */

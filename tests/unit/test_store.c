@@ -57,8 +57,8 @@ static void migrations_applied_once(void **state)
     assert_int_equal(store_schema_version(store, &again), 0);
     assert_int_equal(again, v);
     json_t *rows;
-    assert_int_equal(store_query_json(store, "SELECT COUNT(*) AS n FROM schema_migrations", NULL,
-                                      0, &rows), 0);
+    assert_int_equal(
+        store_query_json(store, "SELECT COUNT(*) AS n FROM schema_migrations", NULL, 0, &rows), 0);
     assert_int_equal(json_integer_value(json_object_get(json_array_get(rows, 0), "n")), v);
     json_decref(rows);
 }
@@ -93,8 +93,7 @@ static void values_bound_not_pasted(void **state)
 static void errors_mapped(void **state)
 {
     struct store *store = *state;
-    struct store_val v[] = {sv_text("usr_1"), sv_text("a"), sv_text("agent"), sv_int(1),
-                            sv_int(1)};
+    struct store_val v[] = {sv_text("usr_1"), sv_text("a"), sv_text("agent"), sv_int(1), sv_int(1)};
     const char *sql = "INSERT INTO users (id, name, role, created_at, updated_at)"
                       " VALUES (?, ?, ?, ?, ?)";
     assert_int_equal(store_exec(store, sql, v, 5, NULL), 0);
@@ -144,8 +143,8 @@ static void transactions_and_hooks(void **state)
     assert_int_equal(hook_commits, 1);
 
     json_t *rows;
-    assert_int_equal(store_query_json(store, "SELECT kind FROM settings ORDER BY kind", NULL, 0,
-                                      &rows), 0);
+    assert_int_equal(
+        store_query_json(store, "SELECT kind FROM settings ORDER BY kind", NULL, 0, &rows), 0);
     assert_int_equal(json_array_size(rows), 1); /* "a" was rolled back */
     assert_string_equal(json_string_value(json_object_get(json_array_get(rows, 0), "kind")), "b");
     json_decref(rows);
@@ -182,8 +181,8 @@ static void events_published_after_commit_only(void **state)
     assert_int_equal(seen, 1); /* never published */
 
     assert_int_equal(store_begin(store), 0);
-    assert_int_equal(events_append(ev, "test", "thing.done", "s3", NULL, json_pack("{s:i}", "n", 3)),
-                     0);
+    assert_int_equal(
+        events_append(ev, "test", "thing.done", "s3", NULL, json_pack("{s:i}", "n", 3)), 0);
     assert_int_equal(events_append(ev, "test", "thing.done", "s4", NULL, NULL), 0);
     assert_int_equal(seen, 1);
     assert_int_equal(store_commit(store), 0);

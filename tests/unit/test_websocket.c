@@ -11,6 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <cmocka.h>
 
 #include "http/websocket.h"
@@ -44,6 +47,18 @@ static bool run_until(cond_h *cond, void *arg, unsigned timeout_ms)
     re_main(NULL);
     tmr_cancel(&poll_tmr);
     return cond(arg);
+}
+
+static bool never(void *arg)
+{
+    (void)arg;
+    return false;
+}
+
+/* Let the loop run for a while (to split what the server receives). */
+static void pause_ms(unsigned ms)
+{
+    (void)run_until(never, NULL, ms);
 }
 
 /* ---- the client: raw bytes out, everything received kept ---- */
@@ -91,6 +106,8 @@ static void client_close(int err, void *arg)
     c->closed = true;
 }
 
+static const int one = 1;
+
 static void client_open(struct client *c, const struct sa *srv, const char *first)
 {
     memset(c, 0, sizeof(*c));
@@ -98,6 +115,9 @@ static void client_open(struct client *c, const struct sa *srv, const char *firs
     c->first = first;
     assert_non_null(c->rx);
     assert_int_equal(tcp_connect(&c->tc, srv, client_estab, client_recv, client_close, c), 0);
+    /* no Nagle: bytes sent apart must reach the server apart */
+    assert_int_equal(setsockopt(tcp_conn_fd(c->tc), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)),
+                     0);
 }
 
 static void client_free(struct client *c)
@@ -506,6 +526,94 @@ static void test_ping_pong(void **state)
     server_stop();
 }
 
+static void test_long_utf8_echo(void **state)
+{
+    static const char unit[] = "h\xc3\xa9llo \xe2\x98\x8e \xf0\x9f\x98\x80 "; /* 1-4 bytes */
+    char text[200];
+    struct client c;
+    struct frame f[1];
+    size_t n = 0;
+    (void)state;
+
+    while (n + sizeof(unit) - 1 <= sizeof(text)) {
+        memcpy(text + n, unit, sizeof(unit) - 1);
+        n += sizeof(unit) - 1;
+    }
+
+    server_start(0, 0);
+    ws_open(&c);
+    send_frame(&c, true, OP_TEXT, true, text, n); /* over 125: 16-bit length */
+    wait_frames(&c, 1);
+
+    assert_int_equal(frames(&c, f, 1), 1);
+    assert_int_equal(f[0].op, OP_TEXT);
+    assert_int_equal(f[0].len, n);
+    assert_memory_equal(f[0].data, text, n);
+
+    client_free(&c);
+    server_stop();
+}
+
+/* Two frames cut at every awkward place: inside the header, inside the
+ * payload, and with the second frame starting in the first one's read. */
+static void test_frames_in_pieces(void **state)
+{
+    static const size_t cuts[] = {1, 5, 8, 14};
+    uint8_t buf[64];
+    size_t n, i, from = 0;
+    struct client c;
+    struct frame f[2];
+    (void)state;
+
+    n = frame_build(buf, true, OP_TEXT, true, "Hello", 5);
+    n += frame_build(buf + n, true, OP_TEXT, true, "World", 5);
+
+    server_start(0, 0);
+    ws_open(&c);
+    for (i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+        client_send(&c, buf + from, cuts[i] - from);
+        from = cuts[i];
+        pause_ms(10);
+    }
+    client_send(&c, buf + from, n - from);
+    wait_frames(&c, 2);
+
+    assert_int_equal(frames(&c, f, 2), 2);
+    assert_memory_equal(f[0].data, "Hello", 5);
+    assert_memory_equal(f[1].data, "World", 5);
+
+    client_free(&c);
+    server_stop();
+}
+
+static void test_surrogate_is_1007(void **state)
+{
+    struct client c;
+    (void)state;
+
+    server_start(0, 0);
+    ws_open(&c);
+    send_frame(&c, true, OP_TEXT, true, "\xed\xa0\x80", 3); /* U+D800 */
+    expect_closed(&c, 1, 1007);
+
+    client_free(&c);
+    server_stop();
+}
+
+static void test_reserved_close_code_is_1002(void **state)
+{
+    struct client c;
+    (void)state;
+
+    server_start(0, 0);
+    ws_open(&c);
+    send_close_frame(&c, 1005, ""); /* must never be sent on the wire */
+    expect_closed(&c, 1, 1002);
+
+    client_free(&c);
+    server_stop();
+}
+
 static void test_unmasked_is_1002(void **state)
 {
     struct client c;
@@ -670,6 +778,10 @@ int main(void)
         cmocka_unit_test(test_binary_delivered_as_binary),
         cmocka_unit_test(test_frame_right_after_upgrade),
         cmocka_unit_test(test_ping_pong),
+        cmocka_unit_test(test_long_utf8_echo),
+        cmocka_unit_test(test_frames_in_pieces),
+        cmocka_unit_test(test_surrogate_is_1007),
+        cmocka_unit_test(test_reserved_close_code_is_1002),
         cmocka_unit_test(test_unmasked_is_1002),
         cmocka_unit_test(test_oversized_is_1009),
         cmocka_unit_test(test_oversized_in_fragments_is_1009),

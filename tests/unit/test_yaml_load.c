@@ -242,13 +242,12 @@ static void test_duplicate_key(void **state)
     /* a plain and a quoted key with the same text are the same key */
     load_fails("1: a\n\"1\": b\n", 2, 1, "duplicate key \"1\"");
     /* long keys are shortened in messages; escapes (\x01) take four bytes */
-    char doc[1024] = "\"";
+    char line[700] = "\"", doc[1400];
     for (int i = 0; i < 150; i++)
-        strcat(doc, "\\x01");
-    strcat(doc, "\": 1\n");
-    strcat(doc, doc);
+        strcat(line, "\\x01");
+    strcat(line, "\": 1\n");
+    snprintf(doc, sizeof(doc), "%s%s", line, line);
     load_fails(doc, 2, 1, "duplicate key \"\\x01\\x01");
-    assert_true(strlen(doc) > 256);
 }
 
 static void test_bad_keys(void **state)
