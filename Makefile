@@ -2,7 +2,7 @@
 # steps together.
 #   make run     install what is missing, build, start the demo server
 #   make test    the whole test suite (unit + integration)
-#   make test-sanitize   the same suite built with ASan + UBSan
+#   make test-sanitize   the same suite built by clang with ASan + UBSan
 #   make bench   every benchmark in bench/
 #   make fuzz    short libFuzzer runs of every fuzz target
 
@@ -38,7 +38,7 @@ test-integration:
 	SB_BIN=$(abspath $(SB_BUILD))/switchboard node --test --test-concurrency=2 tests/integration/
 
 $(ASAN_BUILD)/build.ninja:
-	@meson setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug >/dev/null
+	@CC=clang meson setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug >/dev/null
 
 test-sanitize: deps $(ASAN_BUILD)/build.ninja
 	@ninja -C $(ASAN_BUILD) >/dev/null || ninja -C $(ASAN_BUILD)

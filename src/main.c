@@ -12,18 +12,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char main_usage[] =
-    "usage: switchboard COMMAND [OPTIONS]\n"
-    "\n"
-    "Switchboard, a self-hosted contact center.\n"
-    "\n"
-    "Commands:\n"
-    "  serve     run the server\n"
-    "  import    load a YAML configuration file into the store\n"
-    "  export    write the stored configuration as YAML\n"
-    "  version   print the version\n"
-    "\n"
-    "Run 'switchboard COMMAND --help' for a command's options.\n";
+static const char main_usage[] = "usage: switchboard COMMAND [OPTIONS]\n"
+                                 "\n"
+                                 "Switchboard, a self-hosted contact center.\n"
+                                 "\n"
+                                 "Commands:\n"
+                                 "  serve     run the server\n"
+                                 "  import    load a YAML configuration file into the store\n"
+                                 "  export    write the stored configuration as YAML\n"
+                                 "  version   print the version\n"
+                                 "\n"
+                                 "Run 'switchboard COMMAND --help' for a command's options.\n";
 
 static const char serve_usage[] =
     "usage: switchboard serve [OPTIONS]\n"
@@ -84,8 +83,7 @@ static bool allowed(const char *cmd, int opt)
     if (opt == 'h' || opt == 'd' || opt == OPT_LOG)
         return true;
     if (strcmp(cmd, "serve") == 0)
-        return opt == 'c' || opt == OPT_HTTP || opt == OPT_SIP || opt == OPT_WEB ||
-               opt == OPT_SYNC;
+        return opt == 'c' || opt == OPT_HTTP || opt == OPT_SIP || opt == OPT_WEB || opt == OPT_SYNC;
     if (strcmp(cmd, "export") == 0)
         return opt == 'o';
     return false;
@@ -117,13 +115,27 @@ static int parse(const char *cmd, const char *usage, int argc, char **argv, stru
         case 'h':
             fputs(usage, stdout);
             return 0;
-        case 'c': cli->opts.config = optarg; break;
-        case 'd': cli->opts.data_dir = optarg; break;
-        case 'o': cli->output = optarg; break;
-        case OPT_HTTP: cli->opts.http = optarg; break;
-        case OPT_SIP: cli->opts.sip = optarg; break;
-        case OPT_WEB: cli->opts.web_root = optarg; break;
-        case OPT_SYNC: cli->opts.sync_full = true; break;
+        case 'c':
+            cli->opts.config = optarg;
+            break;
+        case 'd':
+            cli->opts.data_dir = optarg;
+            break;
+        case 'o':
+            cli->output = optarg;
+            break;
+        case OPT_HTTP:
+            cli->opts.http = optarg;
+            break;
+        case OPT_SIP:
+            cli->opts.sip = optarg;
+            break;
+        case OPT_WEB:
+            cli->opts.web_root = optarg;
+            break;
+        case OPT_SYNC:
+            cli->opts.sync_full = true;
+            break;
         case OPT_LOG:
             if (log_level_parse(optarg, &level) != 0)
                 return usage_error(usage, "--log-level %s: expected debug, info, warn or error",
@@ -146,9 +158,9 @@ int main(int argc, char **argv)
     struct cli cli = {0};
     if (strcmp(cmd, "--version") == 0)
         cmd = "version";
-    const char *usage = strcmp(cmd, "serve") == 0    ? serve_usage
-                        : strcmp(cmd, "import") == 0 ? import_usage
-                        : strcmp(cmd, "export") == 0 ? export_usage
+    const char *usage = strcmp(cmd, "serve") == 0     ? serve_usage
+                        : strcmp(cmd, "import") == 0  ? import_usage
+                        : strcmp(cmd, "export") == 0  ? export_usage
                         : strcmp(cmd, "version") == 0 ? version_usage
                                                       : NULL;
     if (!usage) {

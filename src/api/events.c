@@ -62,8 +62,8 @@ static void send_json(struct stream *s, json_t *msg)
 
 static void send_error(struct stream *s, const char *code, const char *message)
 {
-    send_json(s, json_pack("{s:s, s:{s:s, s:s}}", "type", "error", "error", "code", code,
-                           "message", message));
+    send_json(s, json_pack("{s:s, s:{s:s, s:s}}", "type", "error", "error", "code", code, "message",
+                           message));
 }
 
 static bool subscribed_to(const struct stream *s, const char *topic)
@@ -107,8 +107,8 @@ static int replay(struct stream *s)
     int64_t end = events_last_seq(s->app->events);
     while (s->last_seq < end && !s->closed) {
         int64_t from = s->last_seq, last = from;
-        int err = events_replay(s->app->events, from, topics, s->ntopics, REPLAY_BATCH, deliver,
-                                s, &last);
+        int err = events_replay(s->app->events, from, topics, s->ntopics, REPLAY_BATCH, deliver, s,
+                                &last);
         if (err)
             return err;
         if (last == from)
@@ -150,8 +150,8 @@ static bool set_topics(struct stream *s, const json_t *arr, const char *csv)
             return false;
         }
         if (!events_topic_allowed(&s->who, names[i])) {
-            snprintf(msg, sizeof(msg), "the %s role may not follow \"%.47s\"", role_name(s->who.role),
-                     names[i]);
+            snprintf(msg, sizeof(msg), "the %s role may not follow \"%.47s\"",
+                     role_name(s->who.role), names[i]);
             send_error(s, "forbidden", msg);
             return false;
         }
@@ -254,7 +254,7 @@ static void get_topics(struct api_req *req)
 static const struct api_route routes[] = {
     {"GET", "/v1/events", ROLES_STAFF, 0, get_events},
     {"GET", "/v1/events/topics", ROLES_STAFF, 0, get_topics},
-    {NULL},
+    {0},
 };
 
 int api_events_register(void)

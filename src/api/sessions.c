@@ -26,12 +26,12 @@
 #include <string.h>
 
 static const struct schema s_name = {.type = SCHEMA_STRING, .min_len = 1, .max_len = 64};
-static const struct schema s_password = {.type = SCHEMA_STRING, .min_len = 1,
-                                         .max_len = PASSWORD_MAX_LEN};
+static const struct schema s_password = {
+    .type = SCHEMA_STRING, .min_len = 1, .max_len = PASSWORD_MAX_LEN};
 static const struct schema_field login_fields[] = {
     {"name", &s_name, true},
     {"password", &s_password, true},
-    {NULL},
+    {0},
 };
 static const struct schema login_schema = {.type = SCHEMA_OBJECT, .fields = login_fields};
 
@@ -72,7 +72,7 @@ static bool refuse_if_limited(struct api_req *req, const char *name, const char 
     char extra[64];
     snprintf(extra, sizeof(extra), "Retry-After: %lld\r\n", (long long)((wait + 999) / 1000));
     api_reply_error_headers(req, 429, extra, "too_many_attempts",
-                                 "too many failed sign-ins; wait and try again");
+                            "too many failed sign-ins; wait and try again");
     return true;
 }
 
@@ -80,8 +80,8 @@ static void check_password(void *arg)
 {
     struct login *l = arg;
     /* Same work whether or not the account exists. */
-    bool match = password_verify(l->known && l->hash[0] ? l->hash : password_dummy_hash(),
-                                 l->password);
+    bool match =
+        password_verify(l->known && l->hash[0] ? l->hash : password_dummy_hash(), l->password);
     l->ok = match && l->known && l->hash[0];
     sodium_memzero(l->password, sizeof(l->password));
 }
@@ -106,7 +106,8 @@ static void login_checked(int err, void *arg)
     } else if (!l->ok) {
         login_failed(l, l->known ? "password" : "unknown-user");
     } else if (l->disabled) {
-        api_reply_error(req, 401, "account_disabled", "this account is disabled; ask an administrator");
+        api_reply_error(req, 401, "account_disabled",
+                        "this account is disabled; ask an administrator");
     } else {
         char token[TOKEN_SIZE];
         int64_t expires;
@@ -123,8 +124,8 @@ static void login_checked(int err, void *arg)
             events_append(req->app->events, "users", "user.signedIn", l->user_id, l->user_id,
                           json_pack("{s:s}", "address", l->address));
             api_reply_json(req, 201,
-                           json_pack("{s:s, s:s, s:s, s:o}", "token", token, "tokenType",
-                                     "Bearer", "expiresAt", when, "user", user));
+                           json_pack("{s:s, s:s, s:s, s:o}", "token", token, "tokenType", "Bearer",
+                                     "expiresAt", when, "user", user));
         }
         sodium_memzero(token, sizeof(token));
     }
@@ -186,9 +187,9 @@ static void delete_session(struct api_req *req)
 static void get_me(struct api_req *req)
 {
     if (req->who.kind == PRINCIPAL_API_KEY) {
-        api_reply_json(req, 200, json_pack("{s:s, s:s, s:s, s:s}", "kind", "apiKey", "id",
-                                           req->who.id, "name", req->who.name, "role",
-                                           role_name(req->who.role)));
+        api_reply_json(req, 200,
+                       json_pack("{s:s, s:s, s:s, s:s}", "kind", "apiKey", "id", req->who.id,
+                                 "name", req->who.name, "role", role_name(req->who.role)));
         return;
     }
     json_t *user;
@@ -208,7 +209,7 @@ static const struct api_route routes[] = {
     {"POST", "/v1/sessions", 0, ROUTE_JSON_BODY, post_session},
     {"DELETE", "/v1/sessions/current", ROLES_STAFF, 0, delete_session},
     {"GET", "/v1/me", ROLES_STAFF, 0, get_me},
-    {NULL},
+    {0},
 };
 
 int api_sessions_register(void)

@@ -23,14 +23,15 @@ static void get_healthz(struct api_req *req)
 
 static void get_version(struct api_req *req)
 {
-    api_reply_json(req, 200, json_pack("{s:s, s:s, s:s}", "name", "switchboard", "version",
-                                       SB_VERSION, "api", "v1"));
+    api_reply_json(
+        req, 200,
+        json_pack("{s:s, s:s, s:s}", "name", "switchboard", "version", SB_VERSION, "api", "v1"));
 }
 
 static const struct api_route routes[] = {
     {"GET", "/healthz", 0, 0, get_healthz},
     {"GET", "/v1/version", 0, 0, get_version},
-    {NULL},
+    {0},
 };
 
 int api_system_register(void)

@@ -73,8 +73,8 @@ static void store_user(struct user_write *w)
     struct api_req *req = w->req;
     json_t *user = NULL;
     bool created = false;
-    int err = users_upsert(req->app, w->obj, w->hash[0] ? w->hash : NULL, req->who.id, &user,
-                           &created);
+    int err =
+        users_upsert(req->app, w->obj, w->hash[0] ? w->hash : NULL, req->who.id, &user, &created);
     if (err == EEXIST) {
         api_reply_error(req, 409, "conflict", "extension %s belongs to another user",
                         json_string_value(json_object_get(w->obj, "extension")));
@@ -173,8 +173,8 @@ static bool last_admin(struct api_req *req, const char *id)
 static bool demotes_last_admin(struct api_req *req, const json_t *obj)
 {
     const char *role = json_string_value(json_object_get(obj, "role"));
-    bool still_admin = role && strcmp(role, "admin") == 0 &&
-                       !json_is_true(json_object_get(obj, "disabled"));
+    bool still_admin =
+        role && strcmp(role, "admin") == 0 && !json_is_true(json_object_get(obj, "disabled"));
     return !still_admin && last_admin(req, req->params[0]);
 }
 
@@ -233,7 +233,7 @@ static const struct api_route routes[] = {
     {"GET", "/v1/users/{id}", ROLES_LEADS, 0, get_user},
     {"PATCH", "/v1/users/{id}", ROLE_ADMIN, ROUTE_JSON_BODY, update_user},
     {"DELETE", "/v1/users/{id}", ROLE_ADMIN, 0, delete_user},
-    {NULL},
+    {0},
 };
 
 int api_users_register(void)

@@ -39,8 +39,11 @@ static const struct schema s_key = {.type = SCHEMA_STRING, .max_len = 256, .chec
 static const struct schema s_hash = {.type = SCHEMA_STRING, .check = check_key_hash};
 
 static const struct schema_field key_fields[] = {
-    {"name", &s_name, true}, {"role", &s_role, true}, {"key", &s_key, false},
-    {"keyHash", &s_hash, false}, {NULL},
+    {"name", &s_name, true},
+    {"role", &s_role, true},
+    {"key", &s_key, false},
+    {"keyHash", &s_hash, false},
+    {0},
 };
 
 static const struct schema key_schema = {.type = SCHEMA_OBJECT, .fields = key_fields};
@@ -88,8 +91,8 @@ static int key_apply(struct app *app, const json_t *obj, const char **message)
         id_new(id, "key");
     json_decref(old);
     int64_t now = clock_now_ms();
-    struct store_val v[] = {sv_text(id), sv_text(name), sv_text(role),
-                            sv_text(hash), sv_int(now), sv_int(now)};
+    struct store_val v[] = {sv_text(id),   sv_text(name), sv_text(role),
+                            sv_text(hash), sv_int(now),   sv_int(now)};
     err = store_exec(app->store,
                      "INSERT INTO api_keys (id, name, role, key_hash, created_at, updated_at)"
                      " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET"

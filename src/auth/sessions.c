@@ -11,16 +11,16 @@
 #include <stdio.h>
 #include <string.h>
 
-int sessions_create(struct app *app, const char *user_id, const char *peer,
-                    char token[TOKEN_SIZE], int64_t *expires_at)
+int sessions_create(struct app *app, const char *user_id, const char *peer, char token[TOKEN_SIZE],
+                    int64_t *expires_at)
 {
     char hash[TOKEN_HASH_SIZE];
     token_new(token, "sbs");
     token_hash(hash, token, strlen(token));
     int64_t now = clock_now_ms();
     *expires_at = now + settings_int(app, "sessions.ttlSeconds") * 1000;
-    struct store_val v[] = {sv_text(hash), sv_text(user_id), sv_int(now),
-                            sv_int(*expires_at), sv_text(peer)};
+    struct store_val v[] = {sv_text(hash), sv_text(user_id), sv_int(now), sv_int(*expires_at),
+                            sv_text(peer)};
     return store_exec(app->store,
                       "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, peer)"
                       " VALUES (?, ?, ?, ?, ?)",

@@ -12,8 +12,8 @@
 
 struct app;
 
-int sessions_create(struct app *app, const char *user_id, const char *peer,
-                    char token[TOKEN_SIZE], int64_t *expires_at);
+int sessions_create(struct app *app, const char *user_id, const char *peer, char token[TOKEN_SIZE],
+                    int64_t *expires_at);
 
 /* Fill *who for a session token: ENOENT unknown token, ETIMEDOUT expired,
  * EACCES the user is disabled. */

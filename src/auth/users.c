@@ -67,11 +67,15 @@ static const struct schema s_hash = {.type = SCHEMA_STRING, .check = check_passw
 static const struct schema s_bool = {.type = SCHEMA_BOOLEAN};
 
 static const struct schema_field user_fields[] = {
-    {"name", &s_name, true},         {"displayName", &s_display, false},
-    {"email", &s_email, false},      {"role", &s_role, true},
-    {"extension", &s_ext, false},    {"password", &s_password, false},
-    {"passwordHash", &s_hash, false}, {"disabled", &s_bool, false},
-    {NULL},
+    {"name", &s_name, true},
+    {"displayName", &s_display, false},
+    {"email", &s_email, false},
+    {"role", &s_role, true},
+    {"extension", &s_ext, false},
+    {"password", &s_password, false},
+    {"passwordHash", &s_hash, false},
+    {"disabled", &s_bool, false},
+    {0},
 };
 
 static const struct schema user_schema = {.type = SCHEMA_OBJECT, .fields = user_fields};
@@ -198,8 +202,7 @@ static void public_form(json_t *u)
     const char *times[] = {"createdAt", "updatedAt"};
     for (size_t i = 0; i < 2; i++) {
         char buf[40];
-        clock_format_rfc3339(buf, sizeof(buf),
-                             json_integer_value(json_object_get(u, times[i])));
+        clock_format_rfc3339(buf, sizeof(buf), json_integer_value(json_object_get(u, times[i])));
         json_object_set_new(u, times[i], json_string(buf));
     }
     const char *nullable[] = {"displayName", "email", "extension"};
@@ -212,8 +215,8 @@ static void public_form(json_t *u)
 int users_get(struct app *app, const char *id, json_t **userp)
 {
     struct store_val v[] = {sv_text(id)};
-    int err = store_query_one(app->store, "SELECT " USER_COLUMNS " FROM users WHERE id = ?", v, 1,
-                              userp);
+    int err =
+        store_query_one(app->store, "SELECT " USER_COLUMNS " FROM users WHERE id = ?", v, 1, userp);
     if (!err)
         public_form(*userp);
     return err;

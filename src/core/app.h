@@ -16,10 +16,10 @@ struct ratelimit;
 struct app {
     struct store *store;
     struct events *events;
-    struct workpool *pool;       /* NULL outside `serve` */
+    struct workpool *pool;              /* NULL outside `serve` */
     struct ratelimit *login_by_account; /* failed logins; NULL outside `serve` */
     struct ratelimit *login_by_address;
-    json_t *settings;            /* effective server settings (defaults applied) */
+    json_t *settings; /* effective server settings (defaults applied) */
     const char *data_dir;
 };
 

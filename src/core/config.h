@@ -24,9 +24,9 @@
 struct app;
 
 struct config_kind {
-    const char *key;   /* top-level key, e.g. "users" */
-    bool list;         /* a list of named objects, or one object */
-    int order;         /* apply order: lower first (server 0, users 10, ...) */
+    const char *key;             /* top-level key, e.g. "users" */
+    bool list;                   /* a list of named objects, or one object */
+    int order;                   /* apply order: lower first (server 0, users 10, ...) */
     const struct schema *schema; /* one object */
     /* Checks the schema cannot express (e.g. "password or passwordHash").
      * Adds problems to res under the given path/pointer. May be NULL. */

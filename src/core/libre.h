@@ -54,6 +54,5 @@
 #include <re_turn.h>
 #include <re_udp.h>
 #include <re_websock.h>
-#include <re_sha.h>
 
 #endif

@@ -19,15 +19,15 @@ enum role {
     ROLE_EXPERT = 1u << 3,  /* pulled into live conversations */
 };
 
-#define ROLES_STAFF  (ROLE_ADMIN | ROLE_MANAGER | ROLE_AGENT | ROLE_EXPERT)
-#define ROLES_LEADS  (ROLE_ADMIN | ROLE_MANAGER)
+#define ROLES_STAFF (ROLE_ADMIN | ROLE_MANAGER | ROLE_AGENT | ROLE_EXPERT)
+#define ROLES_LEADS (ROLE_ADMIN | ROLE_MANAGER)
 
 enum principal_kind { PRINCIPAL_NONE = 0, PRINCIPAL_USER, PRINCIPAL_API_KEY };
 
 struct principal {
     enum principal_kind kind;
-    char id[ID_SIZE];  /* user id or API key id */
-    char name[72];     /* user name or API key name */
+    char id[ID_SIZE]; /* user id or API key id */
+    char name[72];    /* user name or API key name */
     enum role role;
     int64_t expires_at; /* session expiry (ms since epoch); 0 for API keys */
 };

@@ -551,7 +551,7 @@ bool schema_validate(const struct schema *schema, const json_t *value, const cha
                      const char *base_pointer, struct schema_result *result)
 {
     struct walk w = {.res = result};
-    memset(result, 0, sizeof(*result));
+    size_t before = result->count;
     sb_puts(&w.path, base_path ? base_path : "");
     sb_puts(&w.pointer, base_pointer ? base_pointer : "");
     if (!value)
@@ -560,7 +560,7 @@ bool schema_validate(const struct schema *schema, const json_t *value, const cha
         walk_value(&w, schema, value);
     free(w.path.s);
     free(w.pointer.s);
-    return result->count == 0;
+    return result->count == before;
 }
 
 json_t *schema_result_json(const struct schema_result *result)

@@ -73,7 +73,9 @@ struct schema_result {
 };
 
 /* Validate `value` against `schema`; `base_path`/`base_pointer` prefix the
- * reported paths (NULL or "" for the root). Returns true when valid. */
+ * reported paths (NULL or "" for the root). Problems are appended to
+ * `result`, so zero it before the first call; several calls can collect
+ * into one result. Returns true when this call found no problem. */
 bool schema_validate(const struct schema *schema, const json_t *value, const char *base_path,
                      const char *base_pointer, struct schema_result *result);
 

@@ -53,29 +53,29 @@ static const struct schema s_secs = {
 static const struct schema_field org_fields[] = {
     {"name", &s_name, true},
     {"timezone", &s_tz, false},
-    {NULL},
+    {0},
 };
 static const struct schema_field http_fields[] = {
     {"listen", &s_addr, false},
     {"maxBodyBytes", &s_body, false},
     {"webRoot", &s_path, false},
     {"accessLog", &s_bool, false},
-    {NULL},
+    {0},
 };
 static const struct schema_field sip_fields[] = {
     {"listen", &s_addr, false},
-    {NULL},
+    {0},
 };
 static const struct schema_field session_fields[] = {
     {"ttlSeconds", &s_ttl, false},
-    {NULL},
+    {0},
 };
 static const struct schema_field login_fields[] = {
     {"maxFailuresPerAccount", &s_count, false},
     {"maxFailuresPerAddress", &s_count, false},
     {"windowSeconds", &s_secs, false},
     {"lockoutSeconds", &s_secs, false},
-    {NULL},
+    {0},
 };
 
 static const struct schema s_org = {.type = SCHEMA_OBJECT, .fields = org_fields};
@@ -91,7 +91,7 @@ static const struct schema_field server_fields[] = {
     {"sessions", &s_sessions, false},
     {"logins", &s_logins, false},
     {"demo", &s_bool, false},
-    {NULL},
+    {0},
 };
 
 static const struct schema server_schema = {.type = SCHEMA_OBJECT, .fields = server_fields};

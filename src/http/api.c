@@ -75,8 +75,7 @@ static const struct api_route *route_find(struct api_req *req, const struct pl *
                 (strcmp(r->method, "GET") == 0 && strcmp(req->method, "HEAD") == 0))
                 return r;
             if (!strstr(allow, r->method))
-                n += (size_t)snprintf(allow + n, allow_size - n, "%s%s", n ? ", " : "",
-                                      r->method);
+                n += (size_t)snprintf(allow + n, allow_size - n, "%s%s", n ? ", " : "", r->method);
         }
     }
     return NULL;
@@ -135,8 +134,9 @@ static bool read_json_body(struct api_req *req)
     json_error_t jerr;
     req->body = json_loadb((const char *)h->body, h->body_len, JSON_REJECT_DUPLICATES, &jerr);
     if (!req->body) {
-        api_reply_error(req, 400, "invalid_json", "the body is not valid JSON: %s (line %d, column %d)",
-                        jerr.text, jerr.line, jerr.column);
+        api_reply_error(req, 400, "invalid_json",
+                        "the body is not valid JSON: %s (line %d, column %d)", jerr.text, jerr.line,
+                        jerr.column);
         return false;
     }
     if (!json_is_object(req->body)) {

@@ -40,7 +40,7 @@ struct api_req {
     char path[256];
     char peer[64];
     struct principal who;
-    char token[128]; /* the credential presented (for logout) */
+    char token[128];                             /* the credential presented (for logout) */
     char params[API_MAX_PARAMS][API_PARAM_SIZE]; /* {name} segments, decoded */
     json_t *body;                                /* JSON body, when the route takes one */
     json_t *query;                               /* query parameters as strings */
@@ -70,8 +70,7 @@ void api_transport_error(struct httpd_conn *conn, uint16_t status, const char *c
 
 void api_reply_json(struct api_req *req, uint16_t status, json_t *body);
 /* The same with extra header lines (e.g. "Location: /v1/users/x\r\n"). */
-void api_reply_json_headers(struct api_req *req, uint16_t status, const char *extra,
-                            json_t *body);
+void api_reply_json_headers(struct api_req *req, uint16_t status, const char *extra, json_t *body);
 void api_reply_empty(struct api_req *req, uint16_t status);
 void api_reply_error(struct api_req *req, uint16_t status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

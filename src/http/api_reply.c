@@ -25,25 +25,44 @@ const struct api_stats *api_stats(void)
 static const char *reason_phrase(uint16_t status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 411: return "Length Required";
-    case 413: return "Content Too Large";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Content";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return status < 300 ? "OK" : status < 500 ? "Client Error" : "Server Error";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 204:
+        return "No Content";
+    case 304:
+        return "Not Modified";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 411:
+        return "Length Required";
+    case 413:
+        return "Content Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 422:
+        return "Unprocessable Content";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return status < 300 ? "OK" : status < 500 ? "Client Error" : "Server Error";
     }
 }
 
@@ -92,8 +111,7 @@ void api_reply_json(struct api_req *req, uint16_t status, json_t *body)
     api_reply_json_headers(req, status, NULL, body);
 }
 
-void api_reply_json_headers(struct api_req *req, uint16_t status, const char *extra,
-                            json_t *body)
+void api_reply_json_headers(struct api_req *req, uint16_t status, const char *extra, json_t *body)
 {
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     json_decref(body);
@@ -115,8 +133,8 @@ void api_reply_empty(struct api_req *req, uint16_t status)
 static void reply_error_body(struct api_req *req, uint16_t status, const char *extra,
                              const char *code, const char *message, json_t *details)
 {
-    json_t *err = json_pack("{s:s, s:s, s:s}", "code", code, "message", message, "requestId",
-                            req->id);
+    json_t *err =
+        json_pack("{s:s, s:s, s:s}", "code", code, "message", message, "requestId", req->id);
     if (err && details)
         json_object_set_new(err, "details", details);
     else
@@ -176,9 +194,8 @@ void api_reply_store_error(struct api_req *req, int err, const char *what)
  * again for a retry with the same body; a different body is refused. */
 void api_idempotency_save(struct api_req *req, uint16_t status, const char *text)
 {
-    struct store_val v[] = {sv_text(req->who.id),   sv_text(req->idem_key),
-                            sv_text(req->idem_hash), sv_int(status),
-                            sv_text(text),           sv_int(clock_now_ms())};
+    struct store_val v[] = {sv_text(req->who.id), sv_text(req->idem_key), sv_text(req->idem_hash),
+                            sv_int(status),       sv_text(text),          sv_int(clock_now_ms())};
     int err = store_exec(req->app->store,
                          "INSERT INTO idempotency_keys (principal, key, request_hash, status, body,"
                          " created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",

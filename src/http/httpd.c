@@ -53,7 +53,8 @@ struct httpd_conn {
     struct http_msg *msg; /* the request being answered */
     struct httpd_req req;
     size_t scanned;     /* bytes after rx->pos already searched for the end of head */
-    size_t need;        /* bytes rx->pos must reach before decoding (head + body) */
+    size_t need;        /* bytes needed after rx->pos before decoding (head + body) */
+    size_t txq_seen;    /* libre's send queue when last checked, while draining */
     bool pending;       /* a request (or refusal) awaits its reply */
     bool close_after;   /* close once the pending reply is sent */
     bool say_keepalive; /* HTTP/1.0 keep-alive: confirm it in the reply */
@@ -116,7 +117,17 @@ static void conn_close(struct httpd_conn *conn)
 
 static void timeout_handler(void *arg)
 {
-    conn_close(arg);
+    struct httpd_conn *conn = arg;
+    size_t txq = conn->draining ? tcp_conn_txqsz(conn->tc) : 0;
+
+    /* a slow reader still taking a big reply is not idle */
+    if (conn->draining && txq < conn->txq_seen) {
+        conn->txq_seen = txq;
+        tmr_start(&conn->tmr, conn->httpd->opts.idle_timeout_ms, timeout_handler, conn);
+        return;
+    }
+
+    conn_close(conn);
 }
 
 static void idle_restart(struct httpd_conn *conn)
@@ -159,7 +170,9 @@ static bool wait_drain(struct httpd_conn *conn)
         return false;
 
     conn->draining = true;
+    conn->txq_seen = tcp_conn_txqsz(conn->tc);
     (void)tcp_set_send(conn->tc, send_drained);
+    idle_restart(conn); /* as a send timeout: a peer that stops reading goes */
     return true;
 }
 
@@ -399,7 +412,7 @@ static void dispatch(struct httpd_conn *conn, struct http_msg *msg, size_t clen)
 /* RFC 9110 10.1.1: a client that asked may wait for this before the body. */
 static void send_continue(struct httpd_conn *conn, const struct http_msg *msg)
 {
-    static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    char cont[] = "HTTP/1.1 100 Continue\r\n\r\n"; /* tcp_send() wants it writable */
     struct mbuf mb;
 
     if (!http_msg_hdr_has_value(msg, HTTP_HDR_EXPECT, "100-continue"))

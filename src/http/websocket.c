@@ -10,6 +10,7 @@
  * close handler has run). Failing the connection (RFC 6455 7.1.7) goes
  * from OPEN straight to LINGER.
  */
+#include <openssl/sha.h>
 #include <errno.h>
 #include <string.h>
 #include <strings.h>
@@ -77,115 +78,46 @@ struct frame {
     size_t hdr_len;
 };
 
-/* ---- SHA-1 (RFC 3174), only for Sec-WebSocket-Accept ----
- * libre 1.1.0 takes SHA-1 from OpenSSL without exporting it, and libsodium
- * has none; linking libcrypto for 20 bytes per handshake is not worth it. */
-
-static uint32_t rol32(uint32_t x, unsigned n)
-{
-    return (x << n) | (x >> (32 - n));
-}
-
-static void sha1_block(uint32_t h[5], const uint8_t *p)
-{
-    uint32_t w[80], a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
-    unsigned i;
-
-    for (i = 0; i < 16; i++)
-        w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
-               (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
-    for (; i < 80; i++)
-        w[i] = rol32(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
-
-    for (i = 0; i < 80; i++) {
-        uint32_t f, k, t;
-
-        if (i < 20) {
-            f = (b & c) | (~b & d);
-            k = 0x5a827999;
-        } else if (i < 40) {
-            f = b ^ c ^ d;
-            k = 0x6ed9eba1;
-        } else if (i < 60) {
-            f = (b & c) | (b & d) | (c & d);
-            k = 0x8f1bbcdc;
-        } else {
-            f = b ^ c ^ d;
-            k = 0xca62c1d6;
-        }
-        t = rol32(a, 5) + f + e + k + w[i];
-        e = d;
-        d = c;
-        c = rol32(b, 30);
-        b = a;
-        a = t;
-    }
-
-    h[0] += a;
-    h[1] += b;
-    h[2] += c;
-    h[3] += d;
-    h[4] += e;
-}
-
-static void sha1_digest(const uint8_t *data, size_t len, uint8_t out[20])
-{
-    uint32_t h[5] = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0};
-    const uint64_t bits = (uint64_t)len * 8;
-    uint8_t block[64];
-    size_t i, rest;
-
-    for (i = 0; i + 64 <= len; i += 64)
-        sha1_block(h, data + i);
-
-    rest = len - i;
-    memset(block, 0, sizeof(block));
-    memcpy(block, data + i, rest);
-    block[rest] = 0x80;
-    if (rest >= 56) {
-        sha1_block(h, block);
-        memset(block, 0, sizeof(block));
-    }
-    for (i = 0; i < 8; i++)
-        block[63 - i] = (uint8_t)(bits >> (8 * i));
-    sha1_block(h, block);
-
-    for (i = 0; i < 20; i++)
-        out[i] = (uint8_t)(h[i / 4] >> (24 - 8 * (i % 4)));
-}
-
 /* ---- checks on what the peer sends ---- */
+
+/* Length of the UTF-8 sequence a byte starts; 0 if it cannot start one. */
+static size_t utf8_seq_len(uint8_t c)
+{
+    if (c < 0x80)
+        return 1;
+    if ((c & 0xe0) == 0xc0)
+        return 2;
+    if ((c & 0xf0) == 0xe0)
+        return 3;
+    if ((c & 0xf8) == 0xf0)
+        return 4;
+    return 0;
+}
 
 /* Strict UTF-8: no overlong forms, surrogates or code points past U+10FFFF. */
 static bool utf8_valid(const uint8_t *s, size_t n)
 {
+    static const uint32_t min[5] = {0, 0, 0x80, 0x800, 0x10000};
     size_t i = 0;
 
     while (i < n) {
-        uint32_t cp, min;
-        size_t len, k;
+        size_t len = utf8_seq_len(s[i]), k;
+        uint32_t cp;
 
-        if (s[i] < 0x80) {
+        if (len == 1) {
             i++;
             continue;
         }
-        if ((s[i] & 0xe0) == 0xc0) {
-            len = 2, cp = s[i] & 0x1f, min = 0x80;
-        } else if ((s[i] & 0xf0) == 0xe0) {
-            len = 3, cp = s[i] & 0x0f, min = 0x800;
-        } else if ((s[i] & 0xf8) == 0xf0) {
-            len = 4, cp = s[i] & 0x07, min = 0x10000;
-        } else {
+        if (!len || n - i < len)
             return false;
-        }
-        if (n - i < len)
-            return false;
+
+        cp = s[i] & (0x7fu >> len);
         for (k = 1; k < len; k++) {
             if ((s[i + k] & 0xc0) != 0x80)
                 return false;
-            cp = cp << 6 | (s[i + k] & 0x3f);
+            cp = cp << 6 | (s[i + k] & 0x3fu);
         }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        if (cp < min[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
             return false;
         i += len;
     }
@@ -212,7 +144,7 @@ static int send_frame(struct websocket *ws, enum ws_opcode op, const void *data,
     if (!ws->tc)
         return ENOTCONN;
 
-    hdr[0] = 0x80 | op; /* server frames: never fragmented, never masked */
+    hdr[0] = (uint8_t)(0x80 | op); /* server frames: never fragmented, never masked */
     if (len < 126) {
         hdr[1] = (uint8_t)len;
     } else if (len <= 0xffff) {
@@ -254,8 +186,11 @@ static int send_close(struct websocket *ws, uint16_t code, const char *reason)
     if (code && reason) {
         size_t rlen = strlen(reason);
 
-        if (rlen > sizeof(payload) - 2)
+        if (rlen > sizeof(payload) - 2) { /* cut, but not inside a UTF-8 sequence */
             rlen = sizeof(payload) - 2;
+            while (rlen && ((uint8_t)reason[rlen] & 0xc0) == 0x80)
+                rlen--;
+        }
         memcpy(payload + 2, reason, rlen);
         len += rlen;
     }
@@ -728,7 +663,7 @@ static int accept_value(const struct pl *key, char out[29])
 
     memcpy(buf, key->p, 24);
     memcpy(buf + 24, guid, sizeof(guid) - 1);
-    sha1_digest(buf, sizeof(buf), digest);
+    SHA1(buf, sizeof(buf), digest); /* OpenSSL's libcrypto, which libre uses too */
 
     err = base64_encode(digest, sizeof(digest), out, &olen);
     out[err ? 0 : olen] = '\0';

@@ -80,7 +80,7 @@ struct store_backend {
 };
 
 struct store_opts {
-    const char *path;     /* SQLite file; created with its folder if absent */
+    const char *path;      /* SQLite file; created with its folder if absent */
     bool synchronous_full; /* fsync every commit (default: WAL + NORMAL) */
 };
 

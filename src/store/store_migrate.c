@@ -79,8 +79,8 @@ int store_migrate(struct store *store)
             return err;
     }
     if (current > latest) {
-        log_error("store", "database is newer than this program",
-                  "schema_version=%lld known=%lld", (long long)current, (long long)latest);
+        log_error("store", "database is newer than this program", "schema_version=%lld known=%lld",
+                  (long long)current, (long long)latest);
         return EPROTO;
     }
     return 0;

@@ -285,9 +285,9 @@ int store_open_sqlite(struct store **storep, const struct store_opts *opts)
     struct sqlite_store *ss = calloc(1, sizeof(*ss));
     if (!ss)
         return ENOMEM;
-    int rc = sqlite3_open_v2(opts->path, &ss->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                             NULL);
+    int rc =
+        sqlite3_open_v2(opts->path, &ss->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         err = rc == SQLITE_CANTOPEN ? EACCES : EIO;
         sqlite_close(ss);

@@ -96,7 +96,7 @@ static void print_result(const struct schema_result *r)
 static void one_problem(const struct schema *s, const char *json, const char *path,
                         const char *pointer, const char *message)
 {
-    struct schema_result r;
+    struct schema_result r = {0};
     json_t *v = parse(json);
     bool ok = schema_validate(s, v, NULL, NULL, &r);
     if (r.count != 1 || strcmp(r.problems[0].path, path) ||
@@ -114,7 +114,7 @@ static void one_problem(const struct schema *s, const char *json, const char *pa
 
 static void valid(const struct schema *s, const char *json)
 {
-    struct schema_result r;
+    struct schema_result r = {0};
     json_t *v = parse(json);
     bool ok = schema_validate(s, v, NULL, NULL, &r);
     if (!ok) {
@@ -173,7 +173,7 @@ static void test_enum(void **state)
                 "expected one of admin, manager, agent, expert; got \"Admin\"");
     one_problem(&role_s, "\"admi\"", "", "",
                 "expected one of admin, manager, agent, expert; got \"admi\"");
-    struct schema_result r;
+    struct schema_result r = {0};
     json_t *v = json_stringn("admin\0x", 7);
     assert_false(schema_validate(&role_s, v, NULL, NULL, &r));
     assert_string_equal(r.problems[0].message,
@@ -233,7 +233,7 @@ static void test_custom_check(void **state)
 static void test_unknown_key(void **state)
 {
     (void)state;
-    struct schema_result r;
+    struct schema_result r = {0};
     json_t *v = parse("{\"name\": \"a\", \"role\": \"agent\", \"passwd\": \"x\", \"zzz\": 1}");
     assert_false(schema_validate(&user_s, v, "users[0]", "/users/0", &r));
     assert_int_equal(r.count, 2);
@@ -256,7 +256,7 @@ static void test_unknown_key(void **state)
 static void test_missing_key(void **state)
 {
     (void)state;
-    struct schema_result r;
+    struct schema_result r = {0};
     json_t *v = parse("{\"users\": [{\"role\": \"agent\"}, {}]}");
     assert_false(schema_validate(&root_s, v, NULL, NULL, &r));
     assert_int_equal(r.count, 3);
@@ -276,7 +276,7 @@ static void test_missing_key(void **state)
 static void test_unique_key(void **state)
 {
     (void)state;
-    struct schema_result r;
+    struct schema_result r = {0};
     json_t *v = parse("{\"users\": [{\"name\": \"alice\", \"role\": \"agent\"},"
                       " {\"name\": \"bob\", \"role\": \"agent\"},"
                       " {\"name\": \"alice\", \"role\": \"admin\"},"
@@ -335,7 +335,7 @@ static void test_path_formats(void **state)
     /* the root is empty in both forms */
     one_problem(&root_s, "[]", "", "", "expected an object, got an array");
     /* a base path prefixes both */
-    struct schema_result r;
+    struct schema_result r = {0};
     json_t *v = parse("{\"role\": \"agent\"}");
     assert_false(schema_validate(&user_s, v, "users[3]", "/users/3", &r));
     assert_string_equal(r.problems[0].path, "users[3]");
@@ -346,7 +346,7 @@ static void test_path_formats(void **state)
 static void test_nested_arrays_of_objects(void **state)
 {
     (void)state;
-    struct schema_result r;
+    struct schema_result r = {0};
     json_t *v = parse("{\"users\": [{\"name\": \"a\", \"role\": \"agent\"}],"
                       " \"queues\": [{\"name\": \"sales\", \"steps\": [{\"action\": \"play\"}]},"
                       " {\"name\": \"support\", \"steps\": [{\"action\": \"dance\"},"
@@ -380,7 +380,7 @@ static void test_many_problems(void **state)
         json_array_append_new(users, json_pack("{s:s,s:s}", "name", name, "role", "boss"));
     }
     json_t *v = json_pack("{s:o}", "users", users);
-    struct schema_result r;
+    struct schema_result r = {0};
     assert_false(schema_validate(&root_s, v, NULL, NULL, &r));
     /* all counted, the first 16 kept, in order */
     assert_int_equal(r.count, 40);
@@ -397,6 +397,7 @@ static void test_many_problems(void **state)
     json_decref(v);
 
     /* an empty result is an empty array */
+    memset(&r, 0, sizeof(r));
     v = parse("{\"users\": [{\"name\": \"a\", \"role\": \"agent\"}]}");
     assert_true(schema_validate(&root_s, v, NULL, NULL, &r));
     list = schema_result_json(&r);
@@ -416,7 +417,7 @@ static void test_long_text_stays_utf8(void **state)
     strcat(key, ".");
     json_t *v = json_object();
     json_object_set_new(v, key, json_string(key));
-    struct schema_result r;
+    struct schema_result r = {0};
     assert_false(schema_validate(&labels_s, v, NULL, NULL, &r));
     assert_true(strlen(r.problems[0].path) < sizeof(r.problems[0].path));
     json_t *list = schema_result_json(&r);
@@ -428,6 +429,7 @@ static void test_long_text_stays_utf8(void **state)
     static const struct schema strict = {.type = SCHEMA_OBJECT};
     v = json_object();
     json_object_set_new(v, key, json_null());
+    memset(&r, 0, sizeof(r));
     assert_false(schema_validate(&strict, v, NULL, NULL, &r));
     assert_non_null(strstr(r.problems[0].message, "...\""));
     list = schema_result_json(&r);
@@ -440,22 +442,59 @@ static void test_long_text_stays_utf8(void **state)
     key[200] = '\0';
     v = json_object();
     json_object_set_new(v, key, json_null());
+    memset(&r, 0, sizeof(r));
     assert_false(schema_validate(&strict, v, NULL, NULL, &r));
     assert_non_null(strstr(r.problems[0].message, "unknown key \"\\u0001\\u0001"));
     assert_non_null(strstr(r.problems[0].message, "...\""));
     json_decref(v);
 }
 
+/* Several calls collect into one result; each says whether it added any. */
+static void test_results_accumulate(void **state)
+{
+    (void)state;
+    struct schema_result r = {0};
+    json_t *bad = parse("{\"role\": \"boss\"}"),
+           *good = parse("{\"name\": \"a\", \"role\": \"agent\"}");
+    assert_false(schema_validate(&user_s, bad, "users[0]", "/users/0", &r));
+    assert_int_equal(r.count, 2);
+    assert_true(schema_validate(&user_s, good, "users[1]", "/users/1", &r));
+    assert_int_equal(r.count, 2);
+    assert_false(schema_validate(&user_s, bad, "users[2]", "/users/2", &r));
+    assert_int_equal(r.count, 4);
+    assert_string_equal(r.problems[0].path, "users[0].role");
+    assert_string_equal(r.problems[1].path, "users[0]");
+    assert_string_equal(r.problems[2].path, "users[2].role");
+    assert_string_equal(r.problems[3].message, "missing required key \"name\"");
+    /* past 16, still counted */
+    for (int i = 0; i < 10; i++)
+        assert_false(schema_validate(&user_s, bad, "u", "/u", &r));
+    assert_int_equal(r.count, 24);
+    assert_string_equal(r.problems[15].path, "u");
+    json_decref(bad);
+    json_decref(good);
+}
+
 int main(void)
 {
+    /* clang-format off */
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_valid_document), cmocka_unit_test(test_type_messages),
-        cmocka_unit_test(test_enum),           cmocka_unit_test(test_lengths),
-        cmocka_unit_test(test_ranges),         cmocka_unit_test(test_custom_check),
-        cmocka_unit_test(test_unknown_key),    cmocka_unit_test(test_missing_key),
-        cmocka_unit_test(test_unique_key),     cmocka_unit_test(test_map_values),
-        cmocka_unit_test(test_path_formats),   cmocka_unit_test(test_nested_arrays_of_objects),
-        cmocka_unit_test(test_many_problems),  cmocka_unit_test(test_long_text_stays_utf8),
+        cmocka_unit_test(test_valid_document),
+        cmocka_unit_test(test_type_messages),
+        cmocka_unit_test(test_enum),
+        cmocka_unit_test(test_lengths),
+        cmocka_unit_test(test_ranges),
+        cmocka_unit_test(test_custom_check),
+        cmocka_unit_test(test_unknown_key),
+        cmocka_unit_test(test_missing_key),
+        cmocka_unit_test(test_unique_key),
+        cmocka_unit_test(test_map_values),
+        cmocka_unit_test(test_path_formats),
+        cmocka_unit_test(test_nested_arrays_of_objects),
+        cmocka_unit_test(test_many_problems),
+        cmocka_unit_test(test_long_text_stays_utf8),
+        cmocka_unit_test(test_results_accumulate),
     };
+    /* clang-format on */
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
