@@ -80,7 +80,7 @@ static const struct schema root_s = {.type = SCHEMA_OBJECT, .fields = root_field
 
 static void check_validation(const json_t *v)
 {
-    struct schema_result res;
+    struct schema_result res = {0};
     bool ok = schema_validate(&root_s, v, NULL, NULL, &res);
     if (ok != (res.count == 0))
         abort();
