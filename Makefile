@@ -49,14 +49,18 @@ bench: build
 	@for b in bench/*; do [ -x "$$b" ] || continue; echo "== $$b"; SB_BIN=$(abspath $(BUILD))/switchboard "$$b" || exit 1; done
 
 $(FUZZ_BUILD)/build.ninja:
-	@CC=clang meson setup $(FUZZ_BUILD) -Dfuzz=true -Db_lundef=false -Dbuildtype=debug >/dev/null
+	@CC=clang meson setup $(FUZZ_BUILD) -Dfuzz=true -Db_sanitize=address,undefined \
+	  -Dc_args=-fsanitize=fuzzer-no-link -Db_lundef=false -Dbuildtype=debug >/dev/null
 
 fuzz: deps $(FUZZ_BUILD)/build.ninja
 	@ninja -C $(FUZZ_BUILD) >/dev/null || ninja -C $(FUZZ_BUILD)
-	@for t in $(FUZZ_BUILD)/tests/fuzz/fuzz_*; do \
-	  name=$$(basename $$t); mkdir -p $(FUZZ_BUILD)/corpus/$$name; \
+	@for t in $(FUZZ_BUILD)/tests/fuzz/fuzz_json $(FUZZ_BUILD)/tests/fuzz/fuzz_yaml; do \
+	  name=$$(basename $$t); kind=$${name#fuzz_}; mkdir -p $(FUZZ_BUILD)/corpus/$$name; \
+	  dict=""; [ -f tests/fuzz/$$kind.dict ] && dict="-dict=tests/fuzz/$$kind.dict"; \
 	  echo "== $$name ($(FUZZ_SECONDS) s)"; \
-	  $$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 $(FUZZ_BUILD)/corpus/$$name tests/fuzz/corpus/$${name#fuzz_} 2>&1 | tail -n 2 || exit 1; \
+	  $$t $$dict -max_total_time=$(FUZZ_SECONDS) $(FUZZ_BUILD)/corpus/$$name tests/fuzz/corpus/$$kind \
+	    > $(FUZZ_BUILD)/$$name.log 2>&1 || { tail -n 40 $(FUZZ_BUILD)/$$name.log; exit 1; }; \
+	  grep -E '^#[0-9]+.*DONE' $(FUZZ_BUILD)/$$name.log | tail -n 1; \
 	done
 
 format:

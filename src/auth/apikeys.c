@@ -52,14 +52,8 @@ static void key_check(const json_t *obj, const char *path, const char *pointer,
                       struct schema_result *res)
 {
     bool key = json_object_get(obj, "key"), hash = json_object_get(obj, "keyHash");
-    if (key == hash && res->count < sizeof(res->problems) / sizeof(res->problems[0])) {
-        struct schema_problem *p = &res->problems[res->count];
-        snprintf(p->path, sizeof(p->path), "%s", path);
-        snprintf(p->pointer, sizeof(p->pointer), "%s", pointer);
-        p->at_key = false;
-        snprintf(p->message, sizeof(p->message), "give exactly one of key or keyHash");
-    }
-    res->count += key == hash;
+    if (key == hash)
+        schema_add_problem(res, path, pointer, false, "give exactly one of key or keyHash");
 }
 
 static int key_apply(struct app *app, const json_t *obj, const char **message)

@@ -80,24 +80,12 @@ static const struct schema_field user_fields[] = {
 
 static const struct schema user_schema = {.type = SCHEMA_OBJECT, .fields = user_fields};
 
-static void add_problem(struct schema_result *res, const char *path, const char *pointer,
-                        const char *message)
-{
-    if (res->count < sizeof(res->problems) / sizeof(res->problems[0])) {
-        struct schema_problem *p = &res->problems[res->count];
-        snprintf(p->path, sizeof(p->path), "%s", path);
-        snprintf(p->pointer, sizeof(p->pointer), "%s", pointer);
-        p->at_key = false;
-        snprintf(p->message, sizeof(p->message), "%s", message);
-    }
-    res->count++;
-}
-
 static void user_check(const json_t *obj, const char *path, const char *pointer,
                        struct schema_result *res)
 {
     if (json_object_get(obj, "password") && json_object_get(obj, "passwordHash"))
-        add_problem(res, path, pointer, "give either password or passwordHash, not both");
+        schema_add_problem(res, path, pointer, false,
+                           "give either password or passwordHash, not both");
 }
 
 /* Hash a configuration file's password, keeping the stored hash when it

@@ -54,19 +54,6 @@ bool config_validate_object(const struct config_kind *kind, const json_t *obj, c
     return res->count == before;
 }
 
-static void add_problem(struct schema_result *res, const char *path, const char *pointer,
-                        bool at_key, const char *message)
-{
-    if (res->count < sizeof(res->problems) / sizeof(res->problems[0])) {
-        struct schema_problem *p = &res->problems[res->count];
-        snprintf(p->path, sizeof(p->path), "%s", path);
-        snprintf(p->pointer, sizeof(p->pointer), "%s", pointer);
-        p->at_key = at_key;
-        snprintf(p->message, sizeof(p->message), "%s", message);
-    }
-    res->count++;
-}
-
 static void kind_names(char *buf, size_t size)
 {
     size_t n = 0;
@@ -109,7 +96,7 @@ bool config_validate(const json_t *doc, struct schema_result *res)
     if (!json_is_object(doc)) {
         char msg[600];
         snprintf(msg, sizeof(msg), "expected a mapping with any of: %s", names);
-        add_problem(res, "", "", false, msg);
+        schema_add_problem(res, "", "", false, msg);
         return false;
     }
     const char *key;
@@ -122,7 +109,7 @@ bool config_validate(const json_t *doc, struct schema_result *res)
         if (!kind) {
             char msg[700];
             snprintf(msg, sizeof(msg), "unknown key \"%.64s\"; expected one of %s", key, names);
-            add_problem(res, key, pointer, true, msg);
+            schema_add_problem(res, key, pointer, true, msg);
         } else if (kind->list) {
             validate_list(kind, value, res);
         } else {

@@ -109,6 +109,19 @@ static void add_problem(struct walk *w, bool at_key, const char *fmt, ...)
     utf8_clip(p->message);
 }
 
+void schema_add_problem(struct schema_result *res, const char *path, const char *pointer,
+                        bool at_key, const char *message)
+{
+    size_t i = res->count++;
+    if (i >= MAX_PROBLEMS)
+        return;
+    struct schema_problem *p = &res->problems[i];
+    copy_clipped(p->path, sizeof(p->path), path);
+    copy_clipped(p->pointer, sizeof(p->pointer), pointer);
+    p->at_key = at_key;
+    copy_clipped(p->message, sizeof(p->message), message);
+}
+
 /* Text as a double-quoted, escaped string, shortened to fit `size`. */
 static void quote_text(char *dst, size_t size, const char *s, size_t len)
 {

@@ -79,6 +79,11 @@ struct schema_result {
 bool schema_validate(const struct schema *schema, const json_t *value, const char *base_path,
                      const char *base_pointer, struct schema_result *result);
 
+/* Add a problem found by a check the schema cannot express (a kind's
+ * cross-field rules). */
+void schema_add_problem(struct schema_result *result, const char *path, const char *pointer,
+                        bool at_key, const char *message);
+
 /* The problems as a JSON array of {"path","message"} for API error details.
  * New reference. */
 json_t *schema_result_json(const struct schema_result *result);

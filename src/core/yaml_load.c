@@ -6,10 +6,11 @@
  * Reading walks libyaml's event stream (yaml_parser_parse) with one
  * recursive function per node kind; libyaml does the syntax, this file does
  * typing (YAML 1.2 core schema), anchors, limits and positions.
- * Writing feeds events to libyaml's emitter and picks quoting so that the
- * text reads back as the same tree.
+ * Writing is in yaml_dump.c; scalar typing shared by both is in
+ * yaml_scalar.c.
  */
 #include "core/yaml_load.h"
+#include "core/yaml_scalar.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -316,92 +317,6 @@ static int push_index(struct loader *ld, size_t index)
 
 /* ---- scalar typing (YAML 1.2 core schema) ---- */
 
-enum plain_kind {
-    PK_STRING,
-    PK_NULL,
-    PK_TRUE,
-    PK_FALSE,
-    PK_INT,
-    PK_OCT,
-    PK_HEX,
-    PK_FLOAT,
-    PK_NONFINITE
-};
-
-static bool is_one_of(const char *s, size_t len, const char *const *words)
-{
-    for (; *words; words++)
-        if (strlen(*words) == len && memcmp(s, *words, len) == 0)
-            return true;
-    return false;
-}
-
-static size_t span_digits(const char *s, size_t len, size_t i, const char *set)
-{
-    size_t start = i;
-    while (i < len && s[i] && strchr(set, s[i]))
-        i++;
-    return i - start;
-}
-
-#define DEC "0123456789"
-
-/* [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? */
-static bool is_core_float(const char *s, size_t len)
-{
-    size_t i = (len && (s[0] == '-' || s[0] == '+')) ? 1 : 0;
-    size_t whole = span_digits(s, len, i, DEC);
-    i += whole;
-    if (i < len && s[i] == '.') {
-        size_t frac = span_digits(s, len, i + 1, DEC);
-        if (!whole && !frac)
-            return false;
-        i += 1 + frac;
-    } else if (!whole) {
-        return false;
-    }
-    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        if (i < len && (s[i] == '-' || s[i] == '+'))
-            i++;
-        size_t exp = span_digits(s, len, i, DEC);
-        if (!exp)
-            return false;
-        i += exp;
-    }
-    return i == len;
-}
-
-static enum plain_kind classify_plain(const char *s, size_t len)
-{
-    static const char *const nulls[] = {"", "~", "null", "Null", "NULL", NULL};
-    static const char *const trues[] = {"true", "True", "TRUE", NULL};
-    static const char *const falses[] = {"false", "False", "FALSE", NULL};
-    static const char *const nonfinite[] = {".inf",  ".Inf",  ".INF",  "+.inf", "+.Inf",
-                                            "+.INF", "-.inf", "-.Inf", "-.INF", ".nan",
-                                            ".NaN",  ".NAN",  NULL};
-    size_t sign = (len && (s[0] == '-' || s[0] == '+')) ? 1 : 0;
-
-    if (is_one_of(s, len, nulls))
-        return PK_NULL;
-    if (is_one_of(s, len, trues))
-        return PK_TRUE;
-    if (is_one_of(s, len, falses))
-        return PK_FALSE;
-    if (len > sign && span_digits(s, len, sign, DEC) == len - sign)
-        return PK_INT;
-    if (len > 2 && s[0] == '0' && s[1] == 'o' && span_digits(s, len, 2, "01234567") == len - 2)
-        return PK_OCT;
-    if (len > 2 && s[0] == '0' && s[1] == 'x' &&
-        span_digits(s, len, 2, DEC "abcdefABCDEF") == len - 2)
-        return PK_HEX;
-    if (is_core_float(s, len))
-        return PK_FLOAT;
-    if (is_one_of(s, len, nonfinite))
-        return PK_NONFINITE;
-    return PK_STRING;
-}
-
 static int parse_integer(struct loader *ld, const yaml_event_t *ev, int base, json_t **out)
 {
     const char *text = (const char *)ev->data.scalar.value;
@@ -445,7 +360,7 @@ static int resolve_plain(struct loader *ld, const yaml_event_t *ev, json_t **out
     const char *text = (const char *)ev->data.scalar.value;
     size_t len = ev->data.scalar.length;
 
-    switch (classify_plain(text, len)) {
+    switch (yaml_plain_kind(text, len)) {
     case PK_NULL:
         *out = json_null();
         return 0;
@@ -968,6 +883,10 @@ int yaml_load_file(const char *path, json_t **rootp, json_t **marksp, struct yam
     int rc;
 
     memset(e, 0, sizeof(*e));
+    if (rootp)
+        *rootp = NULL;
+    if (marksp)
+        *marksp = NULL;
     FILE *f = fopen(path, "rb");
     if (!f) {
         rc = errno;
@@ -984,171 +903,4 @@ int yaml_load_file(const char *path, json_t **rootp, json_t **marksp, struct yam
     rc = yaml_load_buffer(buf, len, rootp, marksp, e);
     free(buf);
     return rc;
-}
-
-/* ---- writing ---- */
-
-struct outbuf {
-    struct strbuf text;
-    bool failed;
-};
-
-static int write_out(void *data, unsigned char *buffer, size_t size)
-{
-    struct outbuf *ob = data;
-    if (sb_append(&ob->text, (const char *)buffer, size)) {
-        ob->failed = true;
-        return 0;
-    }
-    return 1;
-}
-
-/* Plain text that would read back as something else (or as a merge key)
- * is quoted; multi-line text reads best as a literal block. The emitter
- * may still pick a safer style when the text needs it (": ", "#", ...). */
-static yaml_scalar_style_t string_style(const char *s, size_t len)
-{
-    if (classify_plain(s, len) != PK_STRING || (len == 2 && memcmp(s, "<<", 2) == 0))
-        return YAML_DOUBLE_QUOTED_SCALAR_STYLE;
-    if (memchr(s, '\n', len))
-        return YAML_LITERAL_SCALAR_STYLE;
-    return YAML_PLAIN_SCALAR_STYLE;
-}
-
-static int emit(yaml_emitter_t *em, yaml_event_t *ev, int ok)
-{
-    /* yaml_emitter_emit() takes the event, even when it fails. */
-    return ok && yaml_emitter_emit(em, ev) ? 0 : ENOMEM;
-}
-
-static int emit_scalar(yaml_emitter_t *em, const char *text, size_t len, yaml_scalar_style_t style)
-{
-    yaml_event_t ev;
-    if (len > INT_MAX)
-        return ENOMEM;
-    return emit(
-        em, &ev,
-        yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)text, (int)len, 1, 1, style));
-}
-
-/* The shortest text that reads back as exactly `d`, with a "." or an
- * exponent so that it reads back as a real, not an integer. Exponents only
- * for very large or small numbers: 1000.0, not 1e+03. */
-static void format_real(double d, char *buf, size_t size)
-{
-    bool fixed = fabs(d) >= 1e-4 && fabs(d) < 1e16;
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, size, "%.*g", prec, d);
-        if (strtod(buf, NULL) == d)
-            break;
-    }
-    for (int prec = 1; fixed && strchr(buf, 'e') && prec <= 20; prec++) {
-        snprintf(buf, size, "%.*f", prec, d);
-        if (strtod(buf, NULL) == d)
-            break;
-    }
-    if (!strpbrk(buf, ".eE"))
-        strncat(buf, ".0", size - strlen(buf) - 1);
-}
-
-static int emit_value(yaml_emitter_t *em, const json_t *v);
-
-static int emit_object(yaml_emitter_t *em, const json_t *obj)
-{
-    yaml_event_t ev;
-    const char *key;
-    size_t key_len;
-    json_t *value;
-    int rc = emit(
-        em, &ev, yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE));
-    json_object_keylen_foreach((json_t *)obj, key, key_len, value)
-    {
-        if (!rc)
-            rc = emit_scalar(em, key, key_len, string_style(key, key_len));
-        if (!rc)
-            rc = emit_value(em, value);
-    }
-    return rc ? rc : emit(em, &ev, yaml_mapping_end_event_initialize(&ev));
-}
-
-static int emit_array(yaml_emitter_t *em, const json_t *arr)
-{
-    yaml_event_t ev;
-    int rc =
-        emit(em, &ev,
-             yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE));
-    for (size_t i = 0; !rc && i < json_array_size(arr); i++)
-        rc = emit_value(em, json_array_get(arr, i));
-    return rc ? rc : emit(em, &ev, yaml_sequence_end_event_initialize(&ev));
-}
-
-static int emit_value(yaml_emitter_t *em, const json_t *v)
-{
-    char num[64];
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
-        return emit_object(em, v);
-    case JSON_ARRAY:
-        return emit_array(em, v);
-    case JSON_STRING:
-        return emit_scalar(em, json_string_value(v), json_string_length(v),
-                           string_style(json_string_value(v), json_string_length(v)));
-    case JSON_INTEGER:
-        snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        return emit_scalar(em, num, strlen(num), YAML_PLAIN_SCALAR_STYLE);
-    case JSON_REAL:
-        format_real(json_real_value(v), num, sizeof(num));
-        return emit_scalar(em, num, strlen(num), YAML_PLAIN_SCALAR_STYLE);
-    case JSON_TRUE:
-        return emit_scalar(em, "true", 4, YAML_PLAIN_SCALAR_STYLE);
-    case JSON_FALSE:
-        return emit_scalar(em, "false", 5, YAML_PLAIN_SCALAR_STYLE);
-    case JSON_NULL:
-        return emit_scalar(em, "null", 4, YAML_PLAIN_SCALAR_STYLE);
-    }
-    return EINVAL;
-}
-
-static int emit_document(yaml_emitter_t *em, const json_t *root)
-{
-    yaml_event_t ev;
-    int rc = emit(em, &ev, yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING));
-    if (!rc)
-        rc = emit(em, &ev, yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1));
-    if (!rc)
-        rc = emit_value(em, root);
-    if (!rc)
-        rc = emit(em, &ev, yaml_document_end_event_initialize(&ev, 1));
-    if (!rc)
-        rc = emit(em, &ev, yaml_stream_end_event_initialize(&ev));
-    if (!rc && !yaml_emitter_flush(em))
-        rc = ENOMEM;
-    return rc;
-}
-
-int yaml_dump(const json_t *root, char **outp)
-{
-    yaml_emitter_t em;
-    struct outbuf ob = {0};
-
-    if (!root || !outp)
-        return EINVAL;
-    *outp = NULL;
-    if (!yaml_emitter_initialize(&em))
-        return ENOMEM;
-    yaml_emitter_set_output(&em, write_out, &ob);
-    yaml_emitter_set_unicode(&em, 1);
-    yaml_emitter_set_width(&em, -1); /* no folding: long strings stay on one line */
-    yaml_emitter_set_indent(&em, 2);
-    yaml_emitter_set_break(&em, YAML_LN_BREAK);
-    int rc = emit_document(&em, root);
-    yaml_emitter_delete(&em);
-    if (!rc && sb_append(&ob.text, "", 0))
-        rc = ENOMEM;
-    if (rc) {
-        free(ob.text.s);
-        return rc;
-    }
-    *outp = ob.text.s;
-    return 0;
 }

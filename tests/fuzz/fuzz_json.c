@@ -1,6 +1,7 @@
 /*
  * fuzz_json.c - libFuzzer target for API bodies: JSON text (jansson, as the
- * HTTP API reads it) validated against a schema like the configuration's,
+ * HTTP API reads it) validated against the server's own kinds and a wider
+ * schema that uses every feature of the validator,
  * then written as YAML and read back, as `switchboard export` and `import`
  * would.
  *
@@ -13,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/config.h"
+#include "core/modules.h"
 #include "core/schema.h"
 #include "core/yaml_load.h"
 
@@ -138,6 +141,27 @@ static void check_yaml_round_trip(const json_t *v)
     free(text);
 }
 
+/* The server's own kinds, as POST /v1/users and imports check them: each
+ * whole document, and the value as one object of each kind. */
+static void check_real_kinds(const json_t *v)
+{
+    static int registered;
+    if (!registered++ && modules_register() != 0)
+        abort();
+    struct schema_result res;
+    memset(&res, 0, sizeof(res));
+    if (config_validate(v, &res) != (res.count == 0))
+        abort();
+    const char *kinds[] = {"server", "users", "apiKeys"};
+    for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+        memset(&res, 0, sizeof(res));
+        const struct config_kind *kind = config_kind_find(kinds[k]);
+        if (!kind || config_validate_object(kind, v, "", "", &res) != (res.count == 0))
+            abort();
+        json_decref(schema_result_json(&res));
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     json_error_t jerr;
@@ -146,6 +170,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!v)
         return 0;
     check_validation(v);
+    check_real_kinds(v);
     check_yaml_round_trip(v);
     json_decref(v);
     return 0;
