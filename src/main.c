@@ -100,16 +100,23 @@ static int usage_error(const char *usage, const char *fmt, const char *arg)
 /* Parse options; returns -1 to go on, else an exit code. */
 static int parse(const char *cmd, const char *usage, int argc, char **argv, struct cli *cli)
 {
-    int opt;
+    int opt, index = -1;
     opterr = 0;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, ":c:d:o:h", long_options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":c:d:o:h", long_options, &index)) != -1) {
+        /* Name the option as typed: its value may follow in argv. */
+        char name[40];
+        if (index >= 0)
+            snprintf(name, sizeof(name), "--%s", long_options[index].name);
+        else
+            snprintf(name, sizeof(name), "-%c", optopt ? optopt : opt);
+        index = -1;
         if (opt == '?')
-            return usage_error(usage, "unknown option %s", argv[optind - 1]);
-        if (opt == ':')
+            return usage_error(usage, "unknown option %s", optopt ? name : argv[optind - 1]);
+        if (opt == ':') /* the option is the last word given */
             return usage_error(usage, "option %s needs a value", argv[optind - 1]);
         if (!allowed(cmd, opt))
-            return usage_error(usage, "this command takes no option %s", argv[optind - 1]);
+            return usage_error(usage, "this command takes no option %s", name);
         enum log_level level;
         switch (opt) {
         case 'h':

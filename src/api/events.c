@@ -18,6 +18,7 @@
  * only the events its principal may see.
  */
 #include "api/api_modules.h"
+#include "auth/credential.h"
 #include "core/app.h"
 #include "core/clock.h"
 #include "core/events.h"
@@ -38,6 +39,7 @@ struct stream {
     struct websocket *ws;
     struct events_sub *sub;
     struct principal who;
+    char credential[128]; /* checked again when the user or session changes */
     char topics[MAX_TOPICS][TOPIC_SIZE];
     size_t ntopics;
     int64_t last_seq; /* highest seq already delivered or skipped */
@@ -86,12 +88,35 @@ static bool session_expired(struct stream *s)
     return true;
 }
 
+/* An event about the stream's own user (signed out, disabled, deleted,
+ * role changed) may end or change what it may see: check the credential
+ * again, and close the stream if it no longer holds. */
+static bool credential_revoked(struct stream *s, const struct event *e)
+{
+    if (strcmp(e->topic, s->who.kind == PRINCIPAL_API_KEY ? "apiKeys" : "users") != 0 ||
+        !e->subject || strcmp(e->subject, s->who.id) != 0)
+        return false;
+    struct principal now;
+    int err = credential_authenticate(s->app, s->credential, &now);
+    if (!err) {
+        s->who = now; /* e.g. a new role */
+        return false;
+    }
+    send_error(s, err == ETIMEDOUT ? "token_expired" : "token_revoked",
+               "the credential of this stream is no longer valid; sign in again");
+    websocket_close(s->ws, 1008, "credential revoked");
+    s->closed = true;
+    return true;
+}
+
 static void deliver(const struct event *e, void *arg)
 {
     struct stream *s = arg;
     if (e->seq <= s->last_seq || s->closed)
         return;
     s->last_seq = e->seq;
+    if (credential_revoked(s, e))
+        return;
     if (!s->ntopics || !subscribed_to(s, e->topic) || !events_visible(&s->who, e))
         return;
     if (session_expired(s))
@@ -218,6 +243,7 @@ static void get_events(struct api_req *req)
     }
     s->app = req->app;
     s->who = req->who;
+    snprintf(s->credential, sizeof(s->credential), "%s", req->token);
     s->last_seq = events_last_seq(req->app->events);
     const struct websocket_opts opts = {.max_message = 16384, .kaint_ms = 30000};
     int err = websocket_accept(&s->ws, req->conn, req->hreq, &opts, on_message, on_close, s);

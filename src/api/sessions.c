@@ -176,7 +176,7 @@ static void delete_session(struct api_req *req)
         api_reply_error(req, 400, "not_a_session", "only a session token can sign out");
         return;
     }
-    int err = sessions_delete(req->app, req->token);
+    int err = sessions_delete(req->app, req->token, req->who.id);
     if (err) {
         api_reply_store_error(req, err, "the session");
         return;

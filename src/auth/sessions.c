@@ -4,6 +4,7 @@
 #include "auth/sessions.h"
 #include "core/app.h"
 #include "core/clock.h"
+#include "core/events.h"
 #include "core/settings.h"
 #include "store/store.h"
 
@@ -72,14 +73,23 @@ int sessions_authenticate(struct app *app, const char *token, struct principal *
     return 0;
 }
 
-int sessions_delete(struct app *app, const char *token)
+int sessions_delete(struct app *app, const char *token, const char *user_id)
 {
     char hash[TOKEN_HASH_SIZE];
     token_hash(hash, token, strlen(token));
     int64_t changes = 0;
+    bool own;
+    int err = store_begin_own(app->store, &own);
+    if (err)
+        return err;
     struct store_val v[] = {sv_text(hash)};
-    int err = store_exec(app->store, "DELETE FROM sessions WHERE token_hash = ?", v, 1, &changes);
-    return err ? err : (changes ? 0 : ENOENT);
+    err = store_exec(app->store, "DELETE FROM sessions WHERE token_hash = ?", v, 1, &changes);
+    if (!err && !changes)
+        err = ENOENT;
+    /* Streams opened with this session learn from the event that it ended. */
+    if (!err)
+        err = events_append(app->events, "users", "user.signedOut", user_id, user_id, NULL);
+    return store_end_own(app->store, own, err);
 }
 
 int64_t sessions_purge_expired(struct app *app)

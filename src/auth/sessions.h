@@ -19,8 +19,9 @@ int sessions_create(struct app *app, const char *user_id, const char *peer, char
  * EACCES the user is disabled. */
 int sessions_authenticate(struct app *app, const char *token, struct principal *who);
 
-/* End one session (logout); ENOENT if there was none. */
-int sessions_delete(struct app *app, const char *token);
+/* End one session (sign out) of the given user; ENOENT if there was none.
+ * Appends user.signedOut. */
+int sessions_delete(struct app *app, const char *token, const char *user_id);
 
 /* Remove expired sessions; returns how many. */
 int64_t sessions_purge_expired(struct app *app);

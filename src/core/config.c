@@ -119,18 +119,30 @@ bool config_validate(const json_t *doc, struct schema_result *res)
     return res->count == 0;
 }
 
+/* Apply one kind's value; an object that cannot be applied is reported as
+ * a problem at its own path, so a file's reader learns which one. */
 static int apply_kind(struct app *app, const struct config_kind *kind, const json_t *value,
-                      const char **message)
+                      struct schema_result *res, const char **message)
 {
-    if (!kind->list)
-        return kind->apply(app, value, message);
+    char path[128], pointer[128];
+    int err = 0;
+    if (!kind->list) {
+        if ((err = kind->apply(app, value, message)) != 0) {
+            snprintf(pointer, sizeof(pointer), "/%s", kind->key);
+            schema_add_problem(res, kind->key, pointer, false, *message);
+        }
+        return err;
+    }
     size_t i;
     const json_t *item;
     json_array_foreach(value, i, item)
     {
-        int err = kind->apply(app, item, message);
-        if (err)
+        if ((err = kind->apply(app, item, message)) != 0) {
+            snprintf(path, sizeof(path), "%s[%zu]", kind->key, i);
+            snprintf(pointer, sizeof(pointer), "/%s/%zu", kind->key, i);
+            schema_add_problem(res, path, pointer, false, *message);
             return err;
+        }
     }
     return 0;
 }
@@ -150,7 +162,7 @@ int config_apply(struct app *app, const json_t *doc, struct schema_result *res,
     for (size_t k = 0; k < nkinds && !err; k++) {
         const json_t *value = json_object_get(doc, kinds[k]->key);
         if (value)
-            err = apply_kind(app, kinds[k], value, message);
+            err = apply_kind(app, kinds[k], value, res, message);
     }
     if (err) {
         store_rollback(app->store);
@@ -229,7 +241,7 @@ int config_import_yaml(struct app *app, const char *path, const char *text, char
     struct schema_result *res = calloc(1, sizeof(*res));
     const char *message = "could not apply the configuration";
     err = res ? config_apply(app, doc, res, &message) : ENOMEM;
-    if (err == EBADMSG)
+    if (err && res && res->count)
         *errtext = format_problems(path, marks, res);
     else if (err)
         *errtext = format_text("%s:%d:%d: %s\n", path, 0, 0, message);

@@ -52,7 +52,7 @@ bool config_validate(const json_t *doc, struct schema_result *res);
 
 /* Validate and apply a document in one transaction. On a validation
  * failure returns EBADMSG with res filled; on an apply failure returns the
- * error and sets *message. */
+ * error, sets *message and adds it to res at the failing object's path. */
 int config_apply(struct app *app, const json_t *doc, struct schema_result *res,
                  const char **message);
 

@@ -26,6 +26,10 @@
 #include "store/store.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,10 +191,46 @@ static void print_banner(struct app *app, const struct sa *laddr, const char *de
     fflush(stdout);
 }
 
-static void signal_handler(int sig)
+/*
+ * SIGTERM and SIGINT are blocked in every thread and read from a signalfd
+ * on the loop, so a signal that arrives at any moment (even before the loop
+ * runs, or while it is about to sleep) stops the server cleanly, and the
+ * handler runs as ordinary loop code.
+ */
+static int signal_fd = -1;
+
+static void signal_readable(int flags, void *arg)
 {
-    log_info("server", "stopping", "signal=%d", sig);
+    (void)flags;
+    (void)arg;
+    struct signalfd_siginfo info;
+    if (read(signal_fd, &info, sizeof(info)) != (ssize_t)sizeof(info))
+        return;
+    log_info("server", "stopping", "signal=%u", info.ssi_signo);
     re_cancel();
+}
+
+static int signals_take(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+        return EINVAL;
+    signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (signal_fd < 0)
+        return errno;
+    return fd_listen(signal_fd, FD_READ, signal_readable, NULL);
+}
+
+static void signals_release(void)
+{
+    if (signal_fd < 0)
+        return;
+    fd_close(signal_fd);
+    close(signal_fd);
+    signal_fd = -1;
 }
 
 static void purge_timer(void *arg);
@@ -241,6 +281,8 @@ int server_serve(const struct server_opts *opts)
     if (check_override("--http", opts->http) || check_override("--sip", opts->sip))
         return 2;
     int err = libre_init();
+    if (!err)
+        err = signals_take(); /* before any thread exists, so all inherit the mask */
     if (err) {
         log_error("server", "cannot start the event loop", "error=%d", err);
         return 1;
@@ -275,12 +317,13 @@ int server_serve(const struct server_opts *opts)
     if (settings_bool(&app, "demo"))
         log_warn("server", "demo configuration: its passwords are public; do not expose it", "");
     print_banner(&app, &laddr, demo_text);
-    re_main(signal_handler);
+    re_main(NULL);
     code = 0;
 out:
     tmr_cancel(&purge_tmr);
     httpd = mem_deref(httpd);
     close_app(&app);
+    signals_release();
     free(config_text);
     log_info("server", "stopped", "code=%d", code);
     libre_close();

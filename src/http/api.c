@@ -89,6 +89,17 @@ static void req_destructor(void *arg)
     mem_deref(req->conn);
 }
 
+/* A random prefix per process plus a counter: unique, and cheap enough
+ * for every request. */
+static void new_request_id(char *buf, size_t size)
+{
+    static uint32_t prefix;
+    static uint64_t counter;
+    if (!prefix)
+        prefix = randombytes_random() | 1;
+    snprintf(buf, size, "%08x%012llx", prefix, (unsigned long long)++counter);
+}
+
 static void make_request_id(struct api_req *req)
 {
     const struct http_hdr *h = http_msg_xhdr(req->hreq->msg, "X-Request-Id");
@@ -104,13 +115,7 @@ static void make_request_id(struct api_req *req)
             return;
         }
     }
-    /* A random prefix per process plus a counter: unique, and cheap
-     * enough for every request. */
-    static uint32_t prefix;
-    static uint64_t counter;
-    if (!prefix)
-        prefix = randombytes_random() | 1;
-    snprintf(req->id, sizeof(req->id), "%08x%012llx", prefix, (unsigned long long)++counter);
+    new_request_id(req->id, sizeof(req->id));
 }
 
 static bool content_is_json(const struct http_msg *msg)
@@ -206,7 +211,7 @@ static void dispatch(struct api_req *req)
     }
     if (!route && !api_path &&
         (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0)) {
-        static_serve(req, strcmp(req->method, "HEAD") == 0);
+        static_serve(req);
         return;
     }
     if (!route) {
@@ -253,7 +258,7 @@ void api_transport_error(struct httpd_conn *conn, uint16_t status, const char *c
     snprintf(req.method, sizeof(req.method), "-");
     snprintf(req.path, sizeof(req.path), "-");
     re_snprintf(req.peer, sizeof(req.peer), "%J", httpd_conn_peer(conn));
-    snprintf(req.id, sizeof(req.id), "transport");
+    new_request_id(req.id, sizeof(req.id));
     api_reply_error_headers(&req, status, NULL, code, message);
 }
 

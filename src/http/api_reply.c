@@ -22,48 +22,38 @@ const struct api_stats *api_stats(void)
     return &stats;
 }
 
+static const struct {
+    uint16_t status;
+    const char *reason;
+} reasons[] = {
+    {200, "OK"},
+    {201, "Created"},
+    {204, "No Content"},
+    {304, "Not Modified"},
+    {400, "Bad Request"},
+    {401, "Unauthorized"},
+    {403, "Forbidden"},
+    {404, "Not Found"},
+    {405, "Method Not Allowed"},
+    {409, "Conflict"},
+    {411, "Length Required"},
+    {413, "Content Too Large"},
+    {415, "Unsupported Media Type"},
+    {422, "Unprocessable Content"},
+    {429, "Too Many Requests"},
+    {431, "Request Header Fields Too Large"},
+    {500, "Internal Server Error"},
+    {503, "Service Unavailable"},
+    {505, "HTTP Version Not Supported"},
+};
+
 static const char *reason_phrase(uint16_t status)
 {
-    switch (status) {
-    case 200:
-        return "OK";
-    case 201:
-        return "Created";
-    case 204:
-        return "No Content";
-    case 304:
-        return "Not Modified";
-    case 400:
-        return "Bad Request";
-    case 401:
-        return "Unauthorized";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 409:
-        return "Conflict";
-    case 411:
-        return "Length Required";
-    case 413:
-        return "Content Too Large";
-    case 415:
-        return "Unsupported Media Type";
-    case 422:
-        return "Unprocessable Content";
-    case 429:
-        return "Too Many Requests";
-    case 431:
-        return "Request Header Fields Too Large";
-    case 500:
-        return "Internal Server Error";
-    case 503:
-        return "Service Unavailable";
-    default:
-        return status < 300 ? "OK" : status < 500 ? "Client Error" : "Server Error";
+    for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
+        if (reasons[i].status == status)
+            return reasons[i].reason;
     }
+    return status < 300 ? "OK" : status < 500 ? "Client Error" : "Server Error";
 }
 
 static void access_log(struct api_req *req, uint16_t status)
@@ -85,7 +75,7 @@ void api_reply_raw(struct api_req *req, uint16_t status, const char *ctype,
     if (req->replied)
         return;
     req->replied = true;
-    char headers[512];
+    char headers[768];
     snprintf(headers, sizeof(headers), "X-Request-Id: %s\r\n%s", req->id,
              extra_headers ? extra_headers : "");
     httpd_reply(req->conn, status, reason_phrase(status), headers, ctype, body, len);
@@ -101,7 +91,7 @@ void api_reply_upgraded(struct api_req *req)
 static void reply_json_text(struct api_req *req, uint16_t status, const char *extra,
                             const char *text)
 {
-    char headers[384];
+    char headers[640];
     snprintf(headers, sizeof(headers), "Cache-Control: no-store\r\n%s", extra ? extra : "");
     api_reply_raw(req, status, "application/json", headers, text, text ? strlen(text) : 0);
 }
@@ -120,7 +110,7 @@ void api_reply_json_headers(struct api_req *req, uint16_t status, const char *ex
         return;
     }
     if (req->idem_key[0] && status < 300)
-        api_idempotency_save(req, status, text);
+        api_idempotency_save(req, status, extra, text);
     reply_json_text(req, status, extra, text);
     free(text);
 }
@@ -192,14 +182,18 @@ void api_reply_store_error(struct api_req *req, int err, const char *what)
 
 /* Idempotency: the first 2xx answer to (principal, key) is kept and given
  * again for a retry with the same body; a different body is refused. */
-void api_idempotency_save(struct api_req *req, uint16_t status, const char *text)
+void api_idempotency_save(struct api_req *req, uint16_t status, const char *headers,
+                          const char *text)
 {
-    struct store_val v[] = {sv_text(req->who.id), sv_text(req->idem_key), sv_text(req->idem_hash),
-                            sv_int(status),       sv_text(text),          sv_int(clock_now_ms())};
+    struct store_val v[] = {
+        sv_text(req->who.id),  sv_text(req->idem_key),          sv_text(req->idem_hash),
+        sv_int(status),        sv_text(headers ? headers : ""), sv_text(text),
+        sv_int(clock_now_ms())};
     int err = store_exec(req->app->store,
-                         "INSERT INTO idempotency_keys (principal, key, request_hash, status, body,"
-                         " created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                         v, 6, NULL);
+                         "INSERT INTO idempotency_keys (principal, key, request_hash, status,"
+                         " headers, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                         " ON CONFLICT DO NOTHING",
+                         v, 7, NULL);
     if (err)
         log_warn("http", "idempotency record not saved", "rid=%s error=%d", req->id, err);
 }
@@ -209,7 +203,7 @@ bool api_idempotency_replay(struct api_req *req)
     json_t *row;
     struct store_val v[] = {sv_text(req->who.id), sv_text(req->idem_key)};
     int err = store_query_one(req->app->store,
-                              "SELECT request_hash, status, body FROM idempotency_keys"
+                              "SELECT request_hash, status, headers, body FROM idempotency_keys"
                               " WHERE principal = ? AND key = ?",
                               v, 2, &row);
     if (err)
@@ -218,8 +212,10 @@ bool api_idempotency_replay(struct api_req *req)
         api_reply_error(req, 422, "idempotency_key_reused",
                         "this Idempotency-Key was used with a different request; use a new key");
     } else {
-        reply_json_text(req, (uint16_t)json_integer_value(json_object_get(row, "status")),
-                        "Idempotent-Replayed: true\r\n",
+        char extra[512];
+        snprintf(extra, sizeof(extra), "Idempotent-Replayed: true\r\n%s",
+                 json_string_value(json_object_get(row, "headers")));
+        reply_json_text(req, (uint16_t)json_integer_value(json_object_get(row, "status")), extra,
                         json_string_value(json_object_get(row, "body")));
     }
     json_decref(row);

@@ -5,8 +5,7 @@
  * for WebSocket upgrades (browsers cannot set headers there) the query
  * parameter access_token. Session tokens start "sbs_", API keys "sbk_".
  */
-#include "auth/apikeys.h"
-#include "auth/sessions.h"
+#include "auth/credential.h"
 #include "core/libre.h"
 #include "http/api.h"
 #include "http/api_internal.h"
@@ -31,8 +30,11 @@ static bool credential(struct api_req *req)
     if (h)
         return pl_strcpy(&h->val, req->token, sizeof(req->token)) == 0 &&
                h->val.l < sizeof(req->token);
+    /* Only an upgrade may carry the token in its URL: elsewhere a header
+     * works, and URLs end up in logs and browser history. */
     const char *q = api_query(req, "access_token");
-    if (q && strlen(q) < sizeof(req->token)) {
+    if (q && strlen(q) < sizeof(req->token) &&
+        http_msg_hdr_has_value(msg, HTTP_HDR_UPGRADE, "websocket")) {
         snprintf(req->token, sizeof(req->token), "%s", q);
         return true;
     }
@@ -47,13 +49,7 @@ int api_authenticate(struct api_req *req)
                                 " gives a token) or an API key");
         return EACCES;
     }
-    int err;
-    if (strncmp(req->token, "sbk_", 4) == 0)
-        err = apikeys_authenticate(req->app, req->token, &req->who);
-    else if (strncmp(req->token, "sbs_", 4) == 0)
-        err = sessions_authenticate(req->app, req->token, &req->who);
-    else
-        err = ENOENT;
+    int err = credential_authenticate(req->app, req->token, &req->who);
     switch (err) {
     case 0:
         return 0;
@@ -73,6 +69,5 @@ int api_authenticate(struct api_req *req)
         api_reply_store_error(req, err, "the session");
         break;
     }
-    memset(&req->who, 0, sizeof(req->who));
-    return err ? err : EACCES;
+    return err;
 }

@@ -88,6 +88,8 @@ static const struct refusal refuse_version = {505, "HTTP Version Not Supported",
                                               "Only HTTP/1.0 and HTTP/1.1 are supported."};
 
 static void conn_process(struct httpd_conn *conn);
+static int refuse(struct httpd_conn *conn, const struct refusal *r);
+static size_t head_length(struct httpd_conn *conn);
 
 static void conn_destructor(void *arg)
 {
@@ -227,6 +229,12 @@ static void recv_handler(struct mbuf *mb, void *arg)
     } else {
         idle_restart(conn);
         err = buf_add(&conn->rx, mb, rx_limit(conn->httpd));
+        /* Too much unread input and still no end of the head: the head
+         * is what is too large, whatever the body limit. */
+        if (err == EOVERFLOW && !conn->need && !head_length(conn)) {
+            refuse(conn, &refuse_head_too_large);
+            return;
+        }
     }
 
     if (err) {

@@ -90,7 +90,7 @@ static int read_file(int fd, size_t size, char **bufp)
     return 0;
 }
 
-static void send_file(struct api_req *req, const char *real, bool head)
+static void send_file(struct api_req *req, const char *real)
 {
     int fd = open(real, O_RDONLY | O_CLOEXEC);
     struct stat st;
@@ -111,19 +111,19 @@ static void send_file(struct api_req *req, const char *real, bool head)
         return;
     }
     char *buf = NULL;
-    int err = head ? 0 : read_file(fd, (size_t)st.st_size, &buf);
+    int err = read_file(fd, (size_t)st.st_size, &buf);
     close(fd);
     if (err) {
         api_reply_error(req, 500, "internal", "could not read %s", req->path);
         return;
     }
-    /* HEAD: the headers of the GET, no body (the length says 0 here; a
-     * client wanting the size uses GET). */
-    api_reply_raw(req, 200, content_type(real), headers, buf, head ? 0 : (size_t)st.st_size);
+    /* For HEAD the transport sends the GET's headers, length included,
+     * and leaves the body out. */
+    api_reply_raw(req, 200, content_type(real), headers, buf, (size_t)st.st_size);
     free(buf);
 }
 
-void static_serve(struct api_req *req, bool head)
+void static_serve(struct api_req *req)
 {
     const char *root = settings_str(req->app, "http.webRoot");
     char root_real[PATH_MAX], rel[1024], path[PATH_MAX + 1100], real[PATH_MAX];
@@ -145,5 +145,5 @@ void static_serve(struct api_req *req, bool head)
         not_found(req);
         return;
     }
-    send_file(req, real, head);
+    send_file(req, real);
 }

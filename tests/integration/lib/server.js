@@ -58,9 +58,20 @@ process.on('exit', () => {
 export function makeTempDir(t, prefix = 'sb-it-') {
     const dir = mkdtempSync(join(tmpdir(), prefix));
     tempDirs.add(dir);
-    if (t) t.after(() => removeDir(dir));
+    if (t) {
+        t.after(async () => {
+            // servers still using the folder stop first, whatever the hook order
+            for (const srv of servers) {
+                if (srv.dataDir === dir || srv.dataDir.startsWith(`${dir}/`)) await srv.close();
+            }
+            removeDir(dir);
+        });
+    }
     return dir;
 }
+
+/* Every server started, for makeTempDir's clean-up. */
+const servers = new Set();
 
 export function removeDir(dir) {
     rmSync(dir, {recursive: true, force: true});
@@ -126,6 +137,8 @@ function deepMerge(a, b) {
  *   dataDir     data folder (default: a fresh temporary one, removed by close())
  *   args        more command-line arguments
  *   env         more environment variables
+ *   waitHealthy false: return as soon as the banner is out, without
+ *               waiting for GET /healthz to answer
  * Without config/configText an empty data folder gets the embedded demo.
  */
 export async function startServer(opts = {}) {
@@ -166,9 +179,15 @@ export async function startServer(opts = {}) {
             for (const w of logWaiters) w();
         }
     });
+    proc.stderr.on('end', () => {
+        if (errPartial) logLines.push(errPartial);
+        errPartial = '';
+    });
     proc.stdout.setEncoding('utf8');
 
     let exitInfo = null;
+    let stopRequested = false;
+    let closed = false;
     const exited = new Promise((resolveExit) => {
         proc.on('exit', (code, signal) => {
             exitInfo = {code, signal, at: Date.now()};
@@ -202,6 +221,27 @@ export async function startServer(opts = {}) {
         for (const d of owned) removeDir(d);
         throw e;
     });
+
+    /* The banner is printed just before the event loop starts; a request
+     * answered proves the loop runs (and its signal handlers are set). */
+    if (opts.waitHealthy !== false) {
+        const deadline = Date.now() + START_TIMEOUT_MS;
+        for (;;) {
+            try {
+                const r = await fetch(`${url}/healthz`, {signal: AbortSignal.timeout(5000)});
+                await r.arrayBuffer();
+                if (r.status === 200) break;
+            } catch {
+                /* not yet */
+            }
+            if (exitInfo || Date.now() > deadline) {
+                proc.kill('SIGKILL');
+                for (const d of owned) removeDir(d);
+                throw new Error(`server at ${url} never answered /healthz\nstderr:\n${logLines.join('\n')}`);
+            }
+            await new Promise((r) => setTimeout(r, 20));
+        }
+    }
 
     const server = {
         url,
@@ -243,6 +283,7 @@ export async function startServer(opts = {}) {
         },
         /* SIGTERM (or another signal) and wait: {code, signal, ms}. */
         async stop(sig = 'SIGTERM') {
+            stopRequested = true;
             if (exitInfo) return {code: exitInfo.code, signal: exitInfo.signal, ms: 0};
             const t0 = Date.now();
             proc.kill(sig);
@@ -264,21 +305,38 @@ export async function startServer(opts = {}) {
         },
         /* SIGKILL and wait for the exit. */
         async kill() {
+            stopRequested = true;
             if (!exitInfo) proc.kill('SIGKILL');
             return exited;
         },
-        /* Stop (SIGKILL if SIGTERM fails) and remove what the harness created. */
+        /* Stop (SIGKILL if SIGTERM fails) and remove what the harness
+         * created. Throws (failing the test's after hook) when the server
+         * had died on its own, did not stop cleanly, or a sanitizer
+         * reported something. */
         async close() {
+            if (closed) return;
+            closed = true;
+            servers.delete(server);
+            const problems = [];
+            if (exitInfo && !stopRequested)
+                problems.push(`the server exited on its own (code ${exitInfo.code}, signal ${exitInfo.signal})`);
             if (!exitInfo) {
                 try {
-                    await server.stop();
-                } catch {
+                    const r = await server.stop();
+                    if (r.code !== 0) problems.push(`SIGTERM: exit code ${r.code}, signal ${r.signal}`);
+                } catch (e) {
+                    problems.push(e.message);
                     await server.kill();
                 }
             }
             for (const d of owned) removeDir(d);
+            const reports = logLines.filter((l) => SANITIZER_RE.test(l));
+            if (reports.length) problems.push(`sanitizer reports:\n${reports.join('\n')}`);
+            if (problems.length)
+                throw new Error(`server ${url}: ${problems.join('; ')}\n--- last log lines:\n${logLines.slice(-30).join('\n')}`);
         },
     };
+    servers.add(server);
     return server;
 }
 
@@ -298,6 +356,8 @@ export function runCli(args, opts = {}) {
         input: opts.input,
     });
     if (r.error) throw r.error;
+    if (SANITIZER_RE.test(r.stderr))
+        throw new Error(`switchboard ${args.join(' ')}: sanitizer report:\n${r.stderr}`);
     return {code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr};
 }
 
@@ -307,7 +367,7 @@ export function runCli(args, opts = {}) {
  * Returns {status, headers, json, text}; json is null when the body is not
  * JSON.
  */
-export async function api(url, method, path, {token, apiKey, body, headers = {}} = {}) {
+export async function api(url, method, path, {token, apiKey, body, headers = {}, timeoutMs = 30000} = {}) {
     const h = {...headers};
     if (token) h.Authorization = `Bearer ${token}`;
     if (apiKey) h['X-API-Key'] = apiKey;
@@ -317,7 +377,8 @@ export async function api(url, method, path, {token, apiKey, body, headers = {}}
         if (!Object.keys(h).some((k) => k.toLowerCase() === 'content-type'))
             h['Content-Type'] = 'application/json';
     }
-    const res = await fetch(url + path, {method, headers: h, body: payload});
+    const res = await fetch(url + path, {method, headers: h, body: payload,
+                                         signal: AbortSignal.timeout(timeoutMs)});
     const text = await res.text();
     let json = null;
     try {
@@ -363,5 +424,8 @@ export function errorBody(r, status, code) {
         throw new Error(`X-Request-Id ${r.headers.get('x-request-id')} != requestId ${e.requestId}`);
     return e;
 }
+
+/* Lines that AddressSanitizer, LeakSanitizer or UBSan print. */
+export const SANITIZER_RE = /ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY: (Address|Undefined|Leak)/;
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
