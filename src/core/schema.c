@@ -8,6 +8,7 @@
  * loader's marks can turn it into a line and column.
  */
 #include "core/schema.h"
+#include "core/text.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,75 +20,16 @@
  * deep. Beyond this, the value is refused rather than walked. */
 #define MAX_DEPTH 128
 
-/* A growable string; on allocation failure it stops growing and `oom`
- * is set, so the walk goes on with a shortened path. */
-struct strbuf {
-    char *s;
-    size_t len, cap;
-    bool oom;
-};
-
 struct walk {
     struct schema_result *res;
     struct strbuf path, pointer;
     int depth;
 };
 
-#define IS_CONT(c) (((unsigned char)(c)&0xc0) == 0x80)
-
-static void sb_append(struct strbuf *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 128;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *bigger = realloc(b->s, cap);
-        if (!bigger) {
-            b->oom = true;
-            return;
-        }
-        b->s = bigger;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-static void sb_puts(struct strbuf *b, const char *s)
-{
-    sb_append(b, s, strlen(s));
-}
-
-static void sb_truncate(struct strbuf *b, size_t len)
-{
-    if (len <= b->len && b->s) {
-        b->len = len;
-        b->s[len] = '\0';
-    }
-}
-
-/* Cut a string that snprintf may have cut inside a UTF-8 sequence back to
- * the last whole character: problems end up in JSON, which needs UTF-8. */
-static void utf8_clip(char *s)
-{
-    size_t len = strlen(s), i = len;
-    while (i > 0 && IS_CONT(s[i - 1]) && len - i < 3)
-        i--;
-    if (i == 0)
-        return;
-    unsigned char lead = (unsigned char)s[i - 1];
-    size_t want = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
-    if (len - (i - 1) < want)
-        s[i - 1] = '\0';
-}
-
 static void copy_clipped(char *dst, size_t size, const char *src)
 {
     snprintf(dst, size, "%s", src ? src : "");
-    utf8_clip(dst);
+    text_utf8_clip(dst);
 }
 
 static void add_problem(struct walk *w, bool at_key, const char *fmt, ...)
@@ -106,7 +48,7 @@ static void add_problem(struct walk *w, bool at_key, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(p->message, sizeof(p->message), fmt, ap);
     va_end(ap);
-    utf8_clip(p->message);
+    text_utf8_clip(p->message);
 }
 
 void schema_add_problem(struct schema_result *res, const char *path, const char *pointer,
@@ -120,30 +62,6 @@ void schema_add_problem(struct schema_result *res, const char *path, const char 
     copy_clipped(p->pointer, sizeof(p->pointer), pointer);
     p->at_key = at_key;
     copy_clipped(p->message, sizeof(p->message), message);
-}
-
-/* Text as a double-quoted, escaped string, shortened to fit `size`. */
-static void quote_text(char *dst, size_t size, const char *s, size_t len)
-{
-    size_t o = 0, limit = size > 16 ? size - 12 : 0; /* room for an escape, "...\"" */
-    dst[o++] = '"';
-    for (size_t i = 0; i < len && (o < limit || IS_CONT(s[i])); i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\') {
-            dst[o++] = '\\';
-            dst[o++] = (char)c;
-        } else if (c < 0x20 || c == 0x7f) {
-            o += (size_t)snprintf(dst + o, size - o, "\\u%04x", c);
-        } else {
-            dst[o++] = (char)c;
-        }
-        if (o >= limit && i + 1 < len && !IS_CONT(s[i + 1])) {
-            memcpy(dst + o, "...", 3);
-            o += 3;
-        }
-    }
-    dst[o++] = '"';
-    dst[o] = '\0';
 }
 
 /* ---- paths ---- */
@@ -167,38 +85,38 @@ static void push_key_path(struct strbuf *path, const char *key, size_t len)
 {
     if (is_plain_key(key, len)) {
         if (path->len)
-            sb_append(path, ".", 1);
-        sb_append(path, key, len);
+            strbuf_append(path, ".", 1);
+        strbuf_append(path, key, len);
         return;
     }
-    sb_append(path, "[\"", 2);
+    strbuf_append(path, "[\"", 2);
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)key[i];
         char esc[8];
         if (c == '"' || c == '\\') {
             esc[0] = '\\';
             esc[1] = (char)c;
-            sb_append(path, esc, 2);
+            strbuf_append(path, esc, 2);
         } else if (c < 0x20 || c == 0x7f) {
             snprintf(esc, sizeof(esc), "\\u%04x", c);
-            sb_append(path, esc, 6);
+            strbuf_append(path, esc, 6);
         } else {
-            sb_append(path, key + i, 1);
+            strbuf_append(path, key + i, 1);
         }
     }
-    sb_append(path, "\"]", 2);
+    strbuf_append(path, "\"]", 2);
 }
 
 static void push_key_pointer(struct strbuf *ptr, const char *key, size_t len)
 {
-    sb_append(ptr, "/", 1);
+    strbuf_append(ptr, "/", 1);
     for (size_t i = 0; i < len; i++) {
         if (key[i] == '~')
-            sb_append(ptr, "~0", 2);
+            strbuf_append(ptr, "~0", 2);
         else if (key[i] == '/')
-            sb_append(ptr, "~1", 2);
+            strbuf_append(ptr, "~1", 2);
         else
-            sb_append(ptr, key + i, 1);
+            strbuf_append(ptr, key + i, 1);
     }
 }
 
@@ -219,16 +137,16 @@ static struct saved push_index(struct walk *w, size_t index)
     struct saved s = {w->path.len, w->pointer.len};
     char seg[32];
     snprintf(seg, sizeof(seg), "[%zu]", index);
-    sb_puts(&w->path, seg);
+    strbuf_puts(&w->path, seg);
     snprintf(seg, sizeof(seg), "/%zu", index);
-    sb_puts(&w->pointer, seg);
+    strbuf_puts(&w->pointer, seg);
     return s;
 }
 
 static void pop(struct walk *w, struct saved s)
 {
-    sb_truncate(&w->path, s.path);
-    sb_truncate(&w->pointer, s.pointer);
+    strbuf_truncate(&w->path, s.path);
+    strbuf_truncate(&w->pointer, s.pointer);
 }
 
 /* ---- describing values ---- */
@@ -281,7 +199,7 @@ static const char *kind_noun(const json_t *v)
 static void describe(char *dst, size_t size, const json_t *v)
 {
     if (json_is_string(v))
-        quote_text(dst, size, json_string_value(v), json_string_length(v));
+        text_quote(dst, size, json_string_value(v), json_string_length(v), true);
     else if (json_is_integer(v))
         snprintf(dst, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
     else if (json_is_real(v))
@@ -317,7 +235,7 @@ static size_t utf8_chars(const char *s, size_t len)
 {
     size_t n = 0;
     for (size_t i = 0; i < len; i++)
-        n += !IS_CONT(s[i]);
+        n += !TEXT_IS_CONT(s[i]);
     return n;
 }
 
@@ -331,7 +249,7 @@ static bool check_enum(struct walk *w, const struct schema *s, const json_t *v)
     for (const char *const *e = s->enum_values; *e && used < sizeof(list); e++)
         used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s",
                                  e == s->enum_values ? "" : ", ", *e);
-    utf8_clip(list);
+    text_utf8_clip(list);
     describe(got, sizeof(got), v);
     add_problem(w, false, "expected one of %s; got %s", list, got);
     return false;
@@ -439,7 +357,7 @@ static void unknown_key(struct walk *w, const struct schema *s, const char *key,
 {
     char shown[96];
     const char *hint = suggest_field(s, key, len);
-    quote_text(shown, sizeof(shown), key, len);
+    text_quote(shown, sizeof(shown), key, len, true);
     if (hint)
         add_problem(w, true, "unknown key %s (did you mean \"%s\"?)", shown, hint);
     else
@@ -494,7 +412,7 @@ static void check_unique(struct walk *w, const struct schema *s, json_t *seen, c
         char also[300];
         snprintf(also, sizeof(also), "%.*s[%" JSON_INTEGER_FORMAT "]", (int)array_path_len,
                  w->path.s ? w->path.s : "", json_integer_value(first));
-        utf8_clip(also);
+        text_utf8_clip(also);
         describe(shown, sizeof(shown), v);
         add_problem(w, false, "duplicate \"%s\" value %s (also at %s)", s->unique_key, shown, also);
         pop(w, at);
@@ -565,8 +483,8 @@ bool schema_validate(const struct schema *schema, const json_t *value, const cha
 {
     struct walk w = {.res = result};
     size_t before = result->count;
-    sb_puts(&w.path, base_path ? base_path : "");
-    sb_puts(&w.pointer, base_pointer ? base_pointer : "");
+    strbuf_puts(&w.path, base_path ? base_path : "");
+    strbuf_puts(&w.pointer, base_pointer ? base_pointer : "");
     if (!value)
         add_problem(&w, false, "expected a value, got nothing");
     else

@@ -10,6 +10,7 @@
  * yaml_scalar.c.
  */
 #include "core/yaml_load.h"
+#include "core/text.h"
 #include "core/yaml_scalar.h"
 
 #include <errno.h>
@@ -32,12 +33,6 @@
 #define TAG_STR "tag:yaml.org,2002:str"
 #define TAG_SEQ "tag:yaml.org,2002:seq"
 #define TAG_MAP "tag:yaml.org,2002:map"
-
-/* A growable byte string. */
-struct strbuf {
-    char *s;
-    size_t len, cap;
-};
 
 /* Where a value starts; its pointer lives in loader.arena. */
 struct mark {
@@ -70,82 +65,6 @@ struct loader {
     size_t nodes, data_bytes, mark_bytes;
 };
 
-static int sb_reserve(struct strbuf *b, size_t extra)
-{
-    size_t need = b->len + extra + 1;
-    if (need <= b->cap)
-        return 0;
-    size_t cap = b->cap ? b->cap : 64;
-    while (cap < need)
-        cap *= 2;
-    char *s = realloc(b->s, cap);
-    if (!s)
-        return ENOMEM;
-    b->s = s;
-    b->cap = cap;
-    return 0;
-}
-
-static int sb_append(struct strbuf *b, const char *s, size_t n)
-{
-    if (sb_reserve(b, n))
-        return ENOMEM;
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-    return 0;
-}
-
-static void sb_truncate(struct strbuf *b, size_t len)
-{
-    b->len = len;
-    if (b->s)
-        b->s[len] = '\0';
-}
-
-#define IS_CONT(c) (((unsigned char)(c)&0xc0) == 0x80)
-
-/* Write `s` into `dst` as a double-quoted, escaped, possibly shortened
- * string, so that keys and values in messages stay readable. */
-static void quote_text(char *dst, size_t size, const char *s, size_t len)
-{
-    size_t o = 0, limit = size > 16 ? size - 12 : 0; /* room for an escape, "...\"" */
-    dst[o++] = '"';
-    /* Only stop between characters, so the result stays valid UTF-8. */
-    for (size_t i = 0; i < len && (o < limit || IS_CONT(s[i])); i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\') {
-            dst[o++] = '\\';
-            dst[o++] = (char)c;
-        } else if (c < 0x20 || c == 0x7f) {
-            o += (size_t)snprintf(dst + o, size - o, "\\x%02x", c);
-        } else {
-            dst[o++] = (char)c;
-        }
-        if (o >= limit && i + 1 < len && !IS_CONT(s[i + 1])) {
-            memcpy(dst + o, "...", 3);
-            o += 3;
-        }
-    }
-    dst[o++] = '"';
-    dst[o] = '\0';
-}
-
-/* Cut a string that snprintf may have cut inside a UTF-8 sequence back to
- * the last whole character, so messages can go into JSON. */
-static void utf8_clip(char *s)
-{
-    size_t len = strlen(s), i = len;
-    while (i > 0 && IS_CONT(s[i - 1]) && len - i < 3)
-        i--;
-    if (i == 0)
-        return;
-    unsigned char lead = (unsigned char)s[i - 1];
-    size_t want = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
-    if (len - (i - 1) < want)
-        s[i - 1] = '\0';
-}
-
 static int fail_at(struct loader *ld, int line, int column, int rc, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
@@ -158,7 +77,7 @@ static int fail_at(struct loader *ld, int line, int column, int rc, const char *
     va_start(ap, fmt);
     vsnprintf(err->message, sizeof(err->message), fmt, ap);
     va_end(ap);
-    utf8_clip(err->message);
+    text_utf8_clip(err->message);
     return rc;
 }
 
@@ -251,7 +170,8 @@ static int push_mark(struct loader *ld, const char *suffix, size_t slen, int lin
     m->len = ld->ptr.len + slen;
     m->line = line;
     m->column = column;
-    if (sb_append(&ld->arena, ld->ptr.s, ld->ptr.len) || sb_append(&ld->arena, suffix, slen))
+    if (strbuf_append(&ld->arena, ld->ptr.s, ld->ptr.len) ||
+        strbuf_append(&ld->arena, suffix, slen))
         return fail_oom(ld);
     ld->n_marks++;
     return 0;
@@ -286,23 +206,23 @@ static int copy_mark(struct loader *ld, const struct anchor *a, size_t i)
     size_t tail = src.len - a->ptr_len;
     size_t base = ld->ptr.len;
     /* The arena may move while it grows, so the tail goes through ptr. */
-    if (sb_reserve(&ld->ptr, tail))
+    if (strbuf_reserve(&ld->ptr, tail))
         return fail_oom(ld);
     memcpy(ld->ptr.s + base, ld->arena.s + src.off + a->ptr_len, tail);
-    sb_truncate(&ld->ptr, base + tail);
+    strbuf_truncate(&ld->ptr, base + tail);
     int rc = push_mark(ld, "", 0, src.line, src.column);
-    sb_truncate(&ld->ptr, base);
+    strbuf_truncate(&ld->ptr, base);
     return rc;
 }
 
 /* Append "/segment" to the current pointer, escaping per RFC 6901. */
 static int push_key(struct loader *ld, const char *key, size_t len)
 {
-    if (sb_append(&ld->ptr, "/", 1))
+    if (strbuf_append(&ld->ptr, "/", 1))
         return fail_oom(ld);
     for (size_t i = 0; i < len; i++) {
         const char *esc = key[i] == '~' ? "~0" : key[i] == '/' ? "~1" : NULL;
-        if (esc ? sb_append(&ld->ptr, esc, 2) : sb_append(&ld->ptr, key + i, 1))
+        if (esc ? strbuf_append(&ld->ptr, esc, 2) : strbuf_append(&ld->ptr, key + i, 1))
             return fail_oom(ld);
     }
     return 0;
@@ -312,7 +232,7 @@ static int push_index(struct loader *ld, size_t index)
 {
     char seg[32];
     int n = snprintf(seg, sizeof(seg), "/%zu", index);
-    return sb_append(&ld->ptr, seg, (size_t)n) ? fail_oom(ld) : 0;
+    return strbuf_append(&ld->ptr, seg, (size_t)n) ? fail_oom(ld) : 0;
 }
 
 /* ---- scalar typing (YAML 1.2 core schema) ---- */
@@ -325,7 +245,7 @@ static int parse_integer(struct loader *ld, const yaml_event_t *ev, int base, js
     errno = 0;
     long long v = strtoll(base == 10 ? text : text + 2, &end, base);
     if (errno == ERANGE) {
-        quote_text(shown, sizeof(shown), text, ev->data.scalar.length);
+        text_quote(shown, sizeof(shown), text, ev->data.scalar.length, false);
         return fail_at(ld, AT(ev->start_mark), EBADMSG,
                        "the integer %s is too large (quote it if it is text)", shown);
     }
@@ -339,7 +259,7 @@ static int parse_float(struct loader *ld, const yaml_event_t *ev, json_t **out)
     char shown[80];
     double d = strtod(text, NULL);
     if (!isfinite(d)) {
-        quote_text(shown, sizeof(shown), text, ev->data.scalar.length);
+        text_quote(shown, sizeof(shown), text, ev->data.scalar.length, false);
         return fail_at(ld, AT(ev->start_mark), EBADMSG,
                        "the number %s is too large (quote it if it is text)", shown);
     }
@@ -399,7 +319,7 @@ static int check_tag(struct loader *ld, const yaml_event_t *ev, const char *tag,
     if (strncmp(tag, core, sizeof(core) - 1) == 0) /* show it as written: !!int */
         snprintf(shown, sizeof(shown), "!!%.60s", tag + sizeof(core) - 1);
     else
-        quote_text(shown, sizeof(shown), tag, strlen(tag));
+        text_quote(shown, sizeof(shown), tag, strlen(tag), false);
     return fail_at(ld, AT(ev->start_mark), EBADMSG, "the tag %s is not supported", shown);
 }
 
@@ -516,7 +436,7 @@ static int load_item(struct loader *ld, json_t *arr, int depth, int *height, boo
         if (h + 1 > *height)
             *height = h + 1;
     }
-    sb_truncate(&ld->ptr, base);
+    strbuf_truncate(&ld->ptr, base);
     yaml_event_delete(&ev);
     return rc;
 }
@@ -579,7 +499,7 @@ static int check_key(struct loader *ld, const json_t *obj, const yaml_event_t *k
         return fail_at(ld, AT(kev->start_mark), EBADMSG,
                        "anchors on mapping keys are not supported");
     if (json_object_getn(obj, key, len)) {
-        quote_text(shown, sizeof(shown), key, len);
+        text_quote(shown, sizeof(shown), key, len, false);
         return fail_at(ld, AT(kev->start_mark), EBADMSG, "duplicate key %s", shown);
     }
     return charge(ld, &kev->start_mark, 0, len, 0);
@@ -622,7 +542,7 @@ static int load_member(struct loader *ld, json_t *obj, int depth, int *height, b
         if (!rc)
             rc = load_member_value(ld, obj, &kev, depth, height);
     }
-    sb_truncate(&ld->ptr, base);
+    strbuf_truncate(&ld->ptr, base);
     yaml_event_delete(&kev);
     return rc;
 }
@@ -808,7 +728,7 @@ static int load_into(struct loader *ld, json_t **rootp, json_t **marksp)
         return fail_oom(ld);
     yaml_parser_set_input_string(&ld->parser, (const unsigned char *)ld->input, ld->input_len);
     ld->anchor_index = json_object();
-    if (!ld->anchor_index || sb_append(&ld->ptr, "", 0))
+    if (!ld->anchor_index || strbuf_append(&ld->ptr, "", 0))
         return fail_oom(ld);
     int rc = load_stream(ld, rootp);
     if (!rc && marksp && !(*marksp = build_marks(ld)))

@@ -18,118 +18,7 @@
 
 #include "http/websocket.h"
 
-/* ---- running the loop until something happens ---- */
-
-typedef bool(cond_h)(void *arg);
-
-static struct tmr poll_tmr;
-static cond_h *poll_cond;
-static void *poll_arg;
-static uint64_t poll_deadline;
-
-static void poll_handler(void *arg)
-{
-    (void)arg;
-    if (poll_cond(poll_arg) || tmr_jiffies() >= poll_deadline) {
-        re_cancel();
-        return;
-    }
-    tmr_start(&poll_tmr, 1, poll_handler, NULL);
-}
-
-/* Run the loop until cond holds or timeout_ms pass; returns cond. */
-static bool run_until(cond_h *cond, void *arg, unsigned timeout_ms)
-{
-    poll_cond = cond;
-    poll_arg = arg;
-    poll_deadline = tmr_jiffies() + timeout_ms;
-    tmr_start(&poll_tmr, 0, poll_handler, NULL);
-    re_main(NULL);
-    tmr_cancel(&poll_tmr);
-    return cond(arg);
-}
-
-static bool never(void *arg)
-{
-    (void)arg;
-    return false;
-}
-
-/* Let the loop run for a while (to split what the server receives). */
-static void pause_ms(unsigned ms)
-{
-    (void)run_until(never, NULL, ms);
-}
-
-/* ---- the client: raw bytes out, everything received kept ---- */
-
-struct client {
-    struct tcp_conn *tc;
-    struct mbuf *rx;
-    const char *first; /* sent once connected */
-    size_t first_len;
-    bool closed;
-};
-
-static void client_send(struct client *c, const void *data, size_t len)
-{
-    struct mbuf *mb = mbuf_alloc(len);
-
-    assert_non_null(mb);
-    assert_int_equal(mbuf_write_mem(mb, data, len), 0);
-    mb->pos = 0;
-    assert_int_equal(tcp_send(c->tc, mb), 0);
-    mem_deref(mb);
-}
-
-static void client_estab(void *arg)
-{
-    struct client *c = arg;
-
-    if (c->first)
-        client_send(c, c->first, c->first_len ? c->first_len : strlen(c->first));
-}
-
-static void client_recv(struct mbuf *mb, void *arg)
-{
-    struct client *c = arg;
-
-    c->rx->pos = c->rx->end;
-    assert_int_equal(mbuf_write_mem(c->rx, mbuf_buf(mb), mbuf_get_left(mb)), 0);
-}
-
-static void client_close(int err, void *arg)
-{
-    struct client *c = arg;
-    (void)err;
-
-    c->closed = true;
-}
-
-static const int one = 1;
-
-static void client_open(struct client *c, const struct sa *srv, const char *first)
-{
-    memset(c, 0, sizeof(*c));
-    c->rx = mbuf_alloc(1024);
-    c->first = first;
-    assert_non_null(c->rx);
-    assert_int_equal(tcp_connect(&c->tc, srv, client_estab, client_recv, client_close, c), 0);
-    /* no Nagle: bytes sent apart must reach the server apart */
-    assert_int_equal(setsockopt(tcp_conn_fd(c->tc), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)),
-                     0);
-}
-
-static void client_free(struct client *c)
-{
-    c->tc = mem_deref(c->tc);
-    c->rx = mem_deref(c->rx);
-}
-
-static bool client_closed(void *arg)
-{
-    return ((struct client *)arg)->closed;
-}
+#include "loop_client.h"
 
 /* Offset just past the HTTP head received, or 0 while incomplete. */
 static size_t head_end(const struct client *c)
@@ -356,7 +245,7 @@ static bool server_closed(void *arg)
 /* Connect and complete the opening handshake. */
 static void ws_open(struct client *c)
 {
-    client_open(c, &srv.addr, UPGRADE);
+    client_open(c, &srv.addr, UPGRADE, 0);
     assert_true(run_until(have_head, c, 2000));
     assert_non_null(srv.ws);
 }
@@ -409,7 +298,8 @@ static void test_bad_upgrade(void **state)
     server_start(0, 0);
     client_open(&c, &srv.addr,
                 "GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                "Sec-WebSocket-Version: 13\r\n\r\n");
+                "Sec-WebSocket-Version: 13\r\n\r\n",
+                0);
     assert_true(run_until(have_head, &c, 2000));
     assert_int_equal(memcmp(c.rx->buf, "HTTP/1.1 400 ", 13), 0);
     assert_null(srv.ws);
@@ -494,7 +384,7 @@ static void test_frame_right_after_upgrade(void **state)
     n += frame_build(buf + n, true, OP_TEXT, true, "early", 5);
 
     server_start(0, 0);
-    client_open(&c, &srv.addr, NULL);
+    client_open(&c, &srv.addr, NULL, 0);
     c.first = (const char *)buf;
     c.first_len = n;
     wait_frames(&c, 1);
