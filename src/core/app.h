@@ -12,6 +12,7 @@ struct store;
 struct events;
 struct workpool;
 struct ratelimit;
+struct routing;
 
 struct app {
     struct store *store;
@@ -19,7 +20,8 @@ struct app {
     struct workpool *pool;              /* NULL outside `serve` */
     struct ratelimit *login_by_account; /* failed logins; NULL outside `serve` */
     struct ratelimit *login_by_address;
-    json_t *settings; /* effective server settings (defaults applied) */
+    struct routing *routing; /* the job router service (src/routing/) */
+    json_t *settings;        /* effective server settings (defaults applied) */
     const char *data_dir;
 };
 

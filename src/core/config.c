@@ -71,7 +71,7 @@ static void validate_list(const struct config_kind *kind, const json_t *value,
         .type = SCHEMA_ARRAY,
         .expect = "a list",
         .items = kind->schema,
-        .unique_key = "name",
+        .unique_key = kind->id_key ? kind->id_key : "name",
     };
     size_t before = res->count;
     schema_validate(&list, value, kind->key, pointer, res);

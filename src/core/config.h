@@ -4,7 +4,8 @@
  * A configuration document (YAML file, or the API's JSON) is an object whose
  * top-level keys are kinds: `server`, `users`, `apiKeys`, and whatever later
  * modules register (attendants, queues, bots, policies). A kind is either
- * one object (server) or a list of objects identified by `name`. Each kind
+ * one object (server) or a list of objects identified by `name` (or by
+ * the kind's id_key, e.g. `id` for router objects). Each kind
  * brings its schema, optional extra checks, and apply/export functions, so
  * the loader never changes when a kind is added.
  *
@@ -25,7 +26,8 @@ struct app;
 
 struct config_kind {
     const char *key;             /* top-level key, e.g. "users" */
-    bool list;                   /* a list of named objects, or one object */
+    bool list;                   /* a list of objects identified by id_key, or one object */
+    const char *id_key;          /* identifying field of a list's objects; NULL: "name" */
     int order;                   /* apply order: lower first (server 0, users 10, ...) */
     const struct schema *schema; /* one object */
     /* Checks the schema cannot express (e.g. "password or passwordHash").

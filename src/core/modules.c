@@ -3,9 +3,11 @@
  */
 #include "core/modules.h"
 #include "api/api_modules.h"
+#include "api/router_util.h"
 #include "auth/apikeys.h"
 #include "auth/users.h"
 #include "core/settings.h"
+#include "routing/service.h"
 
 int modules_register(void)
 {
@@ -13,7 +15,8 @@ int modules_register(void)
     if (done)
         return err;
     done = 1;
-    err = settings_register() | users_register() | apikeys_register() | api_system_register() |
-          api_sessions_register() | api_users_register() | api_events_register();
+    err = settings_register() | users_register() | apikeys_register() | routing_register() |
+          api_system_register() | api_sessions_register() | api_users_register() |
+          api_events_register() | api_router_objects_register() | api_router_jobs_register();
     return err;
 }

@@ -23,6 +23,7 @@
 #include "core/yaml_load.h"
 #include "http/api.h"
 #include "http/httpd.h"
+#include "routing/service.h"
 #include "store/store.h"
 
 #include <errno.h>
@@ -36,7 +37,7 @@
 
 enum { PURGE_INTERVAL_MS = 10 * 60 * 1000, WORK_THREADS = 2 };
 
-static int open_app(struct app *app, const struct server_opts *opts)
+static int open_app(struct app *app, const struct server_opts *opts, bool live)
 {
     memset(app, 0, sizeof(*app));
     int err = ids_init() | modules_register();
@@ -56,11 +57,14 @@ static int open_app(struct app *app, const struct server_opts *opts)
     err = events_alloc(&app->events, app->store);
     if (!err)
         err = settings_load(app, NULL);
+    if (!err && (err = routing_start(app, live)) != 0)
+        log_error("router", "cannot start the job router", "error=%d", err);
     return err;
 }
 
 static void close_app(struct app *app)
 {
+    routing_stop(app);
     mem_deref(app->pool);
     ratelimit_free(app->login_by_account);
     ratelimit_free(app->login_by_address);
@@ -293,7 +297,7 @@ int server_serve(const struct server_opts *opts)
     const char *demo_text = NULL;
     char *config_text = NULL;
     int code = 1;
-    if (open_app(&app, opts) != 0)
+    if (open_app(&app, opts, true) != 0)
         goto out;
     if (opts->config) {
         if ((err = read_text(opts->config, &config_text)) != 0) {
@@ -339,7 +343,7 @@ int server_import(const struct server_opts *opts, const char *file)
         fprintf(stderr, "switchboard: cannot read %s: %s\n", file, strerror(err));
         return 1;
     }
-    err = open_app(&app, opts);
+    err = open_app(&app, opts, false);
     if (!err)
         err = import_text(&app, file, text);
     free(text);
@@ -354,7 +358,7 @@ int server_export(const struct server_opts *opts, const char *out_file)
     struct app app;
     json_t *doc = NULL;
     char *yaml = NULL;
-    int err = open_app(&app, opts);
+    int err = open_app(&app, opts, false);
     if (!err)
         err = config_export(&app, &doc);
     if (!err)

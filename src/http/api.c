@@ -180,7 +180,9 @@ static bool prepare(struct api_req *req, const struct api_route *route)
             return false;
         }
     }
-    if ((route->flags & ROUTE_JSON_BODY) && !read_json_body(req))
+    if ((route->flags & ROUTE_JSON_OPTIONAL) && req->hreq->body_len == 0)
+        req->body = json_object();
+    else if ((route->flags & (ROUTE_JSON_BODY | ROUTE_JSON_OPTIONAL)) && !read_json_body(req))
         return false;
     if (route->flags & ROUTE_IDEMPOTENT) {
         idempotency_prepare(req);

@@ -27,8 +27,9 @@ struct app;
 enum { API_MAX_PARAMS = 4, API_PARAM_SIZE = 128 };
 
 enum api_route_flags {
-    ROUTE_JSON_BODY = 1u << 0,  /* requires a JSON object body */
-    ROUTE_IDEMPOTENT = 1u << 1, /* a create honouring Idempotency-Key */
+    ROUTE_JSON_BODY = 1u << 0,     /* requires a JSON object body */
+    ROUTE_IDEMPOTENT = 1u << 1,    /* a create honouring Idempotency-Key */
+    ROUTE_JSON_OPTIONAL = 1u << 2, /* a JSON object body if any; else {} */
 };
 
 struct api_req {

@@ -143,8 +143,8 @@ static void errors_name_line_column_and_path(void **state)
     assert_non_null(strstr(err, "test.yaml:2:5: users[0]: missing required key \"name\""));
     free(err);
 
-    err = import_error("queues: []\n");
-    assert_non_null(strstr(err, "test.yaml:1:1: queues: unknown key \"queues\"; expected one of"));
+    err = import_error("widgets: []\n");
+    assert_non_null(strstr(err, "test.yaml:1:1: widgets: unknown key \"widgets\"; expected one of"));
     free(err);
 
     err = import_error("server:\n  http:\n    listen: nowhere\n");

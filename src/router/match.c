@@ -1,0 +1,412 @@
+/*
+ * match.c - matching: who is eligible for a job, how each distribution
+ * mode chooses among them, and the two triggers.
+ *
+ * Job-centered (a job arrives, a selector expires, an offer ends): scan
+ * the queue's workers with room for the job's channel now (a set kept up
+ * to date as capacity and availability change), keep the eligible,
+ * rank them by the mode and offer to the best up to maxConcurrentOffers.
+ * Worker-centered (a worker is freed): walk the jobs of the queues it
+ * serves, one order per channel it has room for, merged by (priority,
+ * enqueue time), and take the first job it is eligible for. Because every
+ * event that could make a pair possible runs one of these at once, no
+ * free worker and matchable job are ever left waiting for each other, and
+ * nothing polls.
+ *
+ * Starvation: across queues a worker always takes the highest-priority,
+ * longest-waiting job, so equal-priority queues are served oldest first
+ * and none starves another. Priority is strict, so under sustained load of
+ * higher-priority work a low-priority job waits; the remedy is an
+ * exception policy's waitTime trigger with manualReclassify raising its
+ * priority (aging), which these rules honour like any other priority.
+ */
+#include "router/router_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+bool job_selector_live(const struct job *j, const struct selector *s, int64_t now)
+{
+    return !s->expires_after || now < j->enqueued_at + s->expires_after;
+}
+
+bool job_selectors_match(const struct router *r, const struct job *j, const struct worker *w)
+{
+    for (unsigned i = 0; i < j->requested.n; i++) {
+        const struct selector *s = &j->requested.v[i];
+        if (job_selector_live(j, s, r->now) && !selector_matches(r, s, &w->labels))
+            return false;
+    }
+    for (unsigned i = 0; i < j->attached.n; i++) {
+        const struct selector *s = &j->attached.v[i];
+        if (job_selector_live(j, s, r->now) && !selector_matches(r, s, &w->labels))
+            return false;
+    }
+    return true;
+}
+
+bool job_offered_to(const struct job *j, const struct worker *w)
+{
+    for (const struct offer *o = j->offers; o; o = o->j_next)
+        if (o->w == w)
+            return true;
+    return false;
+}
+
+bool job_declined_by(const struct job *j, const struct worker *w, int64_t now)
+{
+    for (const struct decline *d = j->declines; d; d = d->next)
+        if (d->worker == w->name && now < d->retry_at)
+            return true;
+    return false;
+}
+
+/* ---- scores ---- */
+
+struct score_ctx {
+    const struct router *r;
+    const struct job *j;
+    const struct worker *w;
+};
+
+static bool score_lookup(unsigned scope, const char *name, struct expr_value *out, void *arg)
+{
+    const struct score_ctx *c = arg;
+    return labels_lookup(c->r, scope == 0 ? &c->j->labels : &c->w->labels, name, out);
+}
+
+static unsigned matched_selectors(const struct router *r, const struct job *j,
+                                  const struct worker *w)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < job_nselectors(j); i++) {
+        const struct selector *s = job_selector_at(j, i);
+        if (job_selector_live(j, s, r->now) && selector_matches(r, s, &w->labels))
+            n++;
+    }
+    return n;
+}
+
+/* Default score: job labels the worker has with an equal value, plus one
+ * per live selector matched. */
+static double default_score(const struct router *r, const struct job *j, const struct worker *w)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < j->labels.n; i++) {
+        const struct lval *v = labels_find(&w->labels, j->labels.v[i].key);
+        if (v && lval_equal(r, v, &j->labels.v[i].v))
+            n++;
+    }
+    return n + matched_selectors(r, j, w);
+}
+
+static double worker_score(const struct router *r, const struct dpolicy *dp, const struct job *j,
+                           const struct worker *w)
+{
+    if (!dp->score)
+        return default_score(r, j, w);
+    struct score_ctx c = {r, j, w};
+    struct expr_value v = {0};
+    expr_eval(dp->score, score_lookup, &c, &v);
+    if (v.type == EXPR_NUMBER)
+        return v.num;
+    if (v.type == EXPR_BOOL)
+        return v.b;
+    return 0;
+}
+
+static double share(const struct worker *w)
+{
+    return w->capacity > 0 ? (double)w->used / w->capacity : 1.0;
+}
+
+/* Offers of this job the worker already had (expired or declined). */
+static unsigned tried(const struct job *j, const struct worker *w)
+{
+    unsigned n = 0;
+    for (const struct offer *o = j->hist; o; o = o->h_next)
+        n += o->worker == w->name && o->state != OF_LIVE;
+    return n;
+}
+
+/* Fill the ranking keys of a candidate: fewer earlier offers of this job
+ * first (so a job that moves on goes round everyone before coming back),
+ * then lower k1, then lower k2. */
+static void rank(const struct router *r, const struct queue *q, const struct job *j, struct cand *c)
+{
+    const struct dpolicy *dp = q->dp;
+    const struct worker *w = c->w;
+    c->k0 = j->hist ? tried(j, w) : 0;
+    c->k2 = 0;
+    c->score = 0;
+    switch (dp->mode) {
+    case MODE_LONGEST_IDLE:
+        c->k1 = share(w);
+        c->k2 = w->idle_since;
+        break;
+    case MODE_ROUND_ROBIN:
+        c->k1 = q->rr_last && strcmp(w->id, sym_name(r, q->rr_last)) <= 0;
+        break;
+    case MODE_SERIAL: {
+        uintptr_t pos = (uintptr_t)rmap_get(dp->serial_rank, w->id);
+        c->k1 = pos ? (double)pos : 1e12;
+        break;
+    }
+    case MODE_BEST_WORKER:
+        c->score = worker_score(r, dp, j, w);
+        c->k1 = dp->descending ? -c->score : c->score;
+        c->k2 = w->idle_since;
+        break;
+    }
+}
+
+static bool cand_before(const struct cand *a, const struct cand *b)
+{
+    if (a->k0 != b->k0)
+        return a->k0 < b->k0;
+    if (a->k1 != b->k1)
+        return a->k1 < b->k1;
+    if (a->k2 != b->k2)
+        return a->k2 < b->k2;
+    return strcmp(a->w->id, b->w->id) < 0;
+}
+
+/* Move the best `m` candidates, in order, to the front. */
+static void select_top(struct cand *c, unsigned n, unsigned m)
+{
+    for (unsigned i = 0; i < m && i < n; i++) {
+        unsigned best = i;
+        for (unsigned k = i + 1; k < n; k++)
+            if (cand_before(&c[k], &c[best]))
+                best = k;
+        struct cand t = c[i];
+        c[i] = c[best];
+        c[best] = t;
+    }
+}
+
+static void cands_reserve(struct router *r, unsigned n)
+{
+    if (n <= r->ncands_cap)
+        return;
+    unsigned cap = r->ncands_cap ? r->ncands_cap : 64;
+    while (cap < n)
+        cap *= 2;
+    free(r->cands);
+    r->cands = xcalloc(cap, sizeof(*r->cands));
+    r->ncands_cap = cap;
+}
+
+/* ---- job-centered ---- */
+
+static bool eligible(const struct router *r, const struct job *j, const struct worker *w,
+                     bool bypass, struct explain *tally)
+{
+    if (!worker_fits(w, j->chan)) {
+        tally->rej_capacity++;
+        return false;
+    }
+    if (j->noffers && job_offered_to(j, w)) {
+        tally->rej_offered++;
+        return false;
+    }
+    if (j->declines && job_declined_by(j, w, r->now)) {
+        tally->rej_declined++;
+        return false;
+    }
+    if (!bypass && !job_selectors_match(r, j, w)) {
+        tally->rej_selectors++;
+        return false;
+    }
+    return true;
+}
+
+static void fill_explain(struct explain *ex, const struct cand *c, unsigned n, unsigned chosen)
+{
+    ex->ncand = n < EXPL_TOP ? n : EXPL_TOP;
+    for (unsigned i = 0; i < ex->ncand; i++) {
+        ex->cand[i].worker = c[i].w->name;
+        ex->cand[i].score = c[i].score;
+        ex->cand[i].share = share(c[i].w);
+        ex->cand[i].idle_since = c[i].w->idle_since;
+        ex->cand[i].chosen = i < chosen;
+    }
+}
+
+void match_job(struct router *r, struct job *j, enum trigger why)
+{
+    if (j->state != JS_QUEUED || !j->in_queue)
+        return;
+    struct queue *q = j->queue;
+    const struct dpolicy *dp = q->dp;
+    const struct chanset *cs = queue_chanset(q, j->chan, false);
+    if (j->noffers >= dp->max_offers || !cs || !cs->n)
+        return;
+    unsigned need = dp->max_offers - j->noffers, n = 0;
+    struct explain tally = {0};
+    cands_reserve(r, cs->n);
+    for (unsigned i = 0; i < cs->n; i++) {
+        struct worker *w = cs->v[i]->w;
+        if (eligible(r, j, w, dp->bypass, &tally))
+            r->cands[n++].w = w;
+    }
+    if (!n || (j->noffers == 0 && n < dp->min_offers))
+        return;
+    for (unsigned i = 0; i < n; i++)
+        rank(r, q, j, &r->cands[i]);
+    select_top(r->cands, n, need > EXPL_TOP ? need : EXPL_TOP);
+    unsigned chosen = n < need ? n : need;
+    struct explain ex;
+    explain_init(r, &ex, j, dp->mode, why, dp->bypass);
+    ex.considered = cs->n;
+    ex.eligible = n;
+    ex.rej_capacity = tally.rej_capacity;
+    ex.rej_selectors = tally.rej_selectors;
+    ex.rej_declined = tally.rej_declined;
+    ex.rej_offered = tally.rej_offered;
+    fill_explain(&ex, r->cands, n, chosen);
+    /* Issuing changes the candidate sets r->cands was drawn from; the
+     * chosen workers are copied out first. */
+    struct worker *pick[EXPL_TOP * 4], **picks = pick;
+    if (chosen > EXPL_TOP * 4)
+        picks = xcalloc(chosen, sizeof(*picks));
+    for (unsigned i = 0; i < chosen; i++)
+        picks[i] = r->cands[i].w;
+    for (unsigned i = 0; i < chosen; i++) {
+        if (dp->mode == MODE_ROUND_ROBIN)
+            q->rr_last = picks[i]->name;
+        offer_issue(r, j, picks[i], &ex);
+    }
+    if (picks != pick)
+        free(picks);
+}
+
+/* ---- worker-centered ---- */
+
+struct cursor {
+    struct jobq_node *node;
+    const struct wchan *wc; /* the worker's entry for the lane's channel */
+};
+
+static bool room_for(const struct worker *w, const struct wchan *c)
+{
+    return c->jobs < c->max && w->capacity - w->used >= c->cost;
+}
+
+static unsigned open_cursors(const struct worker *w, struct cursor *c, unsigned max)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < w->nslots; i++) {
+        const struct queue *q = w->slots[i].q;
+        for (unsigned k = 0; k < q->nlanes && n < max; k++) {
+            const struct wchan *wc = worker_chan(w, q->lanes[k].chan);
+            if (!q->lanes[k].order.n || !wc || !room_for(w, wc))
+                continue;
+            c[n++] = (struct cursor){jobq_first(&q->lanes[k].order), wc};
+        }
+    }
+    return n;
+}
+
+/* The cursor at the best job, dropping exhausted ones and channels the
+ * worker no longer has room for; -1 when none is left. */
+static int best_cursor(const struct worker *w, struct cursor *c, unsigned *n)
+{
+    int best = -1;
+    for (unsigned i = 0; i < *n;) {
+        if (!c[i].node || !room_for(w, c[i].wc)) {
+            c[i] = c[--*n];
+            continue;
+        }
+        if (best < 0 || jobq_before(c[i].node, c[best].node))
+            best = (int)i;
+        i++;
+    }
+    return best;
+}
+
+static bool worker_eligible_for(const struct router *r, const struct worker *w, const struct job *j)
+{
+    const struct dpolicy *dp = j->queue->dp;
+    if (j->noffers >= dp->max_offers)
+        return false;
+    if (j->noffers && job_offered_to(j, w))
+        return false;
+    if (j->declines && job_declined_by(j, w, r->now))
+        return false;
+    return dp->bypass || job_selectors_match(r, j, w);
+}
+
+static void offer_to_freed(struct router *r, struct job *j, struct worker *w, enum trigger why,
+                           unsigned skipped)
+{
+    struct queue *q = j->queue;
+    struct cand c = {.w = w};
+    rank(r, q, j, &c);
+    struct explain ex;
+    explain_init(r, &ex, j, q->dp->mode, why, q->dp->bypass);
+    ex.considered = ex.eligible = 1;
+    ex.skipped_jobs = skipped;
+    fill_explain(&ex, &c, 1, 1);
+    if (q->dp->mode == MODE_ROUND_ROBIN)
+        q->rr_last = w->name;
+    offer_issue(r, j, w, &ex);
+}
+
+void match_worker(struct router *r, struct worker *w, enum trigger why)
+{
+    if (!w->open)
+        return;
+    struct cursor local[32], *c = local;
+    unsigned max = 32, n;
+    unsigned lanes = 0;
+    for (unsigned i = 0; i < w->nslots; i++)
+        lanes += w->slots[i].q->nlanes;
+    if (lanes > max)
+        c = xcalloc(max = lanes, sizeof(*c));
+    n = open_cursors(w, c, max);
+    unsigned skipped = 0;
+    int b;
+    while (w->open && (b = best_cursor(w, c, &n)) >= 0) {
+        struct job *j = c[b].node->item;
+        c[b].node = jobq_next(c[b].node);
+        if (!worker_eligible_for(r, w, j)) {
+            skipped++;
+            continue;
+        }
+        /* Alone, this worker is the only eligible one (else the job would
+         * hold an offer already); with offers out or a minimum above one
+         * the job-centered rules decide. */
+        if (j->noffers || j->queue->dp->min_offers > 1)
+            match_job(r, j, why);
+        else
+            offer_to_freed(r, j, w, why, skipped);
+    }
+    if (c != local)
+        free(c);
+}
+
+static int cmp_job_order(const void *a, const void *b)
+{
+    const struct job *x = *(const struct job *const *)a, *y = *(const struct job *const *)b;
+    if (jobq_before(x->node, y->node))
+        return -1;
+    return jobq_before(y->node, x->node) ? 1 : 0;
+}
+
+/* Every queued job, best first, matched job-centered: used once after a
+ * restore, when the state was rebuilt without matching. */
+void match_all(struct router *r)
+{
+    size_t n = 0, i = 0;
+    for (struct job *j = r->first; j; j = j->next)
+        n += j->in_queue;
+    struct job **v = xcalloc(n, sizeof(*v));
+    for (struct job *j = r->first; j; j = j->next)
+        if (j->in_queue)
+            v[i++] = j;
+    qsort(v, n, sizeof(*v), cmp_job_order);
+    for (i = 0; i < n; i++)
+        match_job(r, v[i], TR_RESTORE);
+    free(v);
+}

@@ -1,0 +1,550 @@
+/*
+ * router_internal.h - the router engine's private data model, shared by
+ * the files of src/router/ (never included outside it).
+ *
+ * Ownership: the router owns every object through its id maps; jobs own
+ * their offers (live and past, so a late accept gets the right error) and
+ * their assignment; workers and jobs only point at each other through
+ * offers and assignments. Everything that matching touches is kept small
+ * and interned (label keys, string values, channel ids -> uint32 symbols)
+ * so that eligibility is integer compares, not string work.
+ */
+#ifndef SB_ROUTER_INTERNAL_H
+#define SB_ROUTER_INTERNAL_H
+
+#include "router/expr.h"
+#include "router/jobq.h"
+#include "router/rmap.h"
+#include "router/router.h"
+
+#include <limits.h>
+#include <stdint.h>
+
+#define SYM_NONE      0u
+#define EXPL_TOP      5  /* candidates listed in an explanation */
+#define MAX_SELECTORS 64 /* per job; expiry is tracked in a 64-bit mask */
+#define MAX_RULES     64 /* per exception policy; fired set is a 64-bit mask */
+#define ID_MAX        64 /* offer and assignment ids */
+#define MAX_CHANNELS  8  /* per worker (plus as many hidden, see worker.c) */
+
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+
+/* ---- symbols and labels ---- */
+
+struct symtab {
+    struct rmap *map; /* string -> sym */
+    char **names;     /* sym -> string; [0] unused */
+    uint32_t n, cap;
+};
+
+enum lab_type { LAB_NONE = 0, LAB_STR, LAB_NUM, LAB_BOOL };
+
+struct lval {
+    uint8_t type;
+    bool b;
+    uint32_t sym; /* LAB_STR: interned value, or SYM_NONE if not interned yet */
+    double num;
+    const char *str; /* LAB_STR: text (interner's or the owner's JSON) */
+};
+
+struct label {
+    uint32_t key;
+    struct lval v;
+};
+
+struct labels { /* sorted by key, so lookups are a short binary search */
+    struct label *v;
+    unsigned n; /* job labels: their copied strings follow v[] in the same block */
+};
+
+enum sel_op { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE };
+
+struct selector {
+    uint32_t key;
+    uint8_t op;
+    struct lval v;
+    int64_t expires_after; /* ms after enqueue; 0: never */
+};
+
+struct selset {
+    struct selector *v;
+    unsigned n;
+};
+
+/* ---- deadlines (min-heap, see deadline.c) ---- */
+
+enum dl_kind {
+    DL_OFFER_EXPIRY,
+    DL_JOB_SELECTOR,
+    DL_JOB_WAIT,
+    DL_JOB_ACTIVATE,
+    DL_CLOSE,
+    DL_DECLINE_RETRY,
+};
+
+struct deadline {
+    int64_t at;
+    uint64_t seq; /* ties: first set, first due (deterministic) */
+    unsigned idx; /* position in the heap; UINT_MAX when not scheduled */
+    uint8_t kind;
+};
+
+struct dlheap {
+    struct deadline **v;
+    unsigned n, cap;
+};
+
+/* ---- policies ---- */
+
+enum dist_mode { MODE_LONGEST_IDLE, MODE_ROUND_ROBIN, MODE_SERIAL, MODE_BEST_WORKER };
+
+struct dpolicy {
+    char *id;
+    json_t *spec;
+    int64_t ttl;
+    enum dist_mode mode;
+    unsigned min_offers, max_offers;
+    bool bypass;
+    struct rmap *serial_rank; /* worker id -> index + 1 */
+    struct expr *score;       /* best-worker; NULL: default score */
+    bool descending;
+    unsigned unavail_after;
+    char *unavail_reason;
+};
+
+enum qsel_kind { QS_STATIC, QS_CONDITIONAL, QS_EXPRESSION, QS_WEIGHTED };
+
+struct qalloc {
+    double weight;
+    char *queue_id;
+};
+
+struct qsel {
+    enum qsel_kind kind;
+    char *queue_id;
+    struct expr *e;
+    struct qalloc *allocs;
+    unsigned nallocs;
+};
+
+struct wsel { /* static: one selector, cond NULL; conditional: cond + list */
+    struct expr *cond;
+    struct selset sels;
+};
+
+struct cpolicy {
+    char *id;
+    json_t *spec;
+    char *fallback;
+    struct qsel *qs;
+    unsigned nqs;
+    struct wsel *ws;
+    unsigned nws;
+    bool has_prio;
+    int prio;
+    struct expr *prio_expr;
+};
+
+enum trig_kind { TRIG_WAIT_TIME, TRIG_QUEUE_LENGTH };
+enum act_kind { ACT_CANCEL, ACT_RECLASSIFY, ACT_MANUAL };
+
+struct eaction {
+    enum act_kind kind;
+    char *disposition;
+    char *cp_id;
+    json_t *labels;
+    char *queue_id;
+    bool has_prio;
+    int prio;
+    bool has_sels;
+    struct selset sels;
+};
+
+struct erule {
+    char *id;
+    enum trig_kind kind;
+    int64_t wait;
+    unsigned length;
+    struct eaction *acts;
+    unsigned nacts;
+};
+
+struct epolicy {
+    char *id;
+    json_t *spec;
+    struct erule *rules;
+    unsigned nrules;
+};
+
+/* ---- queues and workers ---- */
+
+struct lane { /* one channel's jobs of a queue, in matching order */
+    uint32_t chan;
+    struct jobq order;
+};
+
+struct wslot; /* a worker's membership in one queue */
+
+struct chanset { /* serving workers with room for one channel's job now */
+    uint32_t chan;
+    struct wslot **v;
+    unsigned n, cap;
+};
+
+struct queue {
+    char *id;
+    json_t *spec;
+    struct dpolicy *dp;
+    struct epolicy *ep;
+    unsigned max_length; /* 0: unlimited */
+    struct lane *lanes;
+    unsigned nlanes;
+    unsigned length;     /* queued jobs */
+    struct wslot **open; /* serving workers available with some room */
+    unsigned nopen, open_cap;
+    struct chanset *csets; /* the same per channel: what a new job scans */
+    unsigned ncsets;
+    unsigned nworkers;
+    uint32_t rr_last; /* worker id sym last offered (round-robin) */
+    double ewma_gap;  /* ms between dequeues, for estimated wait */
+    double ewma_wait; /* ms waited by dequeued jobs */
+    int64_t last_dequeue;
+    unsigned dequeues;
+};
+
+struct wchan {
+    uint32_t chan;
+    int cost, max, jobs;
+};
+
+struct wslot {
+    struct worker *w;
+    struct queue *q;
+    unsigned open_idx;               /* in q->open, UINT_MAX when not there */
+    unsigned cidx[2 * MAX_CHANNELS]; /* per worker channel, in its chanset */
+};
+
+struct offer;
+struct assignment;
+
+struct worker {
+    char *id;
+    uint32_t name;
+    json_t *spec;
+    struct labels labels;
+    struct wchan chans[2 * MAX_CHANNELS]; /* inline: read at every offer */
+    unsigned nchans;
+    int capacity, used;
+    struct wslot *slots;
+    unsigned nslots;
+    bool available, open;
+    uint32_t chan_open; /* bit i: room for a job of chans[i] */
+    char *reason;
+    int64_t idle_since;
+    unsigned expiries;    /* consecutive */
+    struct offer *offers; /* live, via w_next */
+    unsigned noffers;
+    struct assignment *asgs; /* via next */
+};
+
+/* ---- jobs, offers, assignments ---- */
+
+enum job_state {
+    JS_CREATED,
+    JS_PENDING_CLASSIFICATION,
+    JS_QUEUED,
+    JS_ASSIGNED,
+    JS_COMPLETED,
+    JS_CLOSED,
+    JS_CANCELLED,
+    JS_CLASSIFICATION_FAILED,
+    JS_WAITING,
+    JS_SUSPENDED,
+};
+
+enum offer_state { OF_LIVE, OF_ACCEPTED, OF_DECLINED, OF_EXPIRED, OF_REVOKED };
+
+enum trigger {
+    TR_JOB_QUEUED,
+    TR_WORKER_FREED,
+    TR_SELECTOR_EXPIRED,
+    TR_RETRY,
+    TR_OFFER_ENDED,
+    TR_RESTORE
+};
+
+struct explain {
+    uint8_t mode, trigger;
+    bool bypass;
+    unsigned considered, eligible, skipped_jobs;
+    unsigned rej_capacity, rej_selectors, rej_declined, rej_offered;
+    unsigned ncand;
+    struct {
+        uint32_t worker;
+        double score, share;
+        int64_t idle_since;
+        bool chosen;
+    } cand[EXPL_TOP];
+    uint64_t expired_mask; /* over the job's selectors, requested then attached */
+    unsigned nsel;
+    char *rule; /* exception rule that moved the job, if any */
+};
+
+struct offer {
+    char id[ID_MAX];
+    struct job *job;
+    struct worker *w; /* NULL once over */
+    uint32_t worker;  /* worker id sym, kept after the offer ends */
+    uint32_t chan;
+    int cost;
+    int64_t issued_at, expires_at, ended_at;
+    enum offer_state state;
+    struct deadline dl;
+    struct offer *j_next, *j_prev; /* job's live offers */
+    struct offer *w_next, *w_prev; /* worker's live offers */
+    struct offer *h_next;          /* job's offer history */
+    bool has_ex;                   /* restored offers have none */
+    struct explain ex;
+};
+
+struct assignment {
+    char id[ID_MAX];
+    char offer_id[ID_MAX];
+    struct job *job;
+    struct worker *w;
+    uint32_t chan;
+    int cost;
+    int64_t assigned_at, completed_at, close_at, released_at;
+    uint32_t worker; /* worker id sym, kept after release */
+    struct deadline dl;
+    struct assignment *next, *prev; /* worker's assignments */
+};
+
+struct decline {
+    struct job *job;
+    uint32_t worker;
+    int64_t retry_at; /* INT64_MAX: never again */
+    struct deadline dl;
+    struct decline *next;
+};
+
+struct job {
+    char *id;
+    /* Only the spec's opaque parts (tags, notes, matchingMode, ...) are
+     * kept as JSON, usually none: a job waits long, its memory goes cold,
+     * and a cold JSON tree costs microseconds to free. */
+    json_t *extra;
+    json_t *labels_json; /* labels after an upsert; NULL: from `labels` */
+    struct labels labels;
+    uint32_t chan;
+    char *cp_id;
+    enum job_state state;
+    struct queue *queue; /* NULL once the job is over and its queue deleted */
+    char *queue_id;      /* the deleted queue's id, for views */
+    int priority;
+    int64_t created_at, enqueued_at, schedule_at;
+    uint64_t seq;
+    struct selset requested, attached;
+    struct jobq_node *node;
+    bool in_queue;
+    struct offer *offers; /* live */
+    unsigned noffers;
+    struct offer *hist, *hist_tail;
+    struct assignment *asg;
+    struct decline *declines;
+    struct deadline dl_sel, dl_wait, dl_act;
+    uint64_t fired;     /* rules of the current queue's policy already fired */
+    json_t *exceptions; /* history */
+    char *disposition;
+    char *last_rule;
+    struct job *prev, *next; /* creation order */
+};
+
+/* ---- the router ---- */
+
+struct cand {
+    struct worker *w;
+    unsigned k0;
+    double k1, score;
+    int64_t k2;
+};
+
+enum ev_slot {
+    EVD_QUEUED,
+    EVD_OFFER,
+    EVD_ACCEPTED,
+    EVD_ASSIGNED,
+    EVD_COMPLETED,
+    EVD_CLOSED,
+    EVD_REVOKED,
+    EVD_WORKER,
+    EVD_COUNT
+};
+
+struct router {
+    struct router_opts opts;
+    json_t *evd[EVD_COUNT]; /* reused event data, see evdata() */
+    struct rmap *jobs, *workers, *queues, *dps, *cps, *eps, *offers;
+    struct symtab syms;
+    struct dlheap heap;
+    int64_t now;
+    int64_t rematch_at; /* after restore: a full matching pass; INT64_MAX: none */
+    uint64_t seq, dl_seq, offer_seq, asg_seq, rng;
+    struct job *first, *last;
+    struct cand *cands;
+    unsigned ncands_cap;
+    unsigned exc_depth;
+    char why[512];
+};
+
+/* router.c */
+void emit(struct router *r, enum router_event_type type, const struct job *j, const char *worker_id,
+          const char *queue_id, const char *offer_id, json_t *data);
+json_t *evdata(struct router *r, enum ev_slot slot);
+void evdata_int(json_t *o, const char *key, json_int_t v);
+void evdata_str(json_t *o, const char *key, const char *s);
+int bad(struct router *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void router_sync(struct router *r, int64_t now);
+void make_id(struct router *r, char *out, size_t size, const char *prefix, uint64_t *counter);
+double router_random(struct router *r);
+uint32_t router_rand32(struct router *r);
+void *xcalloc(size_t n, size_t size);
+char *xstrdup(const char *s);
+int64_t seconds_to_ms(double s);
+
+/* labels.c */
+int symtab_init(struct symtab *t);
+void symtab_free(struct symtab *t);
+uint32_t sym_intern(struct router *r, const char *s);
+uint32_t sym_find(const struct router *r, const char *s);
+const char *sym_name(const struct router *r, uint32_t sym);
+int labels_parse(struct router *r, const json_t *obj, bool intern_values, struct labels *out,
+                 const char *ctx);
+void labels_free(struct labels *l);
+const struct lval *labels_find(const struct labels *l, uint32_t key);
+int selectors_parse(struct router *r, const json_t *arr, struct selset *out, const char *ctx,
+                    const char *field);
+void selset_free(struct selset *s);
+bool selector_matches(const struct router *r, const struct selector *s, const struct labels *l);
+bool lval_equal(const struct router *r, const struct lval *a, const struct lval *b);
+json_t *selector_json(const struct router *r, const struct selector *s);
+json_t *labels_json(const struct router *r, const struct labels *l);
+json_t *selset_json(const struct router *r, const struct selset *s, int64_t enqueued_at);
+bool labels_lookup(const struct router *r, const struct labels *l, const char *name,
+                   struct expr_value *out);
+int expr_build(struct router *r, struct expr **e, const char *text, const char *const *scopes,
+               const char *ctx);
+
+/* deadline.c */
+void dl_init(struct deadline *d, enum dl_kind kind);
+void dl_set(struct router *r, struct deadline *d, int64_t at);
+void dl_clear(struct router *r, struct deadline *d);
+struct deadline *dl_peek(const struct router *r);
+void dl_heap_free(struct dlheap *h);
+
+/* policy.c */
+struct dpolicy *dpolicy_find(struct router *r, const char *id);
+void dpolicy_free(struct dpolicy *p);
+
+/* classify.c */
+struct cpolicy *cpolicy_find(struct router *r, const char *id);
+void cpolicy_free(struct cpolicy *p);
+struct classification {
+    struct queue *queue;
+    int priority;
+    struct selset attached;
+    const char *failure;
+};
+int classify(struct router *r, const struct cpolicy *cp, struct job *j, const char *own_queue,
+             struct classification *out);
+
+/* exception.c */
+struct epolicy *epolicy_find(struct router *r, const char *id);
+void epolicy_free(struct epolicy *p);
+void exception_on_queued(struct router *r, struct job *j);
+void exception_wait_due(struct router *r, struct job *j);
+void exception_schedule_wait(struct router *r, struct job *j);
+
+/* queue.c */
+struct queue *queue_find(struct router *r, const char *id);
+void queue_free(struct router *r, struct queue *q);
+struct lane *queue_lane(struct queue *q, uint32_t chan, bool create);
+void queue_insert(struct router *r, struct job *j);
+void queue_remove(struct router *r, struct job *j);
+unsigned queue_position(const struct job *j);
+double queue_estimated_wait(const struct queue *q, unsigned position);
+void queue_note_dequeue(struct queue *q, const struct job *j, int64_t now);
+void queue_open_add(struct wslot *s);
+void queue_open_remove(struct wslot *s);
+struct chanset *queue_chanset(struct queue *q, uint32_t chan, bool create);
+void chanset_add(struct chanset *cs, struct wslot *s, unsigned i);
+void chanset_remove(struct chanset *cs, struct wslot *s, unsigned i);
+
+/* worker.c */
+struct worker *worker_find(struct router *r, const char *id);
+void worker_free(struct router *r, struct worker *w);
+struct wchan *worker_chan(const struct worker *w, uint32_t chan);
+bool worker_fits(const struct worker *w, uint32_t chan);
+void worker_charge(struct router *r, struct worker *w, uint32_t chan, int cost);
+void worker_release(struct router *r, struct worker *w, uint32_t chan, int cost);
+int worker_make_unavailable(struct router *r, struct worker *w, const char *reason);
+
+/* match.c */
+void match_job(struct router *r, struct job *j, enum trigger why);
+void match_worker(struct router *r, struct worker *w, enum trigger why);
+void match_all(struct router *r);
+bool job_selectors_match(const struct router *r, const struct job *j, const struct worker *w);
+bool job_declined_by(const struct job *j, const struct worker *w, int64_t now);
+bool job_offered_to(const struct job *j, const struct worker *w);
+
+/* offer.c */
+struct offer *offer_issue(struct router *r, struct job *j, struct worker *w,
+                          const struct explain *ex);
+void offer_expire(struct router *r, struct offer *o);
+void offer_revoke(struct router *r, struct offer *o, const char *reason, bool rematch_job);
+void job_revoke_offers(struct router *r, struct job *j, const char *reason);
+void offer_free(struct offer *o);
+void decline_due(struct router *r, struct decline *d);
+void decline_free_all(struct router *r, struct job *j);
+
+/* explain.c */
+void explain_init(struct router *r, struct explain *ex, const struct job *j, enum dist_mode mode,
+                  enum trigger why, bool bypass);
+json_t *explain_json(const struct router *r, const struct offer *o);
+
+/* job.c */
+struct job *job_find(struct router *r, const char *id);
+struct job *job_alloc(struct router *r, const char *id);
+const char *job_queue_name(const struct job *j);
+void job_free(struct router *r, struct job *j);
+const char *job_state_name(const struct job *j);
+bool job_selector_live(const struct job *j, const struct selector *s, int64_t now);
+void job_schedule_selectors(struct router *r, struct job *j);
+void job_enqueue(struct router *r, struct job *j, struct queue *q, int64_t enqueued_at,
+                 bool emit_queued);
+void job_dequeue(struct router *r, struct job *j);
+void job_move(struct router *r, struct job *j, struct queue *q, int priority);
+void job_set_queue(struct job *j, struct queue *q);
+json_t *job_classified_json(const struct router *r, const struct job *j);
+void job_classification_failed(struct router *r, struct job *j, const char *reason);
+int job_parse_spec(struct router *r, struct job *j, const json_t *spec, const char *ctx);
+json_t *job_spec(const struct router *r, const struct job *j);
+void job_cancel_now(struct router *r, struct job *j, const char *disposition);
+struct worker *job_release_assignment(struct router *r, struct job *j);
+void job_activate(struct router *r, struct job *j);
+void job_close_due(struct router *r, struct assignment *a);
+void job_selectors_due(struct router *r, struct job *j);
+int job_apply_classification(struct router *r, struct job *j, const struct cpolicy *cp,
+                             const char *own_queue, bool enqueue);
+int job_upsert_labels(struct router *r, struct job *j, const json_t *labels);
+struct selector *job_selector_at(const struct job *j, unsigned i);
+unsigned job_nselectors(const struct job *j);
+
+/* audit.c: the number of broken invariants (0 for a sound router); the
+ * last one described in why. For tests. */
+unsigned router_audit(struct router *r, char *why, size_t size);
+
+/* job_view.c */
+json_t *job_view(struct router *r, struct job *j, int64_t now);
+
+#endif
