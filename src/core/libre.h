@@ -27,6 +27,7 @@
 #include <re_base64.h>
 #include <re_hash.h>
 #include <re_hmac.h>
+#include <re_dns.h>
 #include <re_http.h>
 #include <re_httpauth.h>
 #include <re_ice.h>

@@ -44,7 +44,7 @@ static unsigned audit_job(struct router *r, const struct job *j, char *why, size
 {
     const struct dpolicy *dp = j->queue->dp;
     const struct chanset *cs = queue_chanset(j->queue, j->chan, false);
-    if (j->noffers >= dp->max_offers || !cs)
+    if (j->noffers >= dp->max_offers || !cs || j->scoring) /* scoring: waits by design */
         return 0;
     unsigned eligible = 0;
     const struct worker *one = NULL;

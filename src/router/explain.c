@@ -43,6 +43,9 @@ static json_t *candidates_json(const struct router *r, const struct explain *ex,
         json_object_set_new(c, "workerId", json_string(sym_name(r, ex->cand[i].worker)));
         if (ex->mode == MODE_BEST_WORKER)
             json_object_set_new(c, "score", json_real(ex->cand[i].score));
+        if (ex->scored_by != SCORED_LOCAL)
+            json_object_set_new(c, "scoreSource",
+                                json_string(ex->from_hook >> i & 1 ? "webhook" : "default"));
         json_object_set_new(c, "capacityShare", json_real(ex->cand[i].share));
         json_object_set_new(c, "idleSeconds",
                             json_real((issued_at - ex->cand[i].idle_since) / 1000.0));
@@ -77,6 +80,12 @@ json_t *explain_json(const struct router *r, const struct offer *o)
         return e;
     json_object_set_new(e, "mode", json_string(mode_names[ex->mode]));
     json_object_set_new(e, "trigger", json_string(trigger_names[ex->trigger]));
+    if (ex->scored_by != SCORED_LOCAL)
+        json_object_set_new(e, "scoredBy", json_string("webhook"));
+    if (ex->scored_by == SCORED_WEBHOOK_FAILED) { /* default scores for all */
+        json_object_set_new(e, "webhookFailed", json_true());
+        json_object_set_new(e, "scoringNote", json_string("webhook failed"));
+    }
     json_object_set_new(e, "considered", json_integer(ex->considered));
     json_object_set_new(e, "eligible", json_integer(ex->eligible));
     json_t *rej = json_object();

@@ -96,6 +96,7 @@ void job_free(struct router *r, struct job *j)
     dl_clear(r, &j->dl_sel);
     dl_clear(r, &j->dl_wait);
     dl_clear(r, &j->dl_act);
+    scoring_cancel(r, j);
     for (struct offer *o = j->hist, *next; o; o = next) {
         next = o->h_next;
         dl_clear(r, &o->dl);
@@ -166,6 +167,7 @@ void job_dequeue(struct router *r, struct job *j)
     queue_remove(r, j);
     dl_clear(r, &j->dl_sel);
     dl_clear(r, &j->dl_wait);
+    scoring_cancel(r, j); /* scores asked for in this queue no longer apply */
 }
 
 /* Into queue q at a priority: same queue keeps the enqueue time (so a

@@ -100,6 +100,11 @@ static double default_score(const struct router *r, const struct job *j, const s
     return n + matched_selectors(r, j, w);
 }
 
+double match_default_score(const struct router *r, const struct job *j, const struct worker *w)
+{
+    return default_score(r, j, w);
+}
+
 static double worker_score(const struct router *r, const struct dpolicy *dp, const struct job *j,
                            const struct worker *w)
 {
@@ -131,9 +136,12 @@ static unsigned tried(const struct job *j, const struct worker *w)
 
 /* Fill the ranking keys of a candidate: fewer earlier offers of this job
  * first (so a job that moves on goes round everyone before coming back),
- * then lower k1, then lower k2. */
-static void rank(const struct router *r, const struct queue *q, const struct job *j, struct cand *c)
+ * then lower k1, then lower k2. `preset`: c->score came from a webhook
+ * answer and is kept. */
+static void rank(const struct router *r, const struct queue *q, const struct job *j, struct cand *c,
+                 bool preset)
 {
+    double preset_score = c->score;
     const struct dpolicy *dp = q->dp;
     const struct worker *w = c->w;
     c->k0 = j->hist ? tried(j, w) : 0;
@@ -153,7 +161,7 @@ static void rank(const struct router *r, const struct queue *q, const struct job
         break;
     }
     case MODE_BEST_WORKER:
-        c->score = worker_score(r, dp, j, w);
+        c->score = preset ? preset_score : worker_score(r, dp, j, w);
         c->k1 = dp->descending ? -c->score : c->score;
         c->k2 = w->idle_since;
         break;
@@ -230,40 +238,49 @@ static void fill_explain(struct explain *ex, const struct cand *c, unsigned n, u
         ex->cand[i].share = share(c[i].w);
         ex->cand[i].idle_since = c[i].w->idle_since;
         ex->cand[i].chosen = i < chosen;
+        if (c[i].hooked)
+            ex->from_hook |= (uint8_t)(1u << i);
     }
 }
 
-void match_job(struct router *r, struct job *j, enum trigger why)
+/* The queue's workers eligible for j now, into r->cands. */
+static unsigned gather(struct router *r, const struct job *j, const struct chanset *cs, bool bypass,
+                       struct explain *tally)
 {
-    if (j->state != JS_QUEUED || !j->in_queue)
-        return;
-    struct queue *q = j->queue;
-    const struct dpolicy *dp = q->dp;
-    const struct chanset *cs = queue_chanset(q, j->chan, false);
-    if (j->noffers >= dp->max_offers || !cs || !cs->n)
-        return;
-    unsigned need = dp->max_offers - j->noffers, n = 0;
-    struct explain tally = {0};
+    unsigned n = 0;
     cands_reserve(r, cs->n);
     for (unsigned i = 0; i < cs->n; i++) {
         struct worker *w = cs->v[i]->w;
-        if (eligible(r, j, w, dp->bypass, &tally))
-            r->cands[n++].w = w;
+        if (eligible(r, j, w, bypass, tally)) {
+            r->cands[n].w = w;
+            r->cands[n].score = 0;
+            r->cands[n++].hooked = false;
+        }
     }
-    if (!n || (j->noffers == 0 && n < dp->min_offers))
-        return;
+    return n;
+}
+
+/* Rank the n gathered candidates by the mode, explain, and offer to the
+ * best up to maxConcurrentOffers. */
+static void decide(struct router *r, struct job *j, unsigned n, unsigned considered,
+                   enum trigger why, const struct explain *tally, enum scored_by by)
+{
+    struct queue *q = j->queue;
+    const struct dpolicy *dp = q->dp;
+    unsigned need = dp->max_offers - j->noffers;
     for (unsigned i = 0; i < n; i++)
-        rank(r, q, j, &r->cands[i]);
+        rank(r, q, j, &r->cands[i], by != SCORED_LOCAL);
     select_top(r->cands, n, need > EXPL_TOP ? need : EXPL_TOP);
     unsigned chosen = n < need ? n : need;
     struct explain ex;
     explain_init(r, &ex, j, dp->mode, why, dp->bypass);
-    ex.considered = cs->n;
+    ex.scored_by = (uint8_t)by;
+    ex.considered = considered;
     ex.eligible = n;
-    ex.rej_capacity = tally.rej_capacity;
-    ex.rej_selectors = tally.rej_selectors;
-    ex.rej_declined = tally.rej_declined;
-    ex.rej_offered = tally.rej_offered;
+    ex.rej_capacity = tally->rej_capacity;
+    ex.rej_selectors = tally->rej_selectors;
+    ex.rej_declined = tally->rej_declined;
+    ex.rej_offered = tally->rej_offered;
     fill_explain(&ex, r->cands, n, chosen);
     /* Issuing changes the candidate sets r->cands was drawn from; the
      * chosen workers are copied out first. */
@@ -279,6 +296,71 @@ void match_job(struct router *r, struct job *j, enum trigger why)
     }
     if (picks != pick)
         free(picks);
+}
+
+void match_job(struct router *r, struct job *j, enum trigger why)
+{
+    if (j->state != JS_QUEUED || !j->in_queue)
+        return;
+    if (j->scoring) { /* decided when the scores come; remember to look again */
+        j->scoring->again = true;
+        return;
+    }
+    const struct dpolicy *dp = j->queue->dp;
+    const struct chanset *cs = queue_chanset(j->queue, j->chan, false);
+    if (j->noffers >= dp->max_offers || !cs || !cs->n)
+        return;
+    struct explain tally = {0};
+    unsigned n = gather(r, j, cs, dp->bypass, &tally);
+    if (!n || (j->noffers == 0 && n < dp->min_offers))
+        return;
+    if (scoring_wanted(r, dp)) {
+        scoring_request(r, j, r->cands, n, why);
+        return;
+    }
+    decide(r, j, n, cs->n, why, &tally, SCORED_LOCAL);
+}
+
+static bool asked_for(const struct scoring *s, uint32_t worker)
+{
+    unsigned lo = 0, hi = s->ncands;
+    while (lo < hi) {
+        unsigned mid = (lo + hi) / 2;
+        if (s->cands[mid] == worker)
+            return true;
+        if (s->cands[mid] < worker)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+/* The webhook answered (scores NULL: it failed): the candidates asked
+ * about that are still eligible now, ranked by those scores. */
+void match_scored(struct router *r, struct job *j, const struct scoring *s, const json_t *scores)
+{
+    if (j->state != JS_QUEUED || !j->in_queue)
+        return;
+    const struct dpolicy *dp = j->queue->dp;
+    const struct chanset *cs = queue_chanset(j->queue, j->chan, false);
+    if (j->noffers >= dp->max_offers || !cs || !cs->n)
+        return;
+    struct explain tally = {0};
+    unsigned n = gather(r, j, cs, dp->bypass, &tally), m = 0;
+    for (unsigned i = 0; i < n; i++) {
+        struct cand c = r->cands[i];
+        if (!asked_for(s, c.w->name))
+            continue;
+        const json_t *v = scores ? json_object_get(scores, c.w->id) : NULL;
+        c.hooked = json_is_number(v);
+        c.score = c.hooked ? json_number_value(v) : default_score(r, j, c.w);
+        r->cands[m++] = c;
+    }
+    if (!m || (j->noffers == 0 && m < dp->min_offers))
+        return;
+    decide(r, j, m, cs->n, (enum trigger)s->why, &tally,
+           scores ? SCORED_WEBHOOK : SCORED_WEBHOOK_FAILED);
 }
 
 /* ---- worker-centered ---- */
@@ -342,7 +424,7 @@ static void offer_to_freed(struct router *r, struct job *j, struct worker *w, en
 {
     struct queue *q = j->queue;
     struct cand c = {.w = w};
-    rank(r, q, j, &c);
+    rank(r, q, j, &c, false);
     struct explain ex;
     explain_init(r, &ex, j, q->dp->mode, why, q->dp->bypass);
     ex.considered = ex.eligible = 1;
@@ -366,12 +448,28 @@ void match_worker(struct router *r, struct worker *w, enum trigger why)
         c = xcalloc(max = lanes, sizeof(*c));
     n = open_cursors(w, c, max);
     unsigned skipped = 0;
+    bool asked = false;
     int b;
     while (w->open && (b = best_cursor(w, c, &n)) >= 0) {
         struct job *j = c[b].node->item;
         c[b].node = jobq_next(c[b].node);
         if (!worker_eligible_for(r, w, j)) {
             skipped++;
+            continue;
+        }
+        if (j->scoring) { /* matched again once its scores are in */
+            j->scoring->again = true;
+            skipped++;
+            continue;
+        }
+        if (scoring_wanted(r, j->queue->dp)) {
+            /* One score request per walk: this worker is among its
+             * candidates, and is walked again once the answer is in. */
+            if (asked)
+                skipped++;
+            else
+                match_job(r, j, why);
+            asked = asked || j->scoring;
             continue;
         }
         /* Alone, this worker is the only eligible one (else the job would

@@ -24,6 +24,7 @@ static void dpolicy_clear(struct dpolicy *p)
     json_decref(p->spec);
     rmap_free(p->serial_rank);
     expr_free(p->score);
+    free(p->hook_url);
     free(p->unavail_reason);
     char *id = p->id;
     memset(p, 0, sizeof(*p));
@@ -71,6 +72,25 @@ static int parse_serial(struct router *r, struct dpolicy *p, const json_t *order
     return 0;
 }
 
+/* {"kind":"webhook","url","timeoutSeconds"}: the engine keeps the url and
+ * the timeout; the caller's score handler does the request. */
+static int parse_webhook(struct router *r, struct dpolicy *p, const json_t *rule, const char *ctx)
+{
+    const char *url = json_string_value(json_object_get(rule, "url"));
+    if (!url || (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)))
+        return bad(r, "%s: scoringRule.url must be an http:// or https:// URL", ctx);
+    const json_t *t = json_object_get(rule, "timeoutSeconds");
+    double secs = 5;
+    if (t && !json_is_null(t)) {
+        if (!json_is_number(t) || json_number_value(t) < 0.1 || json_number_value(t) > 60)
+            return bad(r, "%s: scoringRule.timeoutSeconds must be between 0.1 and 60", ctx);
+        secs = json_number_value(t);
+    }
+    p->hook_url = xstrdup(url);
+    p->hook_timeout = seconds_to_ms(secs);
+    return 0;
+}
+
 static int parse_scoring(struct router *r, struct dpolicy *p, const json_t *rule, const char *ctx)
 {
     static const char *const scopes[] = {"job", "worker", NULL};
@@ -78,9 +98,9 @@ static int parse_scoring(struct router *r, struct dpolicy *p, const json_t *rule
         return 0;
     const char *kind = json_string_value(json_object_get(rule, "kind"));
     if (kind && !strcmp(kind, "webhook"))
-        return bad(r, "%s: scoringRule kind 'webhook' is not supported by the engine", ctx);
+        return parse_webhook(r, p, rule, ctx);
     if (!kind || strcmp(kind, "expression"))
-        return bad(r, "%s: scoringRule kind must be 'expression'", ctx);
+        return bad(r, "%s: scoringRule kind must be 'expression' or 'webhook'", ctx);
     char c[256];
     snprintf(c, sizeof(c), "%.200s: scoringRule.expression", ctx);
     return expr_build(r, &p->score, json_string_value(json_object_get(rule, "expression")), scopes,

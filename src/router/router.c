@@ -195,6 +195,7 @@ int router_alloc(struct router **rp, const struct router_opts *opts)
     err = err ? err : rmap_alloc(&r->cps, 16);
     err = err ? err : rmap_alloc(&r->eps, 16);
     err = err ? err : rmap_alloc(&r->offers, 1024);
+    err = err ? err : rmap_alloc(&r->scorings, 16);
     err = err ? err : symtab_init(&r->syms);
     if (err) {
         router_free(r);
@@ -262,6 +263,7 @@ void router_free(struct router *r)
     rmap_free(r->cps);
     rmap_free(r->eps);
     rmap_free(r->offers);
+    rmap_free(r->scorings);
     symtab_free(&r->syms);
     for (int i = 0; i < EVD_COUNT; i++)
         json_decref(r->evd[i]);
@@ -290,6 +292,9 @@ static void dispatch(struct router *r, struct deadline *d)
         break;
     case DL_DECLINE_RETRY:
         decline_due(r, container_of(d, struct decline, dl));
+        break;
+    case DL_SCORE_TIMEOUT:
+        scoring_timeout(r, container_of(d, struct scoring, dl));
         break;
     }
 }

@@ -31,6 +31,8 @@
  *            "workerOrder":["w1","w2"],                       (serial)
  *            "scoringRule":{"kind":"expression","expression":"..."}   (best-worker;
  *                          absent: the default score, see below)
+ *                        | {"kind":"webhook","url":"http://...",
+ *                           "timeoutSeconds":5, "secret":"..."}  (see "Scoring webhook")
  *            "descendingOrder":true},                         (best-worker)
  *    "unavailableAfterExpiries":3,           (0: never; reason below)
  *    "unavailableReason":"missed offers"}
@@ -146,6 +148,30 @@
  * selectors that applied and those that had expired, and the exception
  * rule that moved the job, if any. router_job_get() includes it.
  *
+ * ---- Scoring webhook ---------------------------------------------------
+ *
+ * A best-worker policy whose scoringRule is a webhook (timeoutSeconds
+ * 0.1..60, default 5; the engine ignores "secret", the server signs with
+ * it) does not choose by itself: when a job needs a decision the engine
+ * gathers the eligible candidates and calls the score handler with
+ *   {"jobId","queueId","labels":{...},
+ *    "candidates":[{"workerId","labels":{...}}]}
+ * The job then waits for the answer (no other decision for it; other jobs
+ * go on; the candidates are not reserved). router_scores_provided() with
+ * {"workerId":score,...} re-checks each candidate's eligibility at that
+ * moment and offers by score (descendingOrder honoured); a candidate
+ * without a score gets the default score, and so do all when the scores
+ * are NULL (the webhook failed) or no answer came within timeoutSeconds.
+ * If nothing is eligible then, the job waits in its queue as usual; if
+ * something triggered matching for it meanwhile, it is matched again.
+ * A freed worker asks about at most one webhook-scored job per trigger;
+ * candidates still free after an answer are matched again. Without a
+ * score handler a webhook rule uses the default score. Pending requests
+ * are not kept in job snapshots: after a restart the job is matched anew.
+ * The offer's explanation says "scoredBy":"webhook" (and
+ * "webhookFailed":true with default scores), each candidate's score with
+ * its "scoreSource" ("webhook" or "default").
+ *
  * ---- Details (as implemented) ------------------------------------------
  *
  * References are checked when set: a queue's policies, a worker's queues,
@@ -225,10 +251,18 @@ typedef void(router_id_h)(char *out, size_t size, const char *prefix, void *arg)
 /* Uniform random number in [0, 1) for weighted allocation. */
 typedef double(router_random_h)(void *arg);
 
+/* Ask for scores (a webhook scoring rule): request is the JSON described
+ * under "Scoring webhook", valid only during the call (json_incref to
+ * keep it). Answer later, with router_scores_provided() and the same
+ * request_id; like the event handler it must not change the router. */
+typedef void(router_score_h)(const char *request_id, const char *job_id, const json_t *request,
+                             const char *url, void *arg);
+
 struct router_opts {
     router_event_h *eventh;
     router_id_h *idh;         /* NULL: "offer-1", "offer-2", ... */
     router_random_h *randomh; /* NULL: a fixed-seed generator */
+    router_score_h *scoreh;   /* NULL: webhook scoring rules use the default score */
     void *arg;
 };
 
@@ -327,6 +361,15 @@ int router_offer_decline(struct router *r, const char *offer_id, const char *wor
 void router_advance(struct router *r, int64_t now);
 /* The next time something is due, or INT64_MAX. */
 int64_t router_next_deadline(const struct router *r);
+
+/* ---- scoring webhook ---- */
+/* The answer to a score request: scores {"workerId":number,...}, or NULL
+ * when the webhook failed (every candidate then gets the default score).
+ * Offers are issued as usual. Errors: EALREADY when no request with this
+ * id is pending (answered, timed out, or the job left its queue), EINVAL
+ * when scores is neither an object nor NULL. */
+int router_scores_provided(struct router *r, const char *request_id, const json_t *scores,
+                           int64_t now);
 
 /* ---- statistics ---- */
 /* {"queueId","length","longestWaitSeconds","estimatedWaitSeconds",

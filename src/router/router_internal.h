@@ -80,6 +80,7 @@ enum dl_kind {
     DL_JOB_ACTIVATE,
     DL_CLOSE,
     DL_DECLINE_RETRY,
+    DL_SCORE_TIMEOUT,
 };
 
 struct deadline {
@@ -107,6 +108,8 @@ struct dpolicy {
     bool bypass;
     struct rmap *serial_rank; /* worker id -> index + 1 */
     struct expr *score;       /* best-worker; NULL: default score */
+    char *hook_url;           /* best-worker scoring webhook; NULL: none */
+    int64_t hook_timeout;     /* ms */
     bool descending;
     unsigned unavail_after;
     char *unavail_reason;
@@ -273,9 +276,13 @@ enum trigger {
     TR_RESTORE
 };
 
+enum scored_by { SCORED_LOCAL, SCORED_WEBHOOK, SCORED_WEBHOOK_FAILED };
+
 struct explain {
     uint8_t mode, trigger;
     bool bypass;
+    uint8_t scored_by; /* enum scored_by */
+    uint8_t from_hook; /* bit i: cand[i]'s score came from the webhook */
     unsigned considered, eligible, skipped_jobs;
     unsigned rej_capacity, rej_selectors, rej_declined, rej_offered;
     unsigned ncand;
@@ -328,6 +335,17 @@ struct decline {
     struct decline *next;
 };
 
+/* A score request the engine waits for (scoring.c). */
+struct scoring {
+    char id[ID_MAX];
+    struct job *job;
+    uint32_t *cands; /* worker id syms, sorted */
+    unsigned ncands;
+    uint8_t why; /* the trigger that asked */
+    bool again;  /* matching was triggered for the job meanwhile */
+    struct deadline dl;
+};
+
 struct job {
     char *id;
     /* Only the spec's opaque parts (tags, notes, matchingMode, ...) are
@@ -352,6 +370,7 @@ struct job {
     struct offer *hist, *hist_tail;
     struct assignment *asg;
     struct decline *declines;
+    struct scoring *scoring; /* waiting for webhook scores; NULL: not */
     struct deadline dl_sel, dl_wait, dl_act;
     uint64_t fired;     /* rules of the current queue's policy already fired */
     json_t *exceptions; /* history */
@@ -367,6 +386,7 @@ struct cand {
     unsigned k0;
     double k1, score;
     int64_t k2;
+    bool hooked; /* score from the webhook */
 };
 
 enum ev_slot {
@@ -385,11 +405,12 @@ struct router {
     struct router_opts opts;
     json_t *evd[EVD_COUNT]; /* reused event data, see evdata() */
     struct rmap *jobs, *workers, *queues, *dps, *cps, *eps, *offers;
+    struct rmap *scorings; /* request id -> struct scoring */
     struct symtab syms;
     struct dlheap heap;
     int64_t now;
     int64_t rematch_at; /* after restore: a full matching pass; INT64_MAX: none */
-    uint64_t seq, dl_seq, offer_seq, asg_seq, rng;
+    uint64_t seq, dl_seq, offer_seq, asg_seq, score_seq, rng;
     struct job *first, *last;
     struct cand *cands;
     unsigned ncands_cap;
@@ -496,6 +517,15 @@ void match_all(struct router *r);
 bool job_selectors_match(const struct router *r, const struct job *j, const struct worker *w);
 bool job_declined_by(const struct job *j, const struct worker *w, int64_t now);
 bool job_offered_to(const struct job *j, const struct worker *w);
+double match_default_score(const struct router *r, const struct job *j, const struct worker *w);
+void match_scored(struct router *r, struct job *j, const struct scoring *s, const json_t *scores);
+
+/* scoring.c */
+bool scoring_wanted(const struct router *r, const struct dpolicy *dp);
+void scoring_request(struct router *r, struct job *j, const struct cand *c, unsigned n,
+                     enum trigger why);
+void scoring_cancel(struct router *r, struct job *j);
+void scoring_timeout(struct router *r, struct scoring *s);
 
 /* offer.c */
 struct offer *offer_issue(struct router *r, struct job *j, struct worker *w,

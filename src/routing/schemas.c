@@ -31,7 +31,7 @@ static const char *const queue_selector_kinds[] = {"static", "conditional", "exp
                                                    "weighted", NULL};
 static const char *const worker_selector_kinds[] = {"static", "conditional", NULL};
 static const char *const rule_kinds[] = {"static", "expression", NULL};
-static const char *const scoring_kinds[] = {"expression", NULL};
+static const char *const scoring_kinds[] = {"expression", "webhook", NULL};
 static const char *const trigger_kinds[] = {"queueLength", "waitTime", NULL};
 static const char *const action_kinds[] = {"cancel", "reclassify", "manualReclassify", NULL};
 static const char *const matching_kinds[] = {"queueAndMatch", "scheduleAndSuspend", "suspend",
@@ -94,9 +94,36 @@ static const struct schema s_worker_selectors = {
     .type = SCHEMA_ARRAY, .items = &s_worker_selector, .max_items = 32};
 
 /* ---- distribution policies ---- */
+static const char *check_url(const json_t *value)
+{
+    const char *s = json_string_value(value);
+    return strncmp(s, "http://", 7) && strncmp(s, "https://", 8) ? "an http:// or https:// URL"
+                                                                 : NULL;
+}
+
+/* Which fields a scoring rule needs depends on its kind. */
+static const char *check_scoring(const json_t *value)
+{
+    const char *kind = json_string_value(json_object_get(value, "kind"));
+    if (kind && !strcmp(kind, "webhook"))
+        return json_object_get(value, "url") ? NULL : "a webhook scoring rule with a \"url\"";
+    return json_object_get(value, "expression")
+               ? NULL
+               : "an expression scoring rule with an \"expression\"";
+}
+
 static const struct schema_field scoring_fields[] = {
     {"kind", &(const struct schema){.type = SCHEMA_STRING, .enum_values = scoring_kinds}, true},
-    {"expression", &s_expression, true},
+    {"expression", &s_expression, false},
+    {"url",
+     &(const struct schema){
+         .type = SCHEMA_STRING, .min_len = 8, .max_len = 2048, .check = check_url},
+     false},
+    {"timeoutSeconds",
+     &(const struct schema){
+         .type = SCHEMA_NUMBER, .has_min = true, .min = 0.1, .has_max = true, .max = 60},
+     false},
+    {"secret", &(const struct schema){.type = SCHEMA_STRING, .min_len = 1, .max_len = 256}, false},
     {0},
 };
 static const struct schema_field mode_fields[] = {
@@ -105,7 +132,10 @@ static const struct schema_field mode_fields[] = {
     {"maxConcurrentOffers", &s_offers, false},
     {"bypassSelectors", &s_bool, false},
     {"workerOrder", &s_ids, false},
-    {"scoringRule", &(const struct schema){.type = SCHEMA_OBJECT, .fields = scoring_fields}, false},
+    {"scoringRule",
+     &(const struct schema){
+         .type = SCHEMA_OBJECT, .fields = scoring_fields, .check = check_scoring},
+     false},
     {"descendingOrder", &s_bool, false},
     {0},
 };

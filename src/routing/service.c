@@ -4,6 +4,7 @@
  */
 #include "routing/service.h"
 #include "routing/kinds.h"
+#include "routing/scoring.h"
 #include "auth/users.h"
 #include "core/app.h"
 #include "core/clock.h"
@@ -22,6 +23,7 @@
 struct routing {
     struct app *app;
     struct router *engine;
+    struct scorer *scorer; /* the scoring webhook's HTTP side */
     struct tmr tmr;
     bool live;
     bool own_tx;
@@ -104,6 +106,16 @@ static void on_event(const struct router_event *ev, void *arg)
                             ev->job_id ? ev->job_id : ev->worker_id, NULL, data);
     if (err && !rs->event_err)
         rs->event_err = err;
+}
+
+/* A webhook scoring rule wants scores: sent without blocking, answered
+ * later in a change of its own. */
+static void on_score(const char *request_id, const char *job_id, const json_t *request,
+                     const char *url, void *arg)
+{
+    struct routing *rs = arg;
+    (void)job_id;
+    scorer_request(rs->scorer, request_id, request, url);
 }
 
 /* Managers and admins see the whole router; agents and experts see what
@@ -464,7 +476,7 @@ static const enum routing_kind load_order[] = {
 static int build(struct routing *rs)
 {
     struct router_opts opts = {
-        .eventh = on_event, .idh = make_id, .randomh = random_unit, .arg = rs};
+        .eventh = on_event, .idh = make_id, .randomh = random_unit, .scoreh = on_score, .arg = rs};
     int err = router_alloc(&rs->engine, &opts);
     if (err)
         return err;
@@ -511,6 +523,8 @@ int routing_start(struct app *app, bool live)
     app->routing = rs;
     int err = store_add_tx_hook(app->store, tx_hook, rs);
     if (!err)
+        err = scorer_alloc(&rs->scorer, app, live);
+    if (!err)
         err = build(rs);
     if (err) {
         routing_stop(app);
@@ -540,6 +554,7 @@ void routing_stop(struct app *app)
     if (!rs)
         return;
     tmr_cancel(&rs->tmr);
+    scorer_free(rs->scorer);
     router_free(rs->engine);
     json_decref(rs->jobs);
     json_decref(rs->workers);
