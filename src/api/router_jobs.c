@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static bool valid(struct api_req *req, const struct schema *schema)
@@ -106,31 +107,48 @@ static void create_job(struct api_req *req)
     reply_job(req, err, why, 201);
 }
 
+/* Jobs in the engine's order (queue order for queued jobs), a page at a
+ * time: the cursor is the position where the next page starts. */
 static void list_jobs(struct api_req *req)
 {
     const char *worker = api_query(req, "workerId");
     if (!(req->who.role & ROLES_LEADS)) {
         /* Agents list only their own worker's jobs. */
-        if (!worker || !router_api_may_act_for_worker(req, worker)) {
-            if (!worker)
-                api_reply_error(req, 403, "forbidden", "give workerId=<your worker>");
+        if (!worker) {
+            api_reply_error(req, 403, "forbidden", "give workerId=<your worker>");
             return;
         }
+        if (!router_api_may_act_for_worker(req, worker))
+            return;
+    }
+    int limit = api_query_limit(req, 100, 1000);
+    if (limit < 0)
+        return;
+    const char *cursor = api_query(req, "cursor");
+    char *end = NULL;
+    long start = cursor ? strtol(cursor, &end, 10) : 0;
+    if (cursor && (*end || end == cursor || start < 0)) {
+        api_reply_error(req, 400, "bad_query", "cursor must be a nextCursor from a previous page");
+        return;
     }
     json_t *ids = router_job_list(routing_engine(req->app), api_query(req, "state"),
                                   api_query(req, "queueId"), worker, routing_now());
     json_t *items = json_array();
-    size_t i;
-    json_t *id;
-    json_array_foreach(ids, i, id)
-    {
-        json_t *job =
-            router_job_get(routing_engine(req->app), json_string_value(id), routing_now());
+    size_t total = json_array_size(ids);
+    for (size_t i = (size_t)start; i < total && i < (size_t)start + (size_t)limit; i++) {
+        json_t *job = router_job_get(routing_engine(req->app),
+                                     json_string_value(json_array_get(ids, i)), routing_now());
         if (job)
             json_array_append_new(items, job);
     }
     json_decref(ids);
-    api_reply_json(req, 200, json_pack("{s:o}", "items", items));
+    json_t *next = json_null();
+    if ((size_t)start + (size_t)limit < total) {
+        char buf[32];
+        snprintf(buf, sizeof(buf), "%zu", (size_t)start + (size_t)limit);
+        next = json_string(buf);
+    }
+    api_reply_json(req, 200, json_pack("{s:o, s:o}", "items", items, "nextCursor", next));
 }
 
 static void get_job(struct api_req *req)

@@ -171,6 +171,14 @@ test('queued jobs are queued again after a restart, in the same order', async (t
         const after = list.json.items.find((j) => j.id === before.id);
         assert.equal(after.enqueuedAt, before.enqueuedAt);
     }
+    // Pages of two: the same order, then the rest, then no cursor.
+    const page1 = await api(srv.url, 'GET', '/v1/router/jobs?queueId=support&state=queued&limit=2', admin);
+    assert.deepEqual(page1.json.items.map((j) => j.id), [ids[2].id, ids[0].id]);
+    const page2 = await api(srv.url, 'GET',
+                            `/v1/router/jobs?queueId=support&state=queued&limit=2&cursor=${page1.json.nextCursor}`, admin);
+    assert.deepEqual(page2.json.items.map((j) => j.id), [ids[1].id]);
+    assert.equal(page2.json.nextCursor, null);
+    errorBody(await api(srv.url, 'GET', '/v1/router/jobs?cursor=x', admin), 400, 'bad_query');
 });
 
 test('an offer still within its time stands after a restart and can be accepted', async (t) => {
