@@ -153,8 +153,8 @@ void job_enqueue(struct router *r, struct job *j, struct queue *q, int64_t enque
     job_schedule_selectors(r, j);
     if (emit_queued) {
         json_t *data = evdata(r, EVD_QUEUED);
-        evdata_int(data, "priority", j->priority);
-        evdata_int(data, "enqueuedAt", j->enqueued_at);
+        evdata_int(r, EVD_QUEUED, "priority", j->priority);
+        evdata_int(r, EVD_QUEUED, "enqueuedAt", j->enqueued_at);
         emit(r, ROUTER_JOB_QUEUED, j, NULL, q->id, NULL, data);
     }
     exception_on_queued(r, j);

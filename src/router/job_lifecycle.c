@@ -249,7 +249,7 @@ static void emit_completed(struct router *r, struct job *j)
     a->completed_at = r->now;
     j->state = JS_COMPLETED;
     json_t *data = evdata(r, EVD_COMPLETED);
-    evdata_str(data, "assignmentId", a->id);
+    evdata_str(r, EVD_COMPLETED, "assignmentId", a->id);
     emit(r, ROUTER_JOB_COMPLETED, j, sym_name(r, a->worker), NULL, NULL, data);
 }
 
@@ -270,8 +270,8 @@ static void close_now(struct router *r, struct job *j)
     struct assignment *a = j->asg;
     j->state = JS_CLOSED;
     json_t *data = evdata(r, EVD_CLOSED);
-    evdata_str(data, "assignmentId", a->id);
-    evdata_str(data, "dispositionCode", j->disposition);
+    evdata_str(r, EVD_CLOSED, "assignmentId", a->id);
+    evdata_str(r, EVD_CLOSED, "dispositionCode", j->disposition);
     emit(r, ROUTER_JOB_CLOSED, j, sym_name(r, a->worker), NULL, NULL, data);
     struct worker *w = job_release_assignment(r, j);
     if (w)

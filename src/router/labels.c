@@ -236,9 +236,22 @@ static int parse_one(struct router *r, const json_t *o, struct selector *s, cons
 {
     char ctx[400];
 #define WHERE place(ctx, sizeof(ctx), owner, field)
-    const char *key = json_string_value(json_object_get(o, "key"));
-    const char *op = json_string_value(json_object_get(o, "operator"));
-    const json_t *value = json_object_get(o, "value");
+    /* One pass over the members: a lookup per field hashes every name,
+     * and every job brings its selectors. */
+    const char *key = NULL, *op = NULL, *name;
+    const json_t *value = NULL, *exp = NULL;
+    json_t *v;
+    json_object_foreach((json_t *)o, name, v)
+    {
+        if (!strcmp(name, "key"))
+            key = json_string_value(v);
+        else if (!strcmp(name, "operator"))
+            op = json_string_value(v);
+        else if (!strcmp(name, "value"))
+            value = v;
+        else if (!strcmp(name, "expiresAfterSeconds"))
+            exp = v;
+    }
     if (!json_is_object(o) || !key || !*key)
         return bad(r, "%s[%u]: a selector needs a \"key\"", WHERE, i);
     if (!op)
@@ -259,7 +272,6 @@ static int parse_one(struct router *r, const json_t *o, struct selector *s, cons
     if (k >= OP_LT && s->v.type != LAB_NUM)
         return bad(r, "%s[%u]: operator '%s' compares numbers; the value of '%s' is not a number",
                    WHERE, i, op, key);
-    const json_t *exp = json_object_get(o, "expiresAfterSeconds");
     if (exp && !json_is_null(exp)) {
         if (!json_is_number(exp) || json_number_value(exp) <= 0)
             return bad(r, "%s[%u]: expiresAfterSeconds must be a positive number", WHERE, i);

@@ -80,8 +80,8 @@ struct offer *offer_issue(struct router *r, struct job *j, struct worker *w,
     dl_init(&o->dl, DL_OFFER_EXPIRY);
     dl_set(r, &o->dl, o->expires_at);
     json_t *data = evdata(r, EVD_OFFER);
-    evdata_int(data, "expiresAt", o->expires_at);
-    evdata_str(data, "channelId", sym_name(r, o->chan));
+    evdata_int(r, EVD_OFFER, "expiresAt", o->expires_at);
+    evdata_str(r, EVD_OFFER, "channelId", sym_name(r, o->chan));
     emit(r, ROUTER_OFFER_ISSUED, j, w->id, NULL, o->id, data);
     return o;
 }
@@ -127,7 +127,7 @@ void offer_revoke(struct router *r, struct offer *o, const char *reason, bool re
     struct job *j = o->job;
     struct worker *w = offer_end(r, o, OF_REVOKED);
     json_t *data = evdata(r, EVD_REVOKED);
-    evdata_str(data, "reason", reason);
+    evdata_str(r, EVD_REVOKED, "reason", reason);
     emit(r, ROUTER_OFFER_REVOKED, j, w->id, NULL, o->id, data);
     if (rematch_job)
         match_job(r, j, TR_OFFER_ENDED);
@@ -204,11 +204,11 @@ int router_offer_accept(struct router *r, const char *offer_id, const char *work
     job_dequeue(r, j);
     j->state = JS_ASSIGNED;
     json_t *data = evdata(r, EVD_ACCEPTED);
-    evdata_str(data, "assignmentId", a->id);
+    evdata_str(r, EVD_ACCEPTED, "assignmentId", a->id);
     emit(r, ROUTER_OFFER_ACCEPTED, j, w->id, NULL, o->id, data);
     data = evdata(r, EVD_ASSIGNED);
-    evdata_str(data, "assignmentId", a->id);
-    evdata_str(data, "channelId", sym_name(r, a->chan));
+    evdata_str(r, EVD_ASSIGNED, "assignmentId", a->id);
+    evdata_str(r, EVD_ASSIGNED, "channelId", sym_name(r, a->chan));
     emit(r, ROUTER_JOB_ASSIGNED, j, w->id, NULL, o->id, data);
     job_revoke_offers(r, j, "accepted by another worker");
     if (assignment_id)

@@ -119,42 +119,77 @@ void make_id(struct router *r, char *out, size_t size, const char *prefix, uint6
 /* Event data objects are reused from one event to the next (building
  * fresh JSON for every event was the largest cost of a decision). A
  * handler that keeps a reference is noticed by the reference count, and
- * the object is then left to it and a new one made. */
+ * the object is then left to it and a new one made. Handlers get the data
+ * const, so between events only these functions change the object, and
+ * the members remembered in the slot stay its members. */
 json_t *evdata(struct router *r, enum ev_slot slot)
 {
-    json_t *o = r->evd[slot];
-    if (o && o->refcount != 1) {
-        json_decref(o);
-        o = NULL;
+    struct evslot *e = &r->evd[slot];
+    if (e->o && e->o->refcount != 1) {
+        json_decref(e->o);
+        e->o = NULL;
     }
-    if (!o)
-        o = r->evd[slot] = json_object();
-    return json_incref(o);
+    if (!e->o) {
+        memset(e, 0, sizeof(*e));
+        e->o = json_object();
+    }
+    return json_incref(e->o);
 }
 
-void evdata_int(json_t *o, const char *key, json_int_t v)
+/* Where the member for key is remembered (its value, NULL when the
+ * object has none); NULL when the slot remembers EVD_FIELDS others. Keys
+ * are compared by address first, and by text so that the same key from
+ * two literals is one member. */
+static json_t **evfield(struct evslot *e, const char *key)
 {
-    json_t *old = json_object_get(o, key);
-    if (old && json_is_integer(old) && old->refcount == 1)
-        json_integer_set(old, v);
-    else
-        json_object_set_new(o, key, json_integer(v));
+    unsigned i;
+    for (i = 0; i < EVD_FIELDS && e->f[i].key; i++)
+        if (e->f[i].key == key || !strcmp(e->f[i].key, key))
+            return &e->f[i].v;
+    if (i == EVD_FIELDS)
+        return NULL;
+    e->f[i].key = key;
+    e->f[i].v = json_object_get(e->o, key);
+    return &e->f[i].v;
 }
 
-void evdata_str(json_t *o, const char *key, const char *s)
+void evdata_int(struct router *r, enum ev_slot slot, const char *key, json_int_t v)
 {
-    json_t *old = json_object_get(o, key);
+    struct evslot *e = &r->evd[slot];
+    json_t *spare, **old = evfield(e, key);
+    if (!old) {
+        spare = json_object_get(e->o, key);
+        old = &spare;
+    }
+    if (*old && json_is_integer(*old) && (*old)->refcount == 1) {
+        json_integer_set(*old, v);
+        return;
+    }
+    *old = json_integer(v);
+    json_object_set_new(e->o, key, *old);
+}
+
+void evdata_str(struct router *r, enum ev_slot slot, const char *key, const char *s)
+{
+    struct evslot *e = &r->evd[slot];
+    json_t *spare, **old = evfield(e, key);
+    if (!old) {
+        spare = json_object_get(e->o, key);
+        old = &spare;
+    }
     if (!s) {
-        if (old)
-            json_object_del(o, key);
+        if (*old)
+            json_object_del(e->o, key);
+        *old = NULL;
         return;
     }
-    if (old && json_is_string(old) && old->refcount == 1) {
-        if (strcmp(json_string_value(old), s))
-            json_string_set(old, s);
+    if (*old && json_is_string(*old) && (*old)->refcount == 1) {
+        if (strcmp(json_string_value(*old), s))
+            json_string_set(*old, s);
         return;
     }
-    json_object_set_new(o, key, json_string(s));
+    *old = json_string(s);
+    json_object_set_new(e->o, key, *old);
 }
 
 static uint64_t xorshift(struct router *r)
@@ -266,7 +301,7 @@ void router_free(struct router *r)
     rmap_free(r->scorings);
     symtab_free(&r->syms);
     for (int i = 0; i < EVD_COUNT; i++)
-        json_decref(r->evd[i]);
+        json_decref(r->evd[i].o);
     dl_heap_free(&r->heap);
     free(r->cands);
     free(r);

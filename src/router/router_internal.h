@@ -401,9 +401,21 @@ enum ev_slot {
     EVD_COUNT
 };
 
+#define EVD_FIELDS 3 /* most fields an event data object has */
+
+/* A reused event data object and its members by key (a string literal,
+ * compared by address), so refreshing a member costs no hash lookup. */
+struct evslot {
+    json_t *o;
+    struct {
+        const char *key;
+        json_t *v;
+    } f[EVD_FIELDS];
+};
+
 struct router {
     struct router_opts opts;
-    json_t *evd[EVD_COUNT]; /* reused event data, see evdata() */
+    struct evslot evd[EVD_COUNT]; /* reused event data, see evdata() */
     struct rmap *jobs, *workers, *queues, *dps, *cps, *eps, *offers;
     struct rmap *scorings; /* request id -> struct scoring */
     struct symtab syms;
@@ -422,8 +434,10 @@ struct router {
 void emit(struct router *r, enum router_event_type type, const struct job *j, const char *worker_id,
           const char *queue_id, const char *offer_id, json_t *data);
 json_t *evdata(struct router *r, enum ev_slot slot);
-void evdata_int(json_t *o, const char *key, json_int_t v);
-void evdata_str(json_t *o, const char *key, const char *s);
+/* Set a member of slot's object, just returned by evdata(); key: a
+ * string literal. */
+void evdata_int(struct router *r, enum ev_slot slot, const char *key, json_int_t v);
+void evdata_str(struct router *r, enum ev_slot slot, const char *key, const char *s);
 int bad(struct router *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void router_sync(struct router *r, int64_t now);
 void make_id(struct router *r, char *out, size_t size, const char *prefix, uint64_t *counter);

@@ -272,7 +272,7 @@ static json_t *availability_json(struct router *r, const struct worker *w)
 {
     json_t *o = evdata(r, EVD_WORKER);
     json_object_set_new(o, "available", json_boolean(w->available));
-    evdata_str(o, "reason", w->available ? NULL : w->reason);
+    evdata_str(r, EVD_WORKER, "reason", w->available ? NULL : w->reason);
     return o;
 }
 
