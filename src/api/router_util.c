@@ -26,40 +26,32 @@ bool router_api_may_act_for_worker(struct api_req *req, const char *worker_id)
     return false;
 }
 
+/* How each engine error answers, with the text used when the engine gave
+ * none. */
+static const struct {
+    int err;
+    uint16_t status;
+    const char *code;
+    const char *fallback;
+} answers[] = {
+    {EINVAL, 422, "validation_failed", "the request is not valid"},
+    {ENOENT, 404, "not_found", "no such object"},
+    {EEXIST, 409, "conflict", "the id is taken"},
+    {EBUSY, 409, "in_use", "the object is in use"},
+    {EALREADY, 409, "wrong_state", "this was already done or the job is not in that state"},
+    {ETIMEDOUT, 409, "offer_expired", "the offer has expired"},
+    {EPERM, 403, "forbidden", "this offer was made to another worker"},
+    {ENOSPC, 409, "queue_full", "the queue is full"},
+};
+
 void router_api_reply_error(struct api_req *req, int err, const char *why, const char *what)
 {
-    if (why && !why[0])
-        why = NULL;
-    switch (err) {
-    case EINVAL:
-        api_reply_error(req, 422, "validation_failed", "%s",
-                        why ? why : "the request is not valid");
-        break;
-    case ENOENT:
-        api_reply_error(req, 404, "not_found", "%s", why ? why : "no such object");
-        break;
-    case EEXIST:
-        api_reply_error(req, 409, "conflict", "%s", why ? why : "the id is taken");
-        break;
-    case EBUSY:
-        api_reply_error(req, 409, "in_use", "%s", why ? why : "the object is in use");
-        break;
-    case EALREADY:
-        api_reply_error(req, 409, "wrong_state", "%s",
-                        why ? why : "this was already done or the job is not in that state");
-        break;
-    case ETIMEDOUT:
-        api_reply_error(req, 409, "offer_expired", "%s", why ? why : "the offer has expired");
-        break;
-    case EPERM:
-        api_reply_error(req, 403, "forbidden", "%s",
-                        why ? why : "this offer was made to another worker");
-        break;
-    case ENOSPC:
-        api_reply_error(req, 409, "queue_full", "%s", why ? why : "the queue is full");
-        break;
-    default:
-        api_reply_store_error(req, err, what);
-        break;
+    for (size_t i = 0; i < sizeof(answers) / sizeof(answers[0]); i++) {
+        if (answers[i].err == err) {
+            api_reply_error(req, answers[i].status, answers[i].code, "%s",
+                            why && why[0] ? why : answers[i].fallback);
+            return;
+        }
     }
+    api_reply_store_error(req, err, what);
 }

@@ -177,18 +177,28 @@ static void start(struct router *r, struct job *j, const json_t *spec, const str
     }
 }
 
+int job_new_id(struct router *r, const json_t *spec, const char *missing, const char **idp)
+{
+    const char *id = json_string_value(json_object_get(spec, "id"));
+    if (!json_is_object(spec) || !id || !*id)
+        return bad(r, "%s", missing);
+    if (job_find(r, id)) {
+        bad(r, "job '%s' already exists", id);
+        return EEXIST;
+    }
+    *idp = id;
+    return 0;
+}
+
 int router_job_create(struct router *r, const json_t *spec, int64_t now, const char **why)
 {
     router_sync(r, now);
     if (why)
         *why = r->why;
-    const char *id = json_string_value(json_object_get(spec, "id"));
-    if (!json_is_object(spec) || !id || !*id)
-        return bad(r, "job: an \"id\" is needed");
-    if (job_find(r, id)) {
-        bad(r, "job '%s' already exists", id);
-        return EEXIST;
-    }
+    const char *id;
+    int err = job_new_id(r, spec, "job: an \"id\" is needed", &id);
+    if (err)
+        return err;
     char ctx[160];
     /* by hand: printf on every job was a measurable part of creating it */
     size_t idlen = strnlen(id, 100);
@@ -201,7 +211,7 @@ int router_job_create(struct router *r, const json_t *spec, int64_t now, const c
     struct jspec js;
     int mode = 0;
     read_spec(j, spec, &js);
-    int err = apply_spec(r, j, &js, ctx);
+    err = apply_spec(r, j, &js, ctx);
     err = err ? err : parse_mode(r, j, json_object_get(j->extra, "matchingMode"), &mode, ctx);
     err = err ? err : resolve_target(r, j, &js, &cp, &c, ctx);
     if (!err && mode == 0 && c.queue && c.queue->max_length &&

@@ -255,13 +255,10 @@ int router_job_restore(struct router *r, const json_t *snapshot, int64_t now, co
     r->now = now;
     if (why)
         *why = r->why;
-    const char *id = json_string_value(json_object_get(snapshot, "id"));
-    if (!json_is_object(snapshot) || !id || !*id)
-        return bad(r, "restore: a job snapshot with an \"id\" is needed");
-    if (job_find(r, id)) {
-        bad(r, "job '%s' already exists", id);
-        return EEXIST;
-    }
+    const char *id;
+    int id_err = job_new_id(r, snapshot, "restore: a job snapshot with an \"id\" is needed", &id);
+    if (id_err)
+        return id_err;
     char ctx[160];
     snprintf(ctx, sizeof(ctx), "restore job '%.100s'", id);
     enum job_state state;

@@ -439,6 +439,9 @@ json_t *evdata(struct router *r, enum ev_slot slot);
 void evdata_int(struct router *r, enum ev_slot slot, const char *key, json_int_t v);
 void evdata_str(struct router *r, enum ev_slot slot, const char *key, const char *s);
 int bad(struct router *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The id of a job spec or snapshot, checked to be given and new: EINVAL
+ * with `missing` as the explanation, or EEXIST. */
+int job_new_id(struct router *r, const json_t *spec, const char *missing, const char **idp);
 void router_sync(struct router *r, int64_t now);
 void make_id(struct router *r, char *out, size_t size, const char *prefix, uint64_t *counter);
 double router_random(struct router *r);

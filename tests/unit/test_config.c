@@ -144,7 +144,8 @@ static void errors_name_line_column_and_path(void **state)
     free(err);
 
     err = import_error("widgets: []\n");
-    assert_non_null(strstr(err, "test.yaml:1:1: widgets: unknown key \"widgets\"; expected one of"));
+    assert_non_null(
+        strstr(err, "test.yaml:1:1: widgets: unknown key \"widgets\"; expected one of"));
     free(err);
 
     err = import_error("server:\n  http:\n    listen: nowhere\n");
