@@ -109,7 +109,8 @@ int job_parse_spec(struct router *r, struct job *j, const json_t *spec, const ch
     return apply_spec(r, j, &js, ctx);
 }
 
-static void job_register(struct router *r, struct job *j)
+/* Make the job known by id and last in creation order. */
+void job_register(struct router *r, struct job *j)
 {
     rmap_put(r->jobs, j->id, j);
     j->prev = r->last;

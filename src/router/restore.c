@@ -281,13 +281,7 @@ int router_job_restore(struct router *r, const json_t *snapshot, int64_t now, co
         job_free(r, j);
         return err;
     }
-    rmap_put(r->jobs, j->id, j);
-    j->prev = r->last;
-    if (r->last)
-        r->last->next = j;
-    else
-        r->first = j;
-    r->last = j;
+    job_register(r, j);
     place(r, j, snapshot);
     if (r->rematch_at > now)
         r->rematch_at = now;

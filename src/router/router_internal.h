@@ -442,6 +442,8 @@ int bad(struct router *r, const char *fmt, ...) __attribute__((format(printf, 2,
 /* The id of a job spec or snapshot, checked to be given and new: EINVAL
  * with `missing` as the explanation, or EEXIST. */
 int job_new_id(struct router *r, const json_t *spec, const char *missing, const char **idp);
+/* Make the job known by id and last in creation order. */
+void job_register(struct router *r, struct job *j);
 void router_sync(struct router *r, int64_t now);
 void make_id(struct router *r, char *out, size_t size, const char *prefix, uint64_t *counter);
 double router_random(struct router *r);
