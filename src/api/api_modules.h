@@ -9,5 +9,8 @@ int api_system_register(void);
 int api_sessions_register(void);
 int api_users_register(void);
 int api_events_register(void);
+int api_chat_threads_register(void);
+int api_chat_stream_register(void);
+int api_chat_config_register(void);
 
 #endif

@@ -4,6 +4,7 @@
 #include "auth/credential.h"
 #include "auth/apikeys.h"
 #include "auth/sessions.h"
+#include "chat/chat.h"
 
 #include <errno.h>
 #include <string.h>
@@ -16,6 +17,8 @@ int credential_authenticate(struct app *app, const char *secret, struct principa
         err = apikeys_authenticate(app, secret, who);
     else if (strncmp(secret, "sbs_", 4) == 0)
         err = sessions_authenticate(app, secret, who);
+    else if (strncmp(secret, "sbc_", 4) == 0)
+        err = chat_consumer_authenticate(app, secret, who);
     if (err)
         memset(who, 0, sizeof(*who));
     return err;

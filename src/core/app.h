@@ -13,6 +13,7 @@ struct events;
 struct workpool;
 struct ratelimit;
 struct routing;
+struct chat;
 
 struct app {
     struct store *store;
@@ -21,6 +22,7 @@ struct app {
     struct ratelimit *login_by_account; /* failed logins; NULL outside `serve` */
     struct ratelimit *login_by_address;
     struct routing *routing; /* the job router service (src/routing/) */
+    struct chat *chat;       /* the web chat service (src/chat/) */
     json_t *settings;        /* effective server settings (defaults applied) */
     const char *data_dir;
 };

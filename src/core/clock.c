@@ -34,3 +34,10 @@ void clock_format_rfc3339(char *buf, size_t size, int64_t epoch_ms)
     if (n && n < size)
         snprintf(buf + n, size - n, ".%03dZ", (int)(epoch_ms % 1000));
 }
+
+json_t *clock_time_json(int64_t epoch_ms)
+{
+    char buf[40];
+    clock_format_rfc3339(buf, sizeof(buf), epoch_ms);
+    return json_string(buf);
+}

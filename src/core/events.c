@@ -29,6 +29,7 @@ struct pending {
     struct event e;
     char *topic, *type, *subject, *actor;
     json_t *data;
+    bool committed;
 };
 
 struct events {
@@ -36,6 +37,7 @@ struct events {
     struct list subs;
     struct list pending;
     int64_t last_seq;
+    bool publishing;
 };
 
 struct events_sub {
@@ -73,17 +75,36 @@ static void publish(struct events *ev, const struct event *e)
     }
 }
 
+/* A subscriber may itself make a change (and commit) while an event is
+ * being published. Its events join the end of the pending list and are
+ * published by the outer loop, after the ones before them: every
+ * subscriber sees events in sequence order, each once. */
 static void tx_hook(bool committed, void *arg)
 {
     struct events *ev = arg;
+    struct le *le = ev->pending.head;
+    while (le) {
+        struct pending *p = le->data;
+        le = le->next;
+        if (p->committed)
+            continue;
+        if (committed)
+            p->committed = true;
+        else
+            mem_deref(p);
+    }
+    if (ev->publishing)
+        return;
+    ev->publishing = true;
     while (ev->pending.head) {
         struct pending *p = ev->pending.head->data;
-        if (committed) {
-            ev->last_seq = p->e.seq;
-            publish(ev, &p->e);
-        }
+        if (!p->committed)
+            break;
+        ev->last_seq = p->e.seq;
+        publish(ev, &p->e);
         mem_deref(p);
     }
+    ev->publishing = false;
 }
 
 int events_alloc(struct events **evp, struct store *store)

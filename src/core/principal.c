@@ -9,6 +9,8 @@ const char *const role_names[] = {"admin", "manager", "agent", "expert", NULL};
 
 const char *role_name(enum role role)
 {
+    if (role == ROLE_CONSUMER)
+        return "consumer"; /* not a user's role: not in role_names */
     for (unsigned i = 0; role_names[i]; i++) {
         if (role == (enum role)(1u << i))
             return role_names[i];

@@ -13,16 +13,18 @@
 /* Roles are bits so that a route can allow several. */
 enum role {
     ROLE_NONE = 0,
-    ROLE_ADMIN = 1u << 0,   /* designer: configures everything */
-    ROLE_MANAGER = 1u << 1, /* shift manager: watches and steers */
-    ROLE_AGENT = 1u << 2,   /* answers consumers */
-    ROLE_EXPERT = 1u << 3,  /* pulled into live conversations */
+    ROLE_ADMIN = 1u << 0,    /* designer: configures everything */
+    ROLE_MANAGER = 1u << 1,  /* shift manager: watches and steers */
+    ROLE_AGENT = 1u << 2,    /* answers consumers */
+    ROLE_EXPERT = 1u << 3,   /* pulled into live conversations */
+    ROLE_CONSUMER = 1u << 4, /* a web chat visitor, holding one thread's token */
 };
 
 #define ROLES_STAFF (ROLE_ADMIN | ROLE_MANAGER | ROLE_AGENT | ROLE_EXPERT)
 #define ROLES_LEADS (ROLE_ADMIN | ROLE_MANAGER)
 
-enum principal_kind { PRINCIPAL_NONE = 0, PRINCIPAL_USER, PRINCIPAL_API_KEY };
+/* A consumer's id is the id of the one chat thread its token opens. */
+enum principal_kind { PRINCIPAL_NONE = 0, PRINCIPAL_USER, PRINCIPAL_API_KEY, PRINCIPAL_CONSUMER };
 
 struct principal {
     enum principal_kind kind;

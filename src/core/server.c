@@ -24,6 +24,7 @@
 #include "http/api.h"
 #include "http/httpd.h"
 #include "routing/service.h"
+#include "chat/chat.h"
 #include "store/store.h"
 
 #include <errno.h>
@@ -59,11 +60,14 @@ static int open_app(struct app *app, const struct server_opts *opts, bool live)
         err = settings_load(app, NULL);
     if (!err && (err = routing_start(app, live)) != 0)
         log_error("router", "cannot start the job router", "error=%d", err);
+    if (!err && (err = chat_start(app, live)) != 0)
+        log_error("chat", "cannot start the chat service", "error=%d", err);
     return err;
 }
 
 static void close_app(struct app *app)
 {
+    chat_stop(app);
     routing_stop(app);
     mem_deref(app->pool);
     ratelimit_free(app->login_by_account);

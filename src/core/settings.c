@@ -78,20 +78,27 @@ static const struct schema_field login_fields[] = {
     {0},
 };
 
+static const struct schema s_msglen = {
+    .type = SCHEMA_INTEGER, .has_min = true, .min = 1, .has_max = true, .max = 65536};
+static const struct schema_field chat_fields[] = {
+    {"maxMessageLength", &s_msglen, false},
+    {"messagesPerMinute", &s_count, false},
+    {"threadsPerMinutePerAddress", &s_count, false},
+    {0},
+};
+
 static const struct schema s_org = {.type = SCHEMA_OBJECT, .fields = org_fields};
+static const struct schema s_chat = {.type = SCHEMA_OBJECT, .fields = chat_fields};
 static const struct schema s_http = {.type = SCHEMA_OBJECT, .fields = http_fields};
 static const struct schema s_sip = {.type = SCHEMA_OBJECT, .fields = sip_fields};
 static const struct schema s_sessions = {.type = SCHEMA_OBJECT, .fields = session_fields};
 static const struct schema s_logins = {.type = SCHEMA_OBJECT, .fields = login_fields};
 
 static const struct schema_field server_fields[] = {
-    {"organisation", &s_org, false},
-    {"http", &s_http, false},
-    {"sip", &s_sip, false},
-    {"sessions", &s_sessions, false},
-    {"logins", &s_logins, false},
-    {"demo", &s_bool, false},
-    {0},
+    {"organisation", &s_org, false}, {"http", &s_http, false},
+    {"sip", &s_sip, false},          {"sessions", &s_sessions, false},
+    {"logins", &s_logins, false},    {"chat", &s_chat, false},
+    {"demo", &s_bool, false},        {0},
 };
 
 static const struct schema server_schema = {.type = SCHEMA_OBJECT, .fields = server_fields};
@@ -99,12 +106,13 @@ static const struct schema server_schema = {.type = SCHEMA_OBJECT, .fields = ser
 static json_t *defaults(void)
 {
     return json_pack("{s:{s:s, s:s}, s:{s:s, s:i, s:s, s:b}, s:{s:s}, s:{s:i},"
-                     " s:{s:i, s:i, s:i, s:i}}",
+                     " s:{s:i, s:i, s:i, s:i}, s:{s:i, s:i, s:i}}",
                      "organisation", "name", "Switchboard", "timezone", "UTC", "http", "listen",
                      "127.0.0.1:8080", "maxBodyBytes", 1048576, "webRoot", "web", "accessLog", 1,
                      "sip", "listen", "127.0.0.1:5060", "sessions", "ttlSeconds", 43200, "logins",
                      "maxFailuresPerAccount", 5, "maxFailuresPerAddress", 20, "windowSeconds", 900,
-                     "lockoutSeconds", 900);
+                     "lockoutSeconds", 900, "chat", "maxMessageLength", 4000, "messagesPerMinute",
+                     30, "threadsPerMinutePerAddress", 10);
 }
 
 static int server_apply(struct app *app, const json_t *obj, const char **message)

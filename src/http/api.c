@@ -139,9 +139,12 @@ static bool read_json_body(struct api_req *req)
     json_error_t jerr;
     req->body = json_loadb((const char *)h->body, h->body_len, JSON_REJECT_DUPLICATES, &jerr);
     if (!req->body) {
-        api_reply_error(req, 400, "invalid_json",
-                        "the body is not valid JSON: %s (line %d, column %d)", jerr.text, jerr.line,
-                        jerr.column);
+        /* jansson reports bad UTF-8 as an undecodable byte: say so plainly. */
+        bool utf8 = json_error_code(&jerr) == json_error_invalid_utf8 ||
+                    strstr(jerr.text, "decode byte") != NULL;
+        api_reply_error(req, 400, utf8 ? "invalid_utf8" : "invalid_json",
+                        "the body is not valid JSON%s: %s (line %d, column %d)",
+                        utf8 ? " (text must be UTF-8)" : "", jerr.text, jerr.line, jerr.column);
         return false;
     }
     if (!json_is_object(req->body)) {

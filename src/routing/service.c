@@ -317,6 +317,18 @@ static int engine_spec(struct app *app, enum routing_kind kind, const json_t *sp
         json_object_del(out, "user");
         json_decref(cred);
     }
+    if (kind == ROUTING_WORKERS) {
+        /* Implicit labels, so that a job can ask for one worker or one
+         * person (a transfer to an agent): workerId, and userId if linked. */
+        json_t *labels = json_object_get(out, "labels");
+        if (!json_is_object(labels)) {
+            labels = json_object();
+            json_object_set_new(out, "labels", labels);
+        }
+        json_object_set(labels, "workerId", json_object_get(out, "id"));
+        if (json_is_string(json_object_get(out, "userId")))
+            json_object_set(labels, "userId", json_object_get(out, "userId"));
+    }
     *outp = out;
     return 0;
 }

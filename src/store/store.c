@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 enum { MAX_TX_HOOKS = 8 };
 
@@ -13,6 +14,8 @@ struct store {
     const struct store_backend *be;
     void *impl;
     bool in_tx;
+    uint64_t tx_serial;   /* counts transactions begun */
+    uint64_t hook_serial; /* the transaction whose hooks run */
     struct {
         store_tx_h *h;
         void *arg;
@@ -41,10 +44,15 @@ void store_close(struct store *store)
     free(store);
 }
 
+/* A hook may make its own change (and so run the hooks again) before the
+ * next hook runs: each hook is told again which transaction ended. */
 static void run_hooks(struct store *store, bool committed)
 {
-    for (size_t i = 0; i < store->nhooks; i++)
+    uint64_t serial = store->tx_serial;
+    for (size_t i = 0; i < store->nhooks; i++) {
+        store->hook_serial = serial;
         store->hooks[i].h(committed, store->hooks[i].arg);
+    }
 }
 
 int store_exec(struct store *store, const char *sql, const struct store_val *vals, size_t n,
@@ -169,9 +177,16 @@ int store_begin(struct store *store)
     if (store->in_tx)
         return EALREADY;
     int err = store->be->begin(store->impl);
-    if (!err)
+    if (!err) {
         store->in_tx = true;
+        store->tx_serial++;
+    }
     return err;
+}
+
+uint64_t store_tx_serial(const struct store *store)
+{
+    return store->in_tx ? store->tx_serial : store->hook_serial;
 }
 
 int store_commit(struct store *store)
@@ -227,6 +242,18 @@ int store_add_tx_hook(struct store *store, store_tx_h *h, void *arg)
     store->hooks[store->nhooks].arg = arg;
     store->nhooks++;
     return 0;
+}
+
+void store_remove_tx_hook(struct store *store, store_tx_h *h, void *arg)
+{
+    for (size_t i = 0; i < store->nhooks; i++) {
+        if (store->hooks[i].h == h && store->hooks[i].arg == arg) {
+            memmove(&store->hooks[i], &store->hooks[i + 1],
+                    (store->nhooks - i - 1) * sizeof(store->hooks[0]));
+            store->nhooks--;
+            return;
+        }
+    }
 }
 
 const char *store_errmsg(struct store *store)

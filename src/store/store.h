@@ -105,6 +105,12 @@ int store_begin(struct store *store);
 int store_commit(struct store *store);
 void store_rollback(struct store *store);
 bool store_in_transaction(const struct store *store);
+/* Inside a transaction: its number (counting up from 1). Inside a tx
+ * hook: the number of the transaction that just ended, even when an
+ * earlier hook made changes of its own meanwhile. Lets a module whose hook
+ * may run inside another module's after-commit work tell the items of
+ * each transaction apart. */
+uint64_t store_tx_serial(const struct store *store);
 
 /* For functions that may run inside a caller's transaction or alone:
  * begins one only when none is open (*own says so); store_end() then
@@ -117,6 +123,7 @@ int store_end_own(struct store *store, bool own, int err);
  * with committed=false, after a rollback. One hook per owner is enough. */
 typedef void(store_tx_h)(bool committed, void *arg);
 int store_add_tx_hook(struct store *store, store_tx_h *h, void *arg);
+void store_remove_tx_hook(struct store *store, store_tx_h *h, void *arg);
 
 const char *store_errmsg(struct store *store);
 const char *store_backend_name(const struct store *store);

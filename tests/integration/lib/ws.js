@@ -31,14 +31,15 @@ export class EventStream {
     /*
      * Connect to ws://HOST/v1/events. auth: {token} as ?access_token=,
      * {bearer} as an Authorization header, {apiKey} as X-API-Key; query: more
-     * URL parameters. Resolves with the stream once open; rejects with
-     * err.status set when the upgrade is refused with an HTTP answer.
+     * URL parameters; path: another WebSocket endpoint (/v1/chat/stream).
+     * Resolves with the stream once open; rejects with err.status set when
+     * the upgrade is refused with an HTTP answer.
      */
-    static open(url, {token, bearer, apiKey, query = {}, timeoutMs = 10000} = {}) {
+    static open(url, {token, bearer, apiKey, query = {}, timeoutMs = 10000, path = '/v1/events'} = {}) {
         const params = new URLSearchParams(query);
         if (token) params.set('access_token', token);
         const qs = params.toString();
-        const wsUrl = `${url.replace(/^http/, 'ws')}/v1/events${qs ? `?${qs}` : ''}`;
+        const wsUrl = `${url.replace(/^http/, 'ws')}${path}${qs ? `?${qs}` : ''}`;
         const headers = {};
         if (bearer) headers.Authorization = `Bearer ${bearer}`;
         if (apiKey) headers['X-API-Key'] = apiKey;
