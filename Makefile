@@ -1,7 +1,7 @@
 # The README's commands. The real build is meson; this file only strings the
 # steps together.
 #   make run     install what is missing, build, start the demo server
-#   make test    the whole test suite (unit + integration)
+#   make test    the whole test suite (unit + integration + browser)
 #   make test-sanitize   the same suite built by clang with ASan + UBSan
 #   make bench   every benchmark in bench/
 #   make fuzz    short libFuzzer runs of every fuzz target
@@ -12,7 +12,7 @@ FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 30
 DATA       ?= data
 
-.PHONY: all deps build run test test-unit test-integration test-sanitize bench fuzz clean format
+.PHONY: all deps build run test test-unit test-integration test-browser test-sanitize bench fuzz clean format
 
 all: build
 
@@ -29,13 +29,15 @@ run: build
 	$(BUILD)/switchboard serve --config examples/demo.yaml --data $(DATA)
 
 test: build
-	@$(MAKE) --no-print-directory test-unit test-integration SB_BUILD=$(BUILD)
+	@$(MAKE) --no-print-directory test-unit test-integration test-browser SB_BUILD=$(BUILD)
 
 SB_BUILD ?= $(BUILD)
 test-unit:
 	meson test -C $(SB_BUILD) --suite unit --print-errorlogs
 test-integration:
 	SB_BIN=$(abspath $(SB_BUILD))/switchboard node --test --test-concurrency=2 tests/integration/
+test-browser:
+	SB_BIN=$(abspath $(SB_BUILD))/switchboard node --test tests/browser/
 
 $(ASAN_BUILD)/build.ninja:
 	@CC=clang meson setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug >/dev/null

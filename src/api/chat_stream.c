@@ -50,10 +50,12 @@ static void send_json(struct stream *s, json_t *msg)
 }
 
 static void send_error(struct stream *s, const char *code, const char *message,
-                       const json_t *client_id)
+                       const json_t *client_id, const char *thread_id)
 {
     json_t *m = json_pack("{s:s, s:{s:s, s:s}}", "type", "error", "error", "code", code, "message",
                           message);
+    if (thread_id)
+        json_object_set_new(m, "threadId", json_string(thread_id));
     if (client_id)
         json_object_set(m, "clientMessageId", (json_t *)client_id);
     send_json(s, m);
@@ -71,7 +73,8 @@ static int find_sub(struct stream *s, const char *thread_id)
 static void subscribe(struct stream *s, const char *thread_id, const json_t *after)
 {
     if (after && (!json_is_integer(after) || json_integer_value(after) < 0)) {
-        send_error(s, "bad_request", "after must be a sequence number (an integer >= 0)", NULL);
+        send_error(s, "bad_request", "after must be a sequence number (an integer >= 0)", NULL,
+                   thread_id);
         return;
     }
     int i = find_sub(s, thread_id);
@@ -80,13 +83,13 @@ static void subscribe(struct stream *s, const char *thread_id, const json_t *aft
     for (i = 0; i < MAX_SUBS && s->subs[i]; i++)
         ;
     if (i == MAX_SUBS) {
-        send_error(s, "too_many", "a connection follows at most 32 threads", NULL);
+        send_error(s, "too_many", "a connection follows at most 32 threads", NULL, thread_id);
         return;
     }
     struct chat_err e = {0};
     int64_t from = after ? json_integer_value(after) : -1;
     if (chat_subscribe(s->app, &s->who, thread_id, from, send_text, s, &s->subs[i], &e) != 0)
-        send_error(s, e.code, e.message, NULL);
+        send_error(s, e.code, e.message, NULL, thread_id);
 }
 
 static void send_message(struct stream *s, const char *thread_id, const json_t *msg)
@@ -94,14 +97,15 @@ static void send_message(struct stream *s, const char *thread_id, const json_t *
     const json_t *cid = json_object_get(msg, "clientMessageId");
     json_t *text = json_object_get(msg, "text");
     if (!json_is_string(text)) {
-        send_error(s, "empty_message", "text is required: the message, as a string", cid);
+        send_error(s, "empty_message", "text is required: the message, as a string", cid,
+                   thread_id);
         return;
     }
     struct chat_post p = {.text = json_string_value(text), .client_id = json_string_value(cid)};
     json_t *m = NULL;
     struct chat_err e = {0};
     if (chat_send(s->app, &s->who, thread_id, &p, &m, &e) != 0) {
-        send_error(s, e.code, e.message, cid);
+        send_error(s, e.code, e.message, cid, thread_id);
         return;
     }
     json_t *ack = json_pack("{s:s, s:s, s:O, s:O}", "type", "ack", "threadId", thread_id, "seq",
@@ -116,7 +120,7 @@ static bool session_over(struct stream *s)
 {
     if (s->who.kind != PRINCIPAL_USER || s->who.expires_at > clock_now_ms())
         return false;
-    send_error(s, "token_expired", "the session has expired; sign in again", NULL);
+    send_error(s, "token_expired", "the session has expired; sign in again", NULL, NULL);
     websocket_close(s->ws, 1008, "session expired");
     s->closed = true;
     return true;
@@ -139,11 +143,11 @@ static void on_message(struct websocket *ws, bool binary, const uint8_t *data, s
         send_error(s, msg || binary ? "invalid_message" : "invalid_json",
                    msg || binary ? "send JSON text objects with a \"type\""
                                  : "the message is not valid JSON (UTF-8 text)",
-                   NULL);
+                   NULL, NULL);
     } else if (strcmp(type, "ping") == 0) {
         send_json(s, json_pack("{s:s}", "type", "pong"));
     } else if (!thread) {
-        send_error(s, "invalid_message", "threadId is required", NULL);
+        send_error(s, "invalid_message", "threadId is required", NULL, NULL);
     } else if (strcmp(type, "subscribe") == 0) {
         subscribe(s, thread, json_object_get(msg, "after"));
     } else if (strcmp(type, "unsubscribe") == 0) {
@@ -165,10 +169,10 @@ static void on_message(struct websocket *ws, bool binary, const uint8_t *data, s
                    1);
     } else {
         send_error(s, "invalid_message",
-                   "type must be subscribe, unsubscribe, send, typing, read or ping", NULL);
+                   "type must be subscribe, unsubscribe, send, typing, read or ping", NULL, thread);
     }
     if (err)
-        send_error(s, e.code ? e.code : "internal", e.message, NULL);
+        send_error(s, e.code ? e.code : "internal", e.message, NULL, thread);
     json_decref(msg);
 }
 

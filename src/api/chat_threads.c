@@ -4,6 +4,7 @@
  * agents do with it (docs/chat.md). /v1/me/worker: the caller's worker.
  */
 #include "api/api_modules.h"
+#include "auth/users.h"
 #include "chat/chat.h"
 #include "core/app.h"
 #include "http/api.h"
@@ -274,16 +275,26 @@ static void post_transfer(struct api_req *req)
 
 static void post_participant(struct api_req *req)
 {
-    const char *user;
-    if (!opt_string(req, "userId", 64, &user))
+    const char *user, *name;
+    if (!opt_string(req, "userId", 64, &user) || !opt_string(req, "name", 64, &name))
         return;
+    json_t *cred = NULL;
+    if (!user && name) {
+        /* Agents may not list users: they invite by login name. */
+        if (users_credentials(req->app, name, &cred) != 0) {
+            api_reply_error(req, 404, "not_found", "no user has the name \"%s\"", name);
+            return;
+        }
+        user = json_string_value(json_object_get(cred, "id"));
+    }
     if (!user) {
-        api_reply_error(req, 422, "invalid", "userId is required: the expert to invite");
+        api_reply_error(req, 422, "invalid", "userId or name is required: the expert to invite");
         return;
     }
     struct chat_err e = {0};
     json_t *view = NULL;
     int err = chat_invite(req->app, &req->who, req->params[0], user, &view, &e);
+    json_decref(cred);
     reply_thread(req, err, view, &e);
 }
 

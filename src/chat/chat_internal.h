@@ -121,6 +121,9 @@ int msg_system(struct chat *c, struct thread *t, const char *event, const char *
 /* Say as the bot (quick_replies may be NULL). */
 int msg_bot(struct chat *c, struct thread *t, const char *text, const json_t *quick_replies);
 int msg_get(struct chat *c, const char *thread_id, int64_t seq, json_t **outp);
+/* The message a sender already sent with this client id; ENOENT if none. */
+int msg_by_client_id(struct chat *c, const char *thread_id, const char *sender_id,
+                     const char *client_id, json_t **outp);
 int msg_mark(struct chat *c, const char *thread_id, int64_t seq, const char *text, bool deleted);
 /* Messages in (after, after+limit] ascending, or the page before `before`. */
 int msg_list(struct chat *c, const char *thread_id, int64_t after, int64_t before, int limit,

@@ -173,6 +173,24 @@ int msg_get(struct chat *c, const char *thread_id, int64_t seq, json_t **outp)
     return err;
 }
 
+int msg_by_client_id(struct chat *c, const char *thread_id, const char *sender_id,
+                     const char *client_id, json_t **outp)
+{
+    char sql[400];
+    snprintf(sql, sizeof(sql),
+             "%s WHERE thread_id = ? AND client_id = ? AND sender_id = ? AND kind = 'text'",
+             msg_cols);
+    struct store_val v[] = {sv_text(thread_id), sv_text(client_id), sv_text(sender_id)};
+    json_t *list = json_array();
+    int err = store_query(c->app->store, sql, v, 3, collect, list);
+    if (!err && !json_array_size(list))
+        err = ENOENT;
+    if (!err)
+        *outp = json_incref(json_array_get(list, 0));
+    json_decref(list);
+    return err;
+}
+
 int msg_mark(struct chat *c, const char *thread_id, int64_t seq, const char *text, bool deleted)
 {
     struct store_val v[] = {sv_text(text), sv_int(clock_now_ms()), sv_text(thread_id), sv_int(seq)};

@@ -116,6 +116,11 @@ int chat_send(struct app *app, const struct principal *who, const char *thread_i
         thread_clear(&t);
         return chat_fail(e, 409, "thread_ended", "this chat has ended; start a new one");
     }
+    if (!p->as_bot && p->client_id && *p->client_id &&
+        msg_by_client_id(c, t.id, a.p.id, p->client_id, msgp) == 0) {
+        thread_clear(&t);
+        return 0; /* sent before: the stored message is the answer */
+    }
     err = check_rate(c, who, e);
     if (err) {
         thread_clear(&t);

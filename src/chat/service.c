@@ -55,6 +55,9 @@ static bool chat_event_visible(const struct principal *who, const struct event *
 {
     if (who->role & ROLES_LEADS)
         return true;
+    /* Every agent and expert may read messages left for anyone. */
+    if (strcmp(e->type, "messageLeft") == 0)
+        return true;
     const char *user = json_string_value(json_object_get(e->data, "userId"));
     return who->kind == PRINCIPAL_USER && user && strcmp(user, who->id) == 0;
 }
@@ -299,10 +302,10 @@ int chat_threads(struct app *app, const struct principal *who, const char *state
     }
     bool more = json_array_size(rows) > (size_t)limit;
     json_decref(rows);
-    json_t *out = json_pack("{s:o}", "threads", list);
-    if (more)
-        json_object_set_new(out, "nextCursor",
-                            json_copy(json_object_get(json_array_get(list, limit - 1), "id")));
+    json_t *out = json_pack("{s:o}", "items", list);
+    json_object_set_new(out, "nextCursor",
+                        more ? json_copy(json_object_get(json_array_get(list, limit - 1), "id"))
+                             : json_null());
     *listp = out;
     return 0;
 }

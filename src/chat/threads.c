@@ -230,6 +230,8 @@ json_t *thread_view(struct chat *c, const struct thread *t)
                           t->widget, "state", t->state, "consumerName", t->name, "participants",
                           participants_view(c, t->id), "fields", t->fields, "lastSeq",
                           (json_int_t)t->last_seq, "createdAt", clock_time_json(t->created_at));
+    const char *title = json_string_value(json_object_get(chat_widget(c, t->widget), "title"));
+    json_object_set_new(v, "widgetTitle", title ? json_string(title) : json_null());
     json_object_set_new(v, "queue", t->queue[0] ? json_string(t->queue) : json_null());
     json_object_set_new(v, "jobId", t->job_id[0] ? json_string(t->job_id) : json_null());
     json_object_set_new(v, "endedAt", t->ended_at ? clock_time_json(t->ended_at) : json_null());

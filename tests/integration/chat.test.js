@@ -173,11 +173,13 @@ test('bot, handoff, agents, transfer, expert, resume', async (t) => {
     errorBody(await api(url, 'GET', `/v1/chat/threads/${a.id}`, {token: b.token}), 404, 'not_found');
     errorBody(await say(url, {id: a.id, token: b.token}, 'hello?'), 404, 'not_found');
     const mine = await api(url, 'GET', '/v1/chat/threads?mine=true', {token: alice});
-    assert.deepEqual(mine.json.threads.map((x) => x.id).sort(), [a.id, b.id].sort());
+    assert.deepEqual(mine.json.items.map((x) => x.id).sort(), [a.id, b.id].sort());
 
     // Alice invites erin as an expert into Ben's chat.
     const erinEvents = await EventStream.open(url, {token: erin, query: {topics: 'chat'}});
-    r = await api(url, 'POST', `/v1/chat/threads/${b.id}/participants`, {token: alice, body: {userId: erinUser.id}});
+    // Agents may not list users: they invite by login name.
+    errorBody(await api(url, 'POST', `/v1/chat/threads/${b.id}/participants`, {token: alice, body: {name: 'nobody'}}), 404, 'not_found');
+    r = await api(url, 'POST', `/v1/chat/threads/${b.id}/participants`, {token: alice, body: {name: 'erin'}});
     assert.equal(r.status, 200, r.text);
     assert.ok(r.json.participants.some((p) => p.kind === 'expert' && p.userId === erinUser.id));
     const invited = await erinEvents.next((m) => m.type === 'event' && m.event.type === 'threadInvited');
@@ -238,6 +240,16 @@ test('edits, deletes, history pages and bad input', async (t) => {
     assert.equal(msgs.find((m) => m.seq === seq).deleted, true);
     assert.equal(msgs.find((m) => m.seq === seq).text, '');
     assert.equal(msgs.at(-1).kind, 'delete');
+
+    // Sending again with the same clientMessageId gives the stored message.
+    const once = await say(url, c, 'only once', {clientMessageId: 'cm-1'});
+    const twice = await say(url, c, 'only once', {clientMessageId: 'cm-1'});
+    assert.equal(twice.status, 201);
+    assert.equal(twice.json.message.seq, once.json.message.seq);
+    assert.equal(twice.json.message.clientMessageId, 'cm-1');
+    const th = await api(url, 'GET', `/v1/chat/threads/${c.id}`, {token: c.token});
+    assert.equal((await messages(url, c.id, {token: c.token}, '?after=0&limit=200')).filter((m) => m.clientMessageId === 'cm-1').length, 1);
+    assert.equal(th.json.widgetTitle, 'Harbor Cycles');
 
     // Pages: the newest page, then the one before it, ascending each.
     for (let i = 0; i < 6; i++) await say(url, c, `bla ${i}`);
@@ -312,7 +324,7 @@ test('no answer: the consumer leaves a message that agents can read', async (t) 
     const alice = await login(url, 'alice');
     r = await api(url, 'GET', '/v1/chat/threads?state=messageLeft', {token: alice});
     assert.equal(r.status, 200, r.text);
-    assert.deepEqual(r.json.threads.map((x) => x.id), [c.id]);
+    assert.deepEqual(r.json.items.map((x) => x.id), [c.id]);
     const msgs = await messages(url, c.id, {token: alice});
     assert.ok(msgs.some((m) => m.text.includes('lou@example.com')));
     errorBody(await api(url, 'POST', `/v1/chat/threads/${c.id}/messages`, {token: alice, body: {text: 'x'}}), 403, 'forbidden');

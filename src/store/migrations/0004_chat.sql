@@ -64,3 +64,6 @@ CREATE TABLE chat_messages (
     deleted_at INTEGER,
     PRIMARY KEY (thread_id, seq)
 );
+-- A client that sends again after a reconnect names the same
+-- clientMessageId: it gets the stored message, not a second one.
+CREATE INDEX chat_messages_client ON chat_messages (thread_id, client_id);
