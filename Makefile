@@ -48,7 +48,7 @@ test-sanitize: deps $(ASAN_BUILD)/build.ninja
 	  $(MAKE) --no-print-directory test-unit test-integration SB_BUILD=$(ASAN_BUILD)
 
 bench: build
-	@for b in bench/*; do [ -x "$$b" ] || continue; echo "== $$b"; SB_BIN=$(abspath $(BUILD))/switchboard "$$b" || exit 1; done
+	@for b in bench/*; do [ -f "$$b" ] && [ -x "$$b" ] || continue; echo "== $$b"; SB_BIN=$(abspath $(BUILD))/switchboard "$$b" || exit 1; done
 
 $(FUZZ_BUILD)/build.ninja:
 	@CC=clang meson setup $(FUZZ_BUILD) -Dfuzz=true -Db_sanitize=address,undefined \

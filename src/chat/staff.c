@@ -145,6 +145,41 @@ int chat_end(struct app *app, const struct principal *who, const char *thread_id
 
 /* ---- transfer ---- */
 
+/* The queue a chat for one person goes to: the current one when their
+ * worker serves it, else the first their worker serves; NULL when the
+ * person has no worker (they could never be offered it). */
+static const char *queue_for_user(struct chat *c, const struct thread *t, const char *user_id,
+                                  char *out, size_t size)
+{
+    struct router *r = routing_engine(c->app);
+    json_t *ids = router_list(r, "workers");
+    const char *found = NULL;
+    size_t i;
+    json_t *id;
+    json_array_foreach(ids, i, id)
+    {
+        const char *wid = json_string_value(id);
+        if (found || strcmp(routing_worker_user(c->app, wid), user_id) != 0)
+            continue;
+        json_t *w = router_worker_get(r, wid, clock_now_ms());
+        json_t *queues = json_object_get(w, "queues");
+        size_t k;
+        json_t *q;
+        json_array_foreach(queues, k, q)
+        {
+            if (strcmp(json_string_value(q), t->queue) == 0)
+                found = t->queue;
+        }
+        if (!found && json_array_size(queues)) {
+            snprintf(out, size, "%s", json_string_value(json_array_get(queues, 0)));
+            found = out;
+        }
+        json_decref(w);
+    }
+    json_decref(ids);
+    return found;
+}
+
 struct transfer_args {
     const char *queue;
     const char *user_id;
@@ -172,12 +207,18 @@ static int do_transfer(struct chat *c, struct thread *t, struct actor *a, void *
     } else if (user_name(c, ta->user_id, target, sizeof(target)) != 0) {
         return chat_fail(e, 404, "not_found", "no user has the id \"%.40s\"", ta->user_id);
     }
+    char queue_buf[72];
+    const char *queue =
+        ta->queue ? ta->queue : queue_for_user(c, t, ta->user_id, queue_buf, sizeof(queue_buf));
+    if (!queue)
+        return chat_fail(e, 422, "transfer_refused",
+                         "%s takes no chats: they have no worker serving a queue", target);
     char old_job[72];
     snprintf(old_job, sizeof(old_job), "%s", t->job_id);
     int err = flow_finish_job(c, t, "transferred", 0);
     const char *why = NULL;
     if (!err)
-        err = flow_requeue(c, t, ta->queue ? ta->queue : t->queue, ta->user_id, &why);
+        err = flow_requeue(c, t, queue, ta->user_id, &why);
     if (err == EINVAL && why)
         return chat_fail(e, 422, "transfer_refused", "the router refused the transfer: %s", why);
     if (!err && is_agent(a))

@@ -210,6 +210,19 @@ test('bot, handoff, agents, transfer, expert, resume', async (t) => {
     const jobAfter = await api(url, 'GET', `/v1/router/jobs/${offerT.jobId}`, admin);
     assert.equal(jobAfter.json.state, 'closed');
 
+    // Alice transfers Ben's chat to bob by name: his queue, only him.
+    const bobUser = await userByName(url, 'bob');
+    r = await api(url, 'POST', `/v1/chat/threads/${b.id}/transfer`, {token: alice, body: {userId: bobUser.id}});
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.queue, 'sales', 'bob serves sales only');
+    const offerP = await offerFor(bobEvents, 'bob', b.id, url);
+    const pjob = await api(url, 'GET', `/v1/router/jobs/${offerP.jobId}`, admin);
+    assert.deepEqual(pjob.json.requestedWorkerSelectors.map((x) => [x.key, x.value]), [['userId', bobUser.id]]);
+    assert.equal((await accept(url, bob, 'bob', offerP.offerId)).status, 200);
+    const bView = await api(url, 'GET', `/v1/chat/threads/${b.id}`, {token: bob});
+    assert.equal(bView.json.state, 'active');
+    assert.ok(bView.json.participants.some((p) => p.kind === 'expert' && !p.leftAt), 'the expert stays');
+
     // Managers read every thread; the chat events are in the log.
     const maria = await login(url, 'maria');
     assert.equal((await api(url, 'GET', `/v1/chat/threads/${b.id}`, {token: maria})).status, 200);
@@ -364,4 +377,32 @@ test('kill -9 keeps threads, messages and waiting chat jobs', async (t) => {
     assert.equal((await accept(second.url, carol, 'carol', offer.offerId)).status, 200);
     assert.equal((await api(second.url, 'GET', `/v1/chat/threads/${c.id}`, {token: carol})).json.state, 'active');
     await ev.close();
+});
+
+test('after hours the bot takes a message instead of handing off', async (t) => {
+    const srv = await useServer(t);
+    const url = srv.url;
+    let r = await api(url, 'PUT', '/v1/chat/bots/night', {...admin, body: {
+        start: 'hello',
+        businessHours: {timezone: 'Europe/London', weekly: {}, afterHours: 'closed'},
+        nodes: {
+            hello: {say: 'Hello!', handoff: {queue: 'support'}},
+            closed: {say: 'We are closed.', takeMessage: {prompt: 'Leave us a message.'}, next: 'thanks'},
+            thanks: {say: 'Thanks, we will write back.'},
+        }}});
+    assert.equal(r.status, 201, r.text);
+    r = await api(url, 'PUT', '/v1/chat/widgets/night-web', {...admin, body: {bot: 'night', queue: 'support'}});
+    assert.equal(r.status, 201, r.text);
+    const c = await openChat(url, 'Nat', 'night-web');
+    let msgs = await messages(url, c.id, {token: c.token});
+    assert.deepEqual(msgs.map((m) => m.text), ['We are closed.', 'Leave us a message.']);
+    assert.equal((await say(url, c, 'My bell rings by itself. nat@example.com')).status, 201);
+    const th = await api(url, 'GET', `/v1/chat/threads/${c.id}`, {token: c.token});
+    assert.equal(th.json.state, 'messageLeft');
+    assert.equal(th.json.jobId, null, 'no job: nobody was there');
+    msgs = await messages(url, c.id, {token: c.token});
+    assert.ok(msgs.some((m) => m.text === 'Thanks, we will write back.'));
+    const dave = await login(url, 'dave');
+    r = await api(url, 'GET', '/v1/chat/threads?state=messageLeft', {token: dave});
+    assert.deepEqual(r.json.items.map((x) => x.id), [c.id]);
 });
