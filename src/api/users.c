@@ -5,6 +5,7 @@
  * work pool before the user is stored.
  */
 #include "api/api_modules.h"
+#include "auth/sipsecret.h"
 #include "auth/password.h"
 #include "auth/users.h"
 #include "core/app.h"
@@ -73,8 +74,20 @@ static void store_user(struct user_write *w)
     struct api_req *req = w->req;
     json_t *user = NULL;
     bool created = false;
-    int err =
-        users_upsert(req->app, w->obj, w->hash[0] ? w->hash : NULL, req->who.id, &user, &created);
+    bool own;
+    int err = store_begin_own(req->app->store, &own);
+    if (!err)
+        err = users_upsert(req->app, w->obj, w->hash[0] ? w->hash : NULL, req->who.id, &user,
+                           &created);
+    if (!err && w->password[0]) {
+        /* PATCH bodies may lack the name and extension: use the stored. */
+        err = sipsecret_set(req->app, json_string_value(json_object_get(user, "id")),
+                            json_string_value(json_object_get(user, "name")),
+                            json_string_value(json_object_get(user, "extension")), w->password);
+    }
+    err = store_end_own(req->app->store, own, err);
+    if (err && user)
+        user = (json_decref(user), NULL);
     if (err == EEXIST) {
         api_reply_error(req, 409, "conflict", "extension %s belongs to another user",
                         json_string_value(json_object_get(w->obj, "extension")));
@@ -94,8 +107,7 @@ static void store_user(struct user_write *w)
 static void hash_password(void *arg)
 {
     struct user_write *w = arg;
-    w->err = password_hash(w->hash, w->password);
-    sodium_memzero(w->password, sizeof(w->password));
+    w->err = password_hash(w->hash, w->password); /* kept for the SIP secrets */
 }
 
 static void hashed(int err, void *arg)

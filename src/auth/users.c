@@ -3,6 +3,7 @@
  */
 #include "auth/users.h"
 #include "auth/password.h"
+#include "auth/sipsecret.h"
 #include "core/app.h"
 #include "core/clock.h"
 #include "core/events.h"
@@ -111,8 +112,14 @@ static int user_apply(struct app *app, const json_t *obj, const char **message)
     } else if (use_hash && old && strcmp(use_hash, old) == 0) {
         use_hash = NULL; /* the same hash: nothing to change */
     }
-    int err = users_upsert(app, obj, use_hash, NULL, NULL, NULL);
+    json_t *user = NULL;
+    int err = users_upsert(app, obj, use_hash, NULL, &user, NULL);
     json_decref(cred);
+    if (!err && password)
+        err = sipsecret_set(app, json_string_value(json_object_get(user, "id")),
+                            json_string_value(json_object_get(obj, "name")),
+                            json_string_value(json_object_get(obj, "extension")), password);
+    json_decref(user);
     if (err == EEXIST)
         *message = "an extension is used by two users";
     else if (err)

@@ -14,6 +14,7 @@ struct workpool;
 struct ratelimit;
 struct routing;
 struct chat;
+struct sipsvc;
 
 struct app {
     struct store *store;
@@ -23,6 +24,7 @@ struct app {
     struct ratelimit *login_by_address;
     struct routing *routing; /* the job router service (src/routing/) */
     struct chat *chat;       /* the web chat service (src/chat/) */
+    struct sipsvc *sip;      /* the SIP service (src/sip/); NULL outside `serve` */
     json_t *settings;        /* effective server settings (defaults applied) */
     const char *data_dir;
 };

@@ -25,6 +25,7 @@
 #include "http/httpd.h"
 #include "routing/service.h"
 #include "chat/chat.h"
+#include "sip/sip.h"
 #include "store/store.h"
 
 #include <errno.h>
@@ -35,6 +36,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+static struct sa sip_bound; /* where SIP listens, for the banner */
 
 enum { PURGE_INTERVAL_MS = 10 * 60 * 1000, WORK_THREADS = 2 };
 
@@ -67,6 +70,7 @@ static int open_app(struct app *app, const struct server_opts *opts, bool live)
 
 static void close_app(struct app *app)
 {
+    sipsvc_stop(app);
     chat_stop(app);
     routing_stop(app);
     mem_deref(app->pool);
@@ -192,6 +196,9 @@ static void print_banner(struct app *app, const struct sa *laddr, const char *de
     printf("  Web:      %s/\n", base);
     printf("  API:      %s/v1/version   (sign in: POST %s/v1/sessions)\n", base, base);
     printf("  Events:   ws://%s/v1/events\n", base + 7);
+    if (app->sip)
+        re_printf("  SIP:      sip:%J (UDP and TCP), realm \"%s\"\n", &sip_bound,
+                  settings_str(app, "sip.realm"));
     printf("  Data:     %s/switchboard.db\n", app->data_dir);
     if (settings_bool(app, "demo"))
         print_demo_accounts(demo_text);
@@ -279,6 +286,9 @@ static int start_services(struct app *app, struct httpd **httpdp, struct sa *lad
     char bound[64];
     re_snprintf(bound, sizeof(bound), "%J", laddr);
     log_info("http", "listening", "addr=%s", bound);
+    err = sipsvc_start(app, settings_str(app, "sip.listen"), &sip_bound);
+    if (err)
+        return err;
     tmr_init(&purge_tmr);
     tmr_start(&purge_tmr, PURGE_INTERVAL_MS, purge_timer, app);
     return 0;

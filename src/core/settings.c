@@ -62,8 +62,20 @@ static const struct schema_field http_fields[] = {
     {"accessLog", &s_bool, false},
     {0},
 };
+static const struct schema s_realm = {.type = SCHEMA_STRING, .min_len = 1, .max_len = 128};
+static const struct schema s_expires = {
+    .type = SCHEMA_INTEGER, .has_min = true, .min = 10, .has_max = true, .max = 86400};
+static const struct schema s_contacts = {
+    .type = SCHEMA_INTEGER, .has_min = true, .min = 1, .has_max = true, .max = 100};
 static const struct schema_field sip_fields[] = {
     {"listen", &s_addr, false},
+    {"realm", &s_realm, false},
+    {"minExpires", &s_expires, false},
+    {"maxExpires", &s_expires, false},
+    {"maxContacts", &s_contacts, false},
+    {"maxAuthFailures", &s_count, false},
+    {"authWindowSeconds", &s_secs, false},
+    {"banSeconds", &s_secs, false},
     {0},
 };
 static const struct schema_field session_fields[] = {
@@ -105,14 +117,20 @@ static const struct schema server_schema = {.type = SCHEMA_OBJECT, .fields = ser
 
 static json_t *defaults(void)
 {
-    return json_pack("{s:{s:s, s:s}, s:{s:s, s:i, s:s, s:b}, s:{s:s}, s:{s:i},"
-                     " s:{s:i, s:i, s:i, s:i}, s:{s:i, s:i, s:i}}",
-                     "organisation", "name", "Switchboard", "timezone", "UTC", "http", "listen",
-                     "127.0.0.1:8080", "maxBodyBytes", 1048576, "webRoot", "web", "accessLog", 1,
-                     "sip", "listen", "127.0.0.1:5060", "sessions", "ttlSeconds", 43200, "logins",
-                     "maxFailuresPerAccount", 5, "maxFailuresPerAddress", 20, "windowSeconds", 900,
-                     "lockoutSeconds", 900, "chat", "maxMessageLength", 4000, "messagesPerMinute",
-                     30, "threadsPerMinutePerAddress", 10);
+    json_t *d = json_pack("{s:{s:s, s:s}, s:{s:s, s:i, s:s, s:b}, s:{s:i},"
+                          " s:{s:i, s:i, s:i, s:i}, s:{s:i, s:i, s:i}}",
+                          "organisation", "name", "Switchboard", "timezone", "UTC", "http",
+                          "listen", "127.0.0.1:8080", "maxBodyBytes", 1048576, "webRoot", "web",
+                          "accessLog", 1, "sessions", "ttlSeconds", 43200, "logins",
+                          "maxFailuresPerAccount", 5, "maxFailuresPerAddress", 20, "windowSeconds",
+                          900, "lockoutSeconds", 900, "chat", "maxMessageLength", 4000,
+                          "messagesPerMinute", 30, "threadsPerMinutePerAddress", 10);
+    json_object_set_new(d, "sip",
+                        json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:i}", "listen",
+                                  "127.0.0.1:5060", "realm", "switchboard", "minExpires", 60,
+                                  "maxExpires", 3600, "maxContacts", 10, "maxAuthFailures", 10,
+                                  "authWindowSeconds", 60, "banSeconds", 600));
+    return d;
 }
 
 static int server_apply(struct app *app, const json_t *obj, const char **message)
@@ -140,8 +158,11 @@ static int server_apply(struct app *app, const json_t *obj, const char **message
         *message = "could not store the server settings";
         return err;
     }
-    return events_append(app->events, "settings", "settings.updated", "server", NULL,
-                         json_deep_copy(obj));
+    err = events_append(app->events, "settings", "settings.updated", "server", NULL,
+                        json_deep_copy(obj));
+    /* Kinds applied after this one in the same import (users' SIP digest
+     * secrets depend on the realm) see the new settings. */
+    return err ? err : settings_load(app, NULL);
 }
 
 static int server_export(struct app *app, json_t **out)

@@ -130,6 +130,15 @@ function deepMerge(a, b) {
     return out;
 }
 
+/* The banner's `  SIP:      sip:127.0.0.1:5060 (UDP and TCP), realm "switchboard"`
+ * as {host, port, realm}; undefined without such a line. */
+export function parseSipBanner(text) {
+    const m = /^\s+SIP:\s+sips?:(\[[^\]]+\]|[^\s:;]+):(\d+)[^\n]*$/m.exec(text);
+    if (!m) return undefined;
+    const realm = /realm "([^"]*)"/.exec(m[0]);
+    return {host: m[1].replace(/^\[|\]$/g, ''), port: Number(m[2]), realm: realm ? realm[1] : undefined};
+}
+
 /*
  * Start `switchboard serve`. Options:
  *   config      path of a YAML file for --config
@@ -155,7 +164,9 @@ export async function startServer(opts = {}) {
         config = join(dir, 'config.yaml');
         writeFileSync(config, opts.configText);
     }
-    const argv = ['serve', '--http', '127.0.0.1:0', '--data', dataDir, '--log-level', 'info'];
+    // Free ports for HTTP and SIP, so tests run side by side.
+    const argv = ['serve', '--http', '127.0.0.1:0', '--sip', '127.0.0.1:0', '--data', dataDir,
+                  '--log-level', 'info'];
     if (config) argv.push('--config', config);
     if (opts.args) argv.push(...opts.args);
 
@@ -252,6 +263,11 @@ export async function startServer(opts = {}) {
         proc,
         exited,
         stdout: () => stdout,
+        /* The SIP listener from the banner, {host, port, realm}; undefined
+         * when the binary prints no SIP line. */
+        get sip() {
+            return parseSipBanner(stdout);
+        },
         logs: () => logLines.slice(),
         parsedLogs: () => logLines.map(parseLogLine),
         get running() {

@@ -1,0 +1,383 @@
+/*
+ * registrar.c - REGISTER: digest authentication against the user's SIP
+ * secret, several contacts per user, expiry, removal, and the stored
+ * registrations with their events (docs/voice.md).
+ */
+#include "auth/ratelimit.h"
+#include "auth/sipsecret.h"
+#include "core/app.h"
+#include "core/clock.h"
+#include "core/events.h"
+#include "core/log.h"
+#include "core/settings.h"
+#include "sip/sip_internal.h"
+#include "store/store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+struct target {
+    char id[ID_SIZE];
+    char name[72];
+    char extension[16];
+};
+
+static int read_target(const struct store_row *row, void *arg)
+{
+    struct target *t = arg;
+    snprintf(t->id, sizeof(t->id), "%s", store_row_text(row, 0));
+    snprintf(t->name, sizeof(t->name), "%s", store_row_text(row, 1));
+    const char *ext = store_row_text(row, 2);
+    snprintf(t->extension, sizeof(t->extension), "%s", ext ? ext : "");
+    return 1;
+}
+
+/* The enabled user an address-of-record user part names (extension or
+ * login name). */
+static int find_target(struct sipsvc *s, const struct pl *user, struct target *t)
+{
+    char u[72];
+    if (!pl_isset(user) || user->l >= sizeof(u))
+        return ENOENT;
+    pl_strcpy(user, u, sizeof(u));
+    struct store_val v[] = {sv_text(u), sv_text(u)};
+    int err = store_query(s->app->store,
+                          "SELECT id, name, extension FROM users WHERE (extension = ? OR name = ?)"
+                          " AND disabled = 0",
+                          v, 2, read_target, t);
+    return err == 1 ? 0 : err ? err : ENOENT;
+}
+
+static void challenge(struct sipsvc *s, const struct sip_msg *msg, bool stale)
+{
+    char nonce[NONCE_SIZE];
+    digest_nonce(s, clock_now_ms() / 1000, nonce);
+    sip_replyf(
+        s->sip, msg, 401, "Unauthorized",
+        "WWW-Authenticate: Digest realm=\"%s\", nonce=\"%s\", algorithm=MD5, qop=\"auth\"%s\r\n"
+        "Content-Length: 0\r\n\r\n",
+        settings_str(s->app, "sip.realm"), nonce, stale ? ", stale=true" : "");
+}
+
+/* A failed authentication counts against the address; enough of them
+ * ban it (its requests are then dropped). */
+static void auth_failed(struct sipsvc *s, const struct sip_msg *msg, const char *why)
+{
+    char addr[64];
+    re_snprintf(addr, sizeof(addr), "%j", &msg->src);
+    int64_t lock = ratelimit_fail(s->failures, addr, clock_mono_ms());
+    log_warn("sip", "authentication failed", "src=%s why=\"%s\"", addr, why);
+    if (lock)
+        log_warn("sip", "address banned after repeated failures", "addr=%s seconds=%lld", addr,
+                 (long long)(lock / 1000));
+    sip_reply(s->sip, msg, 403, "Forbidden");
+}
+
+/* 0 when the request carries valid credentials of the target user;
+ * otherwise the reply has been sent. */
+static int authenticate(struct sipsvc *s, const struct sip_msg *msg, const struct target *t)
+{
+    const struct sip_hdr *h = sip_msg_hdr(msg, SIP_HDR_AUTHORIZATION);
+    struct httpauth_digest_resp resp;
+    if (!h) {
+        challenge(s, msg, false);
+        return EACCES;
+    }
+    if (httpauth_digest_response_decode(&resp, &h->val) != 0) {
+        sip_reply(s->sip, msg, 400, "Bad Authorization Header");
+        return EINVAL;
+    }
+    const char *realm = settings_str(s->app, "sip.realm");
+    if (pl_strcmp(&resp.realm, realm) != 0) {
+        challenge(s, msg, false);
+        return EACCES;
+    }
+    int err = digest_nonce_check(s, &resp.nonce, clock_now_ms() / 1000);
+    if (err) {
+        challenge(s, msg, err == ETIMEDOUT);
+        return EACCES;
+    }
+    char user[72], user_id[ID_SIZE], ha1[SIPSECRET_HEX];
+    if (resp.username.l >= sizeof(user) || pl_strcpy(&resp.username, user, sizeof(user)) != 0 ||
+        sipsecret_find(s->app, user, realm, user_id, ha1) != 0) {
+        auth_failed(s, msg, "unknown user name or no SIP password");
+        return EPERM;
+    }
+    if (!digest_response_ok(&resp, &msg->met, ha1)) {
+        auth_failed(s, msg, "wrong password");
+        return EPERM;
+    }
+    if (strcmp(user_id, t->id) != 0) {
+        auth_failed(s, msg, "credentials of another user");
+        return EPERM;
+    }
+    return 0;
+}
+
+/* ---- stored registrations ---- */
+
+static json_t *event_data(const struct target *t, const char *contact, const char *source)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:s}", "userId", t->id, "user", t->name, "extension",
+                     t->extension, "contact", contact, "source", source);
+}
+
+static int add_contact(struct sipsvc *s, const struct sip_msg *msg, const struct target *t,
+                       const char *contact, uint32_t expires, bool *over)
+{
+    struct store *st = s->app->store;
+    int64_t now = clock_now_ms();
+    char source[80], ua[128] = "", callid[128];
+    re_snprintf(source, sizeof(source), "%s:%J", sip_transp_name(msg->tp), &msg->src);
+    const struct sip_hdr *uah = sip_msg_hdr(msg, SIP_HDR_USER_AGENT);
+    if (uah)
+        pl_strcpy(&uah->val, ua, sizeof(ua));
+    pl_strcpy(&msg->callid, callid, sizeof(callid));
+    json_t *row = NULL;
+    struct store_val k[] = {sv_text(t->id), sv_text(contact)};
+    int err = store_query_one(
+        st, "SELECT id FROM sip_registrations WHERE user_id = ? AND contact = ?", k, 2, &row);
+    bool is_new = err == ENOENT;
+    json_decref(row);
+    if (err && !is_new)
+        return err;
+    if (is_new) {
+        json_t *n = NULL;
+        struct store_val c[] = {sv_text(t->id)};
+        err = store_query_one(st, "SELECT COUNT(*) AS n FROM sip_registrations WHERE user_id = ?",
+                              c, 1, &n);
+        int64_t count = json_integer_value(json_object_get(n, "n"));
+        json_decref(n);
+        if (err)
+            return err;
+        if (count >= settings_int(s->app, "sip.maxContacts")) {
+            *over = true;
+            return 0;
+        }
+    }
+    char id[ID_SIZE];
+    id_new(id, "reg");
+    struct store_val v[] = {sv_text(id),
+                            sv_text(t->id),
+                            sv_text(contact),
+                            sv_text(source),
+                            sv_text(sip_transp_name(msg->tp)),
+                            sv_text(ua[0] ? ua : NULL),
+                            sv_text(callid),
+                            sv_int(msg->cseq.num),
+                            sv_int(now),
+                            sv_int(now + (int64_t)expires * 1000)};
+    err = store_exec(st,
+                     "INSERT INTO sip_registrations (id, user_id, contact, source, transport,"
+                     " user_agent, call_id, cseq, registered_at, expires_at)"
+                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, contact) DO"
+                     " UPDATE SET source = excluded.source, transport = excluded.transport,"
+                     " user_agent = excluded.user_agent, call_id = excluded.call_id,"
+                     " cseq = excluded.cseq, expires_at = excluded.expires_at",
+                     v, 10, NULL);
+    if (!err && is_new)
+        err = events_append(s->app->events, "sip", "registered", t->id, t->id,
+                            event_data(t, contact, source));
+    return err;
+}
+
+static int remove_where(struct sipsvc *s, const struct target *t, const char *contact,
+                        const char *reason)
+{
+    json_t *rows = NULL;
+    struct store_val v[] = {sv_text(t->id), sv_text(contact), sv_text(contact)};
+    int err = store_query_json(s->app->store,
+                               "SELECT id, contact, source FROM sip_registrations WHERE"
+                               " user_id = ? AND (? IS NULL OR contact = ?)",
+                               v, 3, &rows);
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r)
+    {
+        struct store_val d[] = {sv_text(json_string_value(json_object_get(r, "id")))};
+        if (!err)
+            err =
+                store_exec(s->app->store, "DELETE FROM sip_registrations WHERE id = ?", d, 1, NULL);
+        json_t *data = event_data(t, json_string_value(json_object_get(r, "contact")),
+                                  json_string_value(json_object_get(r, "source")));
+        json_object_set_new(data, "reason", json_string(reason));
+        if (!err)
+            err = events_append(s->app->events, "sip", "unregistered", t->id, t->id, data);
+        else
+            json_decref(data);
+    }
+    json_decref(rows);
+    return err;
+}
+
+/* ---- REGISTER ---- */
+
+struct contacts {
+    struct sipsvc *s;
+    const struct sip_msg *msg;
+    const struct target *t;
+    int64_t default_expires;
+    bool star, bad, brief, over;
+    int err;
+};
+
+static uint32_t contact_expires(struct contacts *cs, const struct sip_addr *addr)
+{
+    struct pl v;
+    if (msg_param_decode(&addr->params, "expires", &v) == 0)
+        return pl_u32(&v);
+    return (uint32_t)cs->default_expires;
+}
+
+static bool each_contact(const struct sip_hdr *hdr, const struct sip_msg *msg, void *arg)
+{
+    (void)msg;
+    struct contacts *cs = arg;
+    if (pl_strcmp(&hdr->val, "*") == 0) {
+        cs->star = true;
+        return false;
+    }
+    struct sip_addr addr;
+    char uri[256];
+    if (sip_addr_decode(&addr, &hdr->val) != 0 || addr.auri.l >= sizeof(uri)) {
+        cs->bad = true;
+        return true;
+    }
+    pl_strcpy(&addr.auri, uri, sizeof(uri));
+    uint32_t exp = contact_expires(cs, &addr);
+    int64_t min = settings_int(cs->s->app, "sip.minExpires");
+    int64_t max = settings_int(cs->s->app, "sip.maxExpires");
+    if (exp == 0) {
+        cs->err = cs->err ? cs->err : remove_where(cs->s, cs->t, uri, "client");
+        return false;
+    }
+    if (exp < min) {
+        cs->brief = true;
+        return true;
+    }
+    if (exp > max)
+        exp = (uint32_t)max;
+    if (!cs->err)
+        cs->err = add_contact(cs->s, cs->msg, cs->t, uri, exp, &cs->over);
+    return cs->over;
+}
+
+static void reply_ok(struct sipsvc *s, const struct sip_msg *msg, const struct target *t)
+{
+    json_t *rows = NULL;
+    struct store_val v[] = {sv_text(t->id)};
+    store_query_json(s->app->store,
+                     "SELECT contact, expires_at FROM sip_registrations WHERE user_id = ?"
+                     " ORDER BY registered_at",
+                     v, 1, &rows);
+    char buf[4096];
+    size_t len = 0;
+    int64_t now = clock_now_ms();
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r)
+    {
+        int64_t left = (json_integer_value(json_object_get(r, "expires_at")) - now + 999) / 1000;
+        int n = snprintf(buf + len, sizeof(buf) - len, "Contact: <%s>;expires=%lld\r\n",
+                         json_string_value(json_object_get(r, "contact")),
+                         (long long)(left > 0 ? left : 0));
+        if (n < 0 || (size_t)n >= sizeof(buf) - len)
+            break;
+        len += (size_t)n;
+    }
+    buf[len] = '\0';
+    json_decref(rows);
+    sip_replyf(s->sip, msg, 200, "OK", "%sContent-Length: 0\r\n\r\n", buf);
+}
+
+static void do_register(struct sipsvc *s, const struct sip_msg *msg)
+{
+    struct target t = {0};
+    int err = find_target(s, &msg->to.uri.user, &t);
+    if (err == ENOENT) {
+        sip_reply(s->sip, msg, 404, "Not Found");
+        return;
+    }
+    if (err) {
+        sip_reply(s->sip, msg, 500, "Server Internal Error");
+        return;
+    }
+    if (authenticate(s, msg, &t) != 0)
+        return;
+    struct contacts cs = {.s = s, .msg = msg, .t = &t, .default_expires = 3600};
+    if (pl_isset(&msg->expires))
+        cs.default_expires = pl_u32(&msg->expires);
+    bool own;
+    err = store_begin_own(s->app->store, &own);
+    if (!err) {
+        sip_msg_hdr_apply(msg, true, SIP_HDR_CONTACT, each_contact, &cs);
+        if (cs.star && !cs.bad && cs.default_expires == 0)
+            cs.err = remove_where(s, &t, NULL, "client");
+        err = store_end_own(s->app->store, own,
+                            cs.err ? cs.err : (cs.bad || cs.brief || cs.over ? EINVAL : 0));
+    }
+    if (cs.star && cs.default_expires != 0)
+        sip_reply(s->sip, msg, 400, "Contact * needs Expires: 0");
+    else if (cs.bad)
+        sip_reply(s->sip, msg, 400, "Bad Contact");
+    else if (cs.brief)
+        sip_replyf(s->sip, msg, 423, "Interval Too Brief",
+                   "Min-Expires: %lld\r\nContent-Length: 0\r\n\r\n",
+                   (long long)settings_int(s->app, "sip.minExpires"));
+    else if (cs.over)
+        sip_reply(s->sip, msg, 403, "Too Many Contacts");
+    else if (err)
+        sip_reply(s->sip, msg, 500, "Server Internal Error");
+    else
+        reply_ok(s, msg, &t);
+}
+
+void registrar_request(struct sipsvc *s, const struct sip_msg *msg)
+{
+    if (!pl_isset(&msg->callid) || !pl_isset(&msg->to.auri) || !pl_isset(&msg->from.auri)) {
+        sip_reply(s->sip, msg, 400, "Missing Call-ID, From or To");
+        return;
+    }
+    do_register(s, msg);
+}
+
+int64_t registrar_expire(struct sipsvc *s, int64_t now_ms)
+{
+    json_t *rows = NULL;
+    struct store_val v[] = {sv_int(now_ms)};
+    if (store_query_json(s->app->store,
+                         "SELECT r.id, r.contact, r.source, u.id AS user_id, u.name,"
+                         " u.extension FROM sip_registrations r JOIN users u ON u.id = r.user_id"
+                         " WHERE r.expires_at <= ? LIMIT 500",
+                         v, 1, &rows) != 0)
+        return 5000;
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r)
+    {
+        struct target t = {0};
+        snprintf(t.id, sizeof(t.id), "%s", json_string_value(json_object_get(r, "user_id")));
+        snprintf(t.name, sizeof(t.name), "%s", json_string_value(json_object_get(r, "name")));
+        const char *ext = json_string_value(json_object_get(r, "extension"));
+        snprintf(t.extension, sizeof(t.extension), "%s", ext ? ext : "");
+        bool own;
+        if (store_begin_own(s->app->store, &own) == 0) {
+            int err =
+                remove_where(s, &t, json_string_value(json_object_get(r, "contact")), "expired");
+            store_end_own(s->app->store, own, err);
+        }
+    }
+    size_t n = json_array_size(rows);
+    json_decref(rows);
+    if (n == 500)
+        return 0;
+    json_t *next = NULL;
+    if (store_query_one(s->app->store, "SELECT MIN(expires_at) AS at FROM sip_registrations", NULL,
+                        0, &next) != 0)
+        return 5000;
+    json_t *at = json_object_get(next, "at");
+    int64_t wait = json_is_integer(at) ? json_integer_value(at) - now_ms : 60000;
+    json_decref(next);
+    return wait < 0 ? 0 : wait > 5000 ? 5000 : wait;
+}

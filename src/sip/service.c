@@ -1,0 +1,151 @@
+/*
+ * service.c - the SIP stack in the server: libre's stack sized for load
+ * (transaction and connection tables of 1024 buckets; at 32 they collapse
+ * near 1,000 calls/s), UDP and TCP on one port, one listener that sends
+ * each request to its handler, banned addresses dropped first.
+ */
+#include "sip/sip.h"
+#include "auth/ratelimit.h"
+#include "core/app.h"
+#include "core/clock.h"
+#include "core/events.h"
+#include "core/log.h"
+#include "core/settings.h"
+#include "sip/sip_internal.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <string.h>
+
+enum { TABLE_SIZE = 1024 };
+
+static const char allow[] = "REGISTER, OPTIONS";
+
+static struct sipsvc *svc_of(struct app *app)
+{
+    return app->sip;
+}
+
+static bool banned(struct sipsvc *s, const struct sip_msg *msg)
+{
+    char addr[64];
+    re_snprintf(addr, sizeof(addr), "%j", &msg->src);
+    return ratelimit_blocked(s->failures, addr, clock_mono_ms()) > 0;
+}
+
+static bool on_request(const struct sip_msg *msg, void *arg)
+{
+    struct sipsvc *s = arg;
+    if (banned(s, msg))
+        return true; /* no answer: a scanner learns nothing */
+    if (!pl_strcmp(&msg->met, "REGISTER")) {
+        registrar_request(s, msg);
+    } else if (!pl_strcmp(&msg->met, "OPTIONS")) {
+        sip_replyf(s->sip, msg, 200, "OK",
+                   "Allow: %s\r\nAccept: application/sdp\r\nSupported: path\r\n"
+                   "Content-Length: 0\r\n\r\n",
+                   allow);
+    } else if (!pl_strcmp(&msg->met, "ACK")) {
+        /* nothing to acknowledge yet */
+    } else {
+        sip_replyf(s->sip, msg, 501, "Not Implemented", "Allow: %s\r\nContent-Length: 0\r\n\r\n",
+                   allow);
+    }
+    return true;
+}
+
+static void on_expiry(void *arg)
+{
+    struct sipsvc *s = arg;
+    int64_t wait = registrar_expire(s, clock_now_ms());
+    tmr_start(&s->expiry, (uint64_t)(wait < 50 ? 50 : wait), on_expiry, s);
+}
+
+/* SIP events: leads see every one; a person sees their own. */
+static bool sip_event_visible(const struct principal *who, const struct event *e)
+{
+    if (who->role & ROLES_LEADS)
+        return true;
+    const char *user = json_string_value(json_object_get(e->data, "userId"));
+    return who->kind == PRINCIPAL_USER && user && strcmp(user, who->id) == 0;
+}
+
+int sipsvc_register(void)
+{
+    return events_topic_register("sip", ROLES_STAFF, sip_event_visible);
+}
+
+static int listen_on(struct sipsvc *s, const char *listen, struct sa *bound)
+{
+    struct sa laddr;
+    int err = sa_decode(&laddr, listen, strlen(listen));
+    if (err)
+        return err;
+    /* Port 0: TCP takes the port UDP was given; when something else holds
+     * that TCP port, try another. */
+    for (int attempt = 0; attempt < 20; attempt++) {
+        err = sip_transp_add(s->sip, SIP_TRANSP_UDP, &laddr);
+        if (!err)
+            err = sip_transp_laddr(s->sip, bound, SIP_TRANSP_UDP, NULL);
+        if (!err)
+            err = sip_transp_add(s->sip, SIP_TRANSP_TCP, bound);
+        if (!err || sa_port(&laddr) != 0 || err != EADDRINUSE)
+            return err;
+        sip_transp_flush(s->sip);
+    }
+    return err;
+}
+
+int sipsvc_start(struct app *app, const char *listen, struct sa *bound)
+{
+    struct sipsvc *s = mem_zalloc(sizeof(*s), NULL);
+    if (!s)
+        return ENOMEM;
+    s->app = app;
+    app->sip = s;
+    tmr_init(&s->expiry);
+    randombytes_buf(s->nonce_key, sizeof(s->nonce_key));
+    struct sa srv[4];
+    uint32_t n = 4;
+    char domain[64];
+    if (dns_srv_get(domain, sizeof(domain), srv, &n) != 0)
+        n = 0;
+    int err = dnsc_alloc(&s->dnsc, NULL, srv, n);
+    if (!err)
+        err = sip_alloc(&s->sip, s->dnsc, TABLE_SIZE, TABLE_SIZE, TABLE_SIZE,
+                        "Switchboard/" SB_VERSION, NULL, NULL);
+    if (!err)
+        err = listen_on(s, listen, bound);
+    if (!err)
+        err = sip_listen(&s->lsnr, s->sip, true, on_request, s);
+    if (!err)
+        err = ratelimit_alloc(&s->failures, (unsigned)settings_int(app, "sip.maxAuthFailures"),
+                              settings_int(app, "sip.authWindowSeconds") * 1000,
+                              settings_int(app, "sip.banSeconds") * 1000);
+    if (err) {
+        log_error("sip", "cannot listen", "addr=%s error=\"%s\"", listen, strerror(err));
+        sipsvc_stop(app);
+        return err;
+    }
+    char where[64];
+    re_snprintf(where, sizeof(where), "%J", bound);
+    log_info("sip", "listening", "addr=%s transports=udp,tcp", where);
+    tmr_start(&s->expiry, 0, on_expiry, s);
+    return 0;
+}
+
+void sipsvc_stop(struct app *app)
+{
+    struct sipsvc *s = svc_of(app);
+    if (!s)
+        return;
+    tmr_cancel(&s->expiry);
+    s->lsnr = mem_deref(s->lsnr);
+    if (s->sip)
+        sip_close(s->sip, true);
+    s->sip = mem_deref(s->sip);
+    s->dnsc = mem_deref(s->dnsc);
+    ratelimit_free(s->failures);
+    mem_deref(s);
+    app->sip = NULL;
+}

@@ -1,0 +1,41 @@
+/*
+ * sip_internal.h - what the SIP service's files share.
+ */
+#ifndef SB_SIP_INTERNAL_H
+#define SB_SIP_INTERNAL_H
+
+#include "core/ids.h"
+#include "core/libre.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct app;
+struct ratelimit;
+
+struct sipsvc {
+    struct app *app;
+    struct dnsc *dnsc;
+    struct sip *sip;
+    struct sip_lsnr *lsnr;
+    struct ratelimit *failures; /* authentication failures per address */
+    struct tmr expiry;          /* removes registrations that lapsed */
+    uint8_t nonce_key[32];      /* signs the nonces we hand out */
+};
+
+/* ---- digest.c: nonces and responses (RFC 2617 / RFC 8760, MD5) ---- */
+enum { NONCE_SIZE = 64, NONCE_TTL_S = 300 };
+void digest_nonce(const struct sipsvc *s, int64_t now_s, char out[NONCE_SIZE]);
+/* 0 valid; ETIMEDOUT too old (stale); EINVAL not ours. */
+int digest_nonce_check(const struct sipsvc *s, const struct pl *nonce, int64_t now_s);
+/* Is the response right for HA1 (hex), the method and the header's
+ * fields? */
+bool digest_response_ok(const struct httpauth_digest_resp *resp, const struct pl *method,
+                        const char *ha1_hex);
+
+/* ---- registrar.c ---- */
+void registrar_request(struct sipsvc *s, const struct sip_msg *msg);
+/* Remove registrations whose time is up; returns the ms to the next. */
+int64_t registrar_expire(struct sipsvc *s, int64_t now_ms);
+
+#endif
