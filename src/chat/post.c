@@ -136,9 +136,14 @@ int chat_send(struct app *app, const struct principal *who, const char *thread_i
         struct msg_in m = {
             .kind = "text", .sender = &a.p, .text = p->text, .client_id = p->client_id};
         err = msg_append(c, &t, &m, msgp);
-        if (!err && strcmp(a.p.kind, "consumer") == 0)
+        /* Only a consumer talking to the bot, or answering the offer to
+         * leave a message, moves the conversation on. */
+        bool moves =
+            strcmp(a.p.kind, "consumer") == 0 &&
+            (strcmp(t.state, "bot") == 0 || (strcmp(t.state, "waiting") == 0 && t.wait_stage[0]));
+        if (!err && moves)
             err = flow_consumer_text(c, &t, p->text);
-        if (!err)
+        if (!err && moves)
             err = thread_save(c, &t);
     }
     err = store_end_own(app->store, own, err);

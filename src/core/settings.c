@@ -76,8 +76,20 @@ static const struct schema_field sip_fields[] = {
     {"maxAuthFailures", &s_count, false},
     {"authWindowSeconds", &s_secs, false},
     {"banSeconds", &s_secs, false},
+    {"maxCallSeconds", &s_secs, false},
     {0},
 };
+static const struct schema s_port = {
+    .type = SCHEMA_INTEGER, .has_min = true, .min = 1024, .has_max = true, .max = 65534};
+static const struct schema s_threads = {
+    .type = SCHEMA_INTEGER, .has_min = true, .min = 0, .has_max = true, .max = 64};
+static const struct schema_field media_fields[] = {
+    {"portMin", &s_port, false},
+    {"portMax", &s_port, false},
+    {"threads", &s_threads, false},
+    {0},
+};
+static const struct schema s_media = {.type = SCHEMA_OBJECT, .fields = media_fields};
 static const struct schema_field session_fields[] = {
     {"ttlSeconds", &s_ttl, false},
     {0},
@@ -110,6 +122,7 @@ static const struct schema_field server_fields[] = {
     {"organisation", &s_org, false}, {"http", &s_http, false},
     {"sip", &s_sip, false},          {"sessions", &s_sessions, false},
     {"logins", &s_logins, false},    {"chat", &s_chat, false},
+    {"media", &s_media, false},
     {"demo", &s_bool, false},        {0},
 };
 
@@ -130,6 +143,10 @@ static json_t *defaults(void)
                                   "127.0.0.1:5060", "realm", "switchboard", "minExpires", 60,
                                   "maxExpires", 3600, "maxContacts", 10, "maxAuthFailures", 10,
                                   "authWindowSeconds", 60, "banSeconds", 600));
+    json_object_set_new(json_object_get(d, "sip"), "maxCallSeconds", json_integer(14400));
+    json_object_set_new(d, "media",
+                        json_pack("{s:i, s:i, s:i}", "portMin", 20000, "portMax", 29999, "threads",
+                                  0));
     return d;
 }
 

@@ -3,8 +3,6 @@
  * secret, several contacts per user, expiry, removal, and the stored
  * registrations with their events (docs/voice.md).
  */
-#include "auth/ratelimit.h"
-#include "auth/sipsecret.h"
 #include "core/app.h"
 #include "core/clock.h"
 #include "core/events.h"
@@ -47,72 +45,6 @@ static int find_target(struct sipsvc *s, const struct pl *user, struct target *t
                           " AND disabled = 0",
                           v, 2, read_target, t);
     return err == 1 ? 0 : err ? err : ENOENT;
-}
-
-static void challenge(struct sipsvc *s, const struct sip_msg *msg, bool stale)
-{
-    char nonce[NONCE_SIZE];
-    digest_nonce(s, clock_now_ms() / 1000, nonce);
-    sip_replyf(
-        s->sip, msg, 401, "Unauthorized",
-        "WWW-Authenticate: Digest realm=\"%s\", nonce=\"%s\", algorithm=MD5, qop=\"auth\"%s\r\n"
-        "Content-Length: 0\r\n\r\n",
-        settings_str(s->app, "sip.realm"), nonce, stale ? ", stale=true" : "");
-}
-
-/* A failed authentication counts against the address; enough of them
- * ban it (its requests are then dropped). */
-static void auth_failed(struct sipsvc *s, const struct sip_msg *msg, const char *why)
-{
-    char addr[64];
-    re_snprintf(addr, sizeof(addr), "%j", &msg->src);
-    int64_t lock = ratelimit_fail(s->failures, addr, clock_mono_ms());
-    log_warn("sip", "authentication failed", "src=%s why=\"%s\"", addr, why);
-    if (lock)
-        log_warn("sip", "address banned after repeated failures", "addr=%s seconds=%lld", addr,
-                 (long long)(lock / 1000));
-    sip_reply(s->sip, msg, 403, "Forbidden");
-}
-
-/* 0 when the request carries valid credentials of the target user;
- * otherwise the reply has been sent. */
-static int authenticate(struct sipsvc *s, const struct sip_msg *msg, const struct target *t)
-{
-    const struct sip_hdr *h = sip_msg_hdr(msg, SIP_HDR_AUTHORIZATION);
-    struct httpauth_digest_resp resp;
-    if (!h) {
-        challenge(s, msg, false);
-        return EACCES;
-    }
-    if (httpauth_digest_response_decode(&resp, &h->val) != 0) {
-        sip_reply(s->sip, msg, 400, "Bad Authorization Header");
-        return EINVAL;
-    }
-    const char *realm = settings_str(s->app, "sip.realm");
-    if (pl_strcmp(&resp.realm, realm) != 0) {
-        challenge(s, msg, false);
-        return EACCES;
-    }
-    int err = digest_nonce_check(s, &resp.nonce, clock_now_ms() / 1000);
-    if (err) {
-        challenge(s, msg, err == ETIMEDOUT);
-        return EACCES;
-    }
-    char user[72], user_id[ID_SIZE], ha1[SIPSECRET_HEX];
-    if (resp.username.l >= sizeof(user) || pl_strcpy(&resp.username, user, sizeof(user)) != 0 ||
-        sipsecret_find(s->app, user, realm, user_id, ha1) != 0) {
-        auth_failed(s, msg, "unknown user name or no SIP password");
-        return EPERM;
-    }
-    if (!digest_response_ok(&resp, &msg->met, ha1)) {
-        auth_failed(s, msg, "wrong password");
-        return EPERM;
-    }
-    if (strcmp(user_id, t->id) != 0) {
-        auth_failed(s, msg, "credentials of another user");
-        return EPERM;
-    }
-    return 0;
 }
 
 /* ---- stored registrations ---- */
@@ -303,8 +235,13 @@ static void do_register(struct sipsvc *s, const struct sip_msg *msg)
         sip_reply(s->sip, msg, 500, "Server Internal Error");
         return;
     }
-    if (authenticate(s, msg, &t) != 0)
+    char user_id[ID_SIZE];
+    if (sipauth_check(s, msg, false, user_id) != 0)
         return;
+    if (strcmp(user_id, t.id) != 0) {
+        sipauth_failed(s, msg, "credentials of another user", false);
+        return;
+    }
     struct contacts cs = {.s = s, .msg = msg, .t = &t, .default_expires = 3600};
     if (pl_isset(&msg->expires))
         cs.default_expires = pl_u32(&msg->expires);

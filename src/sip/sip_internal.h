@@ -7,10 +7,14 @@
 #include "core/ids.h"
 #include "core/libre.h"
 
+#include <jansson.h>
+
 #include <stdbool.h>
 #include <stdint.h>
 
 struct app;
+struct media;
+struct media_event;
 struct ratelimit;
 
 struct sipsvc {
@@ -21,6 +25,10 @@ struct sipsvc {
     struct ratelimit *failures; /* authentication failures per address */
     struct tmr expiry;          /* removes registrations that lapsed */
     uint8_t nonce_key[32];      /* signs the nonces we hand out */
+    struct sipsess_sock *sess_sock;
+    struct media *media; /* the media engine (src/media/) */
+    struct list calls;   /* struct call */
+    json_t *leg_calls;   /* closing leg id -> call id */
 };
 
 /* ---- digest.c: nonces and responses (RFC 2617 / RFC 8760, MD5) ---- */
@@ -32,6 +40,18 @@ int digest_nonce_check(const struct sipsvc *s, const struct pl *nonce, int64_t n
  * fields? */
 bool digest_response_ok(const struct httpauth_digest_resp *resp, const struct pl *method,
                         const char *ha1_hex);
+
+/* ---- auth.c ---- */
+/* 0 and *user_id when the request carries valid credentials; otherwise
+ * the answer (401/407 challenge, 403, 400) has been sent. */
+int sipauth_check(struct sipsvc *s, const struct sip_msg *msg, bool proxy, char user_id[ID_SIZE]);
+/* Count a failure against the sender (and answer 403 unless quiet). */
+void sipauth_failed(struct sipsvc *s, const struct sip_msg *msg, const char *why, bool quiet);
+
+/* ---- calls.c ---- */
+int calls_start(struct sipsvc *s);
+void calls_stop(struct sipsvc *s);
+void calls_media_event(struct sipsvc *s, const struct media_event *ev);
 
 /* ---- registrar.c ---- */
 void registrar_request(struct sipsvc *s, const struct sip_msg *msg);

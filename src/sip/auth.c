@@ -1,0 +1,78 @@
+/*
+ * auth.c - digest authentication of SIP requests against the users' SIP
+ * secrets: REGISTER is challenged with 401/WWW-Authenticate, INVITE and
+ * others with 407/Proxy-Authenticate (RFC 3261 section 22). Every failure
+ * counts against the sending address, which is banned after too many.
+ */
+#include "auth/ratelimit.h"
+#include "auth/sipsecret.h"
+#include "core/app.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/settings.h"
+#include "sip/sip_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static void challenge(struct sipsvc *s, const struct sip_msg *msg, bool proxy, bool stale)
+{
+    char nonce[NONCE_SIZE];
+    digest_nonce(s, clock_now_ms() / 1000, nonce);
+    sip_replyf(s->sip, msg, proxy ? 407 : 401,
+               proxy ? "Proxy Authentication Required" : "Unauthorized",
+               "%s: Digest realm=\"%s\", nonce=\"%s\", algorithm=MD5, qop=\"auth\"%s\r\n"
+               "Content-Length: 0\r\n\r\n",
+               proxy ? "Proxy-Authenticate" : "WWW-Authenticate", settings_str(s->app, "sip.realm"),
+               nonce, stale ? ", stale=true" : "");
+}
+
+void sipauth_failed(struct sipsvc *s, const struct sip_msg *msg, const char *why, bool quiet)
+{
+    char addr[64];
+    re_snprintf(addr, sizeof(addr), "%j", &msg->src);
+    int64_t lock = ratelimit_fail(s->failures, addr, clock_mono_ms());
+    log_warn("sip", "authentication failed", "src=%s why=\"%s\"", addr, why);
+    if (lock)
+        log_warn("sip", "address banned after repeated failures", "addr=%s seconds=%lld", addr,
+                 (long long)(lock / 1000));
+    if (!quiet)
+        sip_reply(s->sip, msg, 403, "Forbidden");
+}
+
+int sipauth_check(struct sipsvc *s, const struct sip_msg *msg, bool proxy, char user_id[ID_SIZE])
+{
+    const struct sip_hdr *h =
+        sip_msg_hdr(msg, proxy ? SIP_HDR_PROXY_AUTHORIZATION : SIP_HDR_AUTHORIZATION);
+    struct httpauth_digest_resp resp;
+    if (!h) {
+        challenge(s, msg, proxy, false);
+        return EACCES;
+    }
+    if (httpauth_digest_response_decode(&resp, &h->val) != 0) {
+        sip_reply(s->sip, msg, 400, "Bad Authorization Header");
+        return EINVAL;
+    }
+    const char *realm = settings_str(s->app, "sip.realm");
+    if (pl_strcmp(&resp.realm, realm) != 0) {
+        challenge(s, msg, proxy, false);
+        return EACCES;
+    }
+    int err = digest_nonce_check(s, &resp.nonce, clock_now_ms() / 1000);
+    if (err) {
+        challenge(s, msg, proxy, err == ETIMEDOUT);
+        return EACCES;
+    }
+    char user[72], ha1[SIPSECRET_HEX];
+    if (resp.username.l >= sizeof(user) || pl_strcpy(&resp.username, user, sizeof(user)) != 0 ||
+        sipsecret_find(s->app, user, realm, user_id, ha1) != 0) {
+        sipauth_failed(s, msg, "unknown user name or no SIP password", false);
+        return EPERM;
+    }
+    if (!digest_response_ok(&resp, &msg->met, ha1)) {
+        sipauth_failed(s, msg, "wrong password", false);
+        return EPERM;
+    }
+    return 0;
+}
