@@ -13,5 +13,6 @@ int api_chat_threads_register(void);
 int api_chat_stream_register(void);
 int api_chat_config_register(void);
 int api_sip_register(void);
+int api_calls_register(void);
 
 #endif

@@ -11,6 +11,7 @@
 #include "core/events.h"
 #include "core/log.h"
 #include "core/settings.h"
+#include "media/media.h"
 #include "sip/sip_internal.h"
 
 #include <errno.h>
@@ -19,7 +20,7 @@
 
 enum { TABLE_SIZE = 1024 };
 
-static const char allow[] = "REGISTER, OPTIONS";
+static const char allow[] = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REGISTER";
 
 static struct sipsvc *svc_of(struct app *app)
 {
@@ -45,13 +46,15 @@ static bool on_request(const struct sip_msg *msg, void *arg)
                    "Allow: %s\r\nAccept: application/sdp\r\nSupported: path\r\n"
                    "Content-Length: 0\r\n\r\n",
                    allow);
-    } else if (!pl_strcmp(&msg->met, "ACK")) {
-        /* nothing to acknowledge yet */
     } else {
-        sip_replyf(s->sip, msg, 501, "Not Implemented", "Allow: %s\r\nContent-Length: 0\r\n\r\n",
-                   allow);
+        return false; /* calls and their in-dialog requests: the session layer */
     }
     return true;
+}
+
+static void on_media_event(const struct media_event *ev, void *arg)
+{
+    calls_media_event(arg, ev);
 }
 
 static void on_expiry(void *arg)
@@ -72,7 +75,8 @@ static bool sip_event_visible(const struct principal *who, const struct event *e
 
 int sipsvc_register(void)
 {
-    return events_topic_register("sip", ROLES_STAFF, sip_event_visible);
+    return events_topic_register("sip", ROLES_STAFF, sip_event_visible) |
+           events_topic_register("calls", ROLES_STAFF, sip_event_visible);
 }
 
 static int listen_on(struct sipsvc *s, const char *listen, struct sa *bound)
@@ -116,8 +120,21 @@ int sipsvc_start(struct app *app, const char *listen, struct sa *bound)
                         "Switchboard/" SB_VERSION, NULL, NULL);
     if (!err)
         err = listen_on(s, listen, bound);
+    /* Our listener first: banned addresses never reach the session layer. */
     if (!err)
         err = sip_listen(&s->lsnr, s->sip, true, on_request, s);
+    if (!err) {
+        struct media_opts mo = {.threads = (unsigned)settings_int(app, "media.threads"),
+                                .port_min = (uint16_t)settings_int(app, "media.portMin"),
+                                .port_max = (uint16_t)settings_int(app, "media.portMax"),
+                                .rtp_timeout_ms = 0};
+        char ip[64];
+        re_snprintf(ip, sizeof(ip), "%j", bound);
+        mo.ip = ip;
+        err = media_alloc(&s->media, &mo, on_media_event, s);
+    }
+    if (!err)
+        err = calls_start(s);
     if (!err)
         err = ratelimit_alloc(&s->failures, (unsigned)settings_int(app, "sip.maxAuthFailures"),
                               settings_int(app, "sip.authWindowSeconds") * 1000,
@@ -140,6 +157,9 @@ void sipsvc_stop(struct app *app)
     if (!s)
         return;
     tmr_cancel(&s->expiry);
+    calls_stop(s);
+    media_free(s->media);
+    s->media = NULL;
     s->lsnr = mem_deref(s->lsnr);
     if (s->sip)
         sip_close(s->sip, true);

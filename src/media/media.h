@@ -1,0 +1,123 @@
+/*
+ * media.h - the media engine: RTP legs on media threads.
+ *
+ * N worker threads (N = cores unless configured), each running its own
+ * libre loop. A leg (one RTP/RTCP port pair facing one peer) lives on one
+ * worker for its whole life; so do the legs it is bridged with. The main
+ * loop never touches a leg: it sends commands (each returns at once) and
+ * gets events back on the main loop through the event handler given to
+ * media_alloc(). Nothing here blocks the main loop.
+ *
+ * SDP offer/answer is done on the calling (main) thread: creating a leg
+ * takes an RTP port pair from the engine's own pool (even port for RTP,
+ * next for RTCP, from [port_min, port_max]; never libre's random ports),
+ * negotiates PCMU (0), PCMA (8) and telephone-event (RFC 4733, dynamic
+ * type, usually 101) and returns our SDP at once; the worker opens the
+ * sockets right after.
+ *
+ * RTP: symmetric RTP (latching): RTP is sent to where the peer's RTP
+ * comes from once it arrives (phones behind NAT), else to the SDP
+ * address. 20 ms packets of 160 samples at 8 kHz. RTCP sender/receiver
+ * reports are sent every 5 s; received ones give the round-trip time.
+ *
+ * Leg ids are never 0 and never reused within a process.
+ */
+#ifndef SB_MEDIA_MEDIA_H
+#define SB_MEDIA_MEDIA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct media;
+
+enum media_event_type {
+    MEDIA_EV_DTMF,        /* a digit arrived (RFC 4733 or in-band): digit */
+    MEDIA_EV_DIGITS,      /* a collect finished: digits, reason */
+    MEDIA_EV_PLAY_DONE,   /* a play or tone finished (not for loops): op_id, reason */
+    MEDIA_EV_RTP_TIMEOUT, /* no RTP from the peer for the configured time */
+    MEDIA_EV_CLOSED,      /* the leg is gone: stats */
+};
+
+struct media_stats {
+    uint64_t rx_packets, tx_packets;
+    uint64_t rx_lost;     /* from sequence gaps */
+    double jitter_ms;     /* RFC 3550 interarrival jitter, of received RTP */
+    double rtt_ms;        /* from RTCP; -1 when unknown */
+    char codec[8];        /* "PCMU" or "PCMA" */
+};
+
+struct media_event {
+    enum media_event_type type;
+    uint32_t leg;
+    uint32_t op_id;       /* the id given to the command that finished */
+    char digit;           /* MEDIA_EV_DTMF: 0-9 * # A-D */
+    char digits[64];      /* MEDIA_EV_DIGITS: what was collected */
+    const char *reason;   /* "done", "terminator", "max", "timeout", "stopped", "error" */
+    struct media_stats stats; /* MEDIA_EV_CLOSED */
+};
+
+/* Called on the main loop for every event, in order per leg. */
+typedef void(media_event_h)(const struct media_event *ev, void *arg);
+
+struct media_opts {
+    unsigned threads;        /* 0: one per core */
+    uint16_t port_min;       /* RTP port range, e.g. 20000..29999 */
+    uint16_t port_max;
+    const char *ip;          /* bind address and the address put in our SDP */
+    unsigned rtp_timeout_ms; /* 0: never report MEDIA_EV_RTP_TIMEOUT */
+};
+
+/* Must be called on the main thread, with libre initialised there. */
+int media_alloc(struct media **mp, const struct media_opts *opts, media_event_h *eh, void *arg);
+/* Closes every leg (no events after this) and joins the threads. */
+void media_free(struct media *m);
+
+/* ---- legs ---- */
+/* A leg for a peer's SDP offer: *answer is our SDP answer (mem-allocated,
+ * NUL-terminated). near: a leg whose worker the new one joins (legs to be
+ * bridged must share a worker), or 0 for the least loaded worker.
+ * EPROTO: no common codec (answer 488); ENOSPC: no free port pair (answer
+ * 503); EINVAL: the offer is not SDP. */
+int media_leg_answer(struct media *m, uint32_t near, const char *offer, size_t len,
+                     uint32_t *leg, char **answer);
+/* A leg that makes the offer (calls we place): *offer is our SDP. */
+int media_leg_offer(struct media *m, uint32_t near, uint32_t *leg, char **offer);
+/* The peer's answer to media_leg_offer(). EPROTO/EINVAL as above. */
+int media_leg_answered(struct media *m, uint32_t leg, const char *answer, size_t len);
+/* A new offer from the peer on an existing leg (re-INVITE: hold with
+ * sendonly/inactive, resume, a new address); *answer as above. */
+int media_leg_reoffer(struct media *m, uint32_t leg, const char *offer, size_t len,
+                      char **answer);
+/* Close a leg: its ports go back to the pool; MEDIA_EV_CLOSED follows
+ * with its statistics. */
+void media_leg_close(struct media *m, uint32_t leg);
+
+/* ---- what a leg does (each replaces what it did before) ---- */
+/* Send back to the peer what it sends (the echo test). */
+int media_echo(struct media *m, uint32_t leg);
+/* Play a WAV file (8 kHz, 16-bit mono PCM) once (MEDIA_EV_PLAY_DONE at
+ * the end) or in a loop (until stopped). */
+int media_play(struct media *m, uint32_t leg, const char *wav_path, bool loop, uint32_t op_id);
+/* A tone: "ringback" (440+480 Hz, 2 s on 4 s off), "busy" (480+620 Hz,
+ * 0.5 s on, 0.5 s off), "beep" (1000 Hz, 0.2 s once). */
+int media_tone(struct media *m, uint32_t leg, const char *name, uint32_t op_id);
+/* Stop playing (MEDIA_EV_PLAY_DONE with reason "stopped"); silence. */
+int media_stop(struct media *m, uint32_t leg);
+/* Collect digits (RFC 4733 events, and in-band tones): at most max,
+ * ending at a terminator (e.g. "#", not included), or when first_ms
+ * passes with no digit, or inter_ms between digits; MEDIA_EV_DIGITS.
+ * Digits also come one by one as MEDIA_EV_DTMF meanwhile. */
+int media_collect(struct media *m, uint32_t leg, unsigned max, const char *terminators,
+                  unsigned first_ms, unsigned inter_ms, uint32_t op_id);
+/* Relay RTP between two legs on the same worker (EXDEV otherwise): as
+ * they are when their codecs match, transcoded between PCMU and PCMA
+ * otherwise. */
+int media_bridge(struct media *m, uint32_t a, uint32_t b);
+int media_unbridge(struct media *m, uint32_t a);
+
+/* The statistics so far (a copy taken on the leg's thread; may block the
+ * caller for a moment: for the API and tests, not for every packet). */
+int media_leg_stats(struct media *m, uint32_t leg, struct media_stats *out);
+
+#endif

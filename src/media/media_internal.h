@@ -1,0 +1,205 @@
+/*
+ * media_internal.h - what the files of the media engine share (not a public
+ * interface: src/media/media.h is the contract).
+ *
+ * Threads: the main loop owns struct media, the leg table (struct leg_ref),
+ * the port pool and each leg's SDP session; a worker owns its legs (struct
+ * leg) and everything in them. They talk through mailboxes: a locked list
+ * plus a libre mqueue that wakes the consumer's loop.
+ */
+#ifndef SB_MEDIA_INTERNAL_H
+#define SB_MEDIA_INTERNAL_H
+
+#include "core/libre.h"
+#include "media/media.h"
+
+#include <pthread.h>
+
+enum {
+    MEDIA_SRATE = 8000,
+    MEDIA_PTIME = 20,
+    MEDIA_FRAME = 160, /* samples (and G.711 bytes) per 20 ms packet */
+};
+
+/* ---- mailbox: many producers, one consumer loop ---- */
+
+typedef void(mailbox_h)(struct le *le, void *arg);
+
+struct mailbox {
+    pthread_mutex_t lock;
+    struct list items; /* each item: a mem object whose first member is a struct le */
+    struct mqueue *wake;
+    mailbox_h *h;
+    void *arg;
+};
+
+/* On the consumer's thread: its loop is the one woken. */
+int mailbox_init(struct mailbox *mb, mailbox_h *h, void *arg);
+/* Any thread; the mailbox owns item (a mem object) from now on. */
+void mailbox_post(struct mailbox *mb, struct le *le, void *item);
+/* On the consumer's thread: undelivered items are dropped (mem_deref). */
+void mailbox_close(struct mailbox *mb);
+
+/* ---- the port pool (main thread) ---- */
+
+struct port_pool;
+
+int port_pool_alloc(struct port_pool **pp, uint16_t min, uint16_t max);
+/* Take a free pair; *port is the even RTP port. ENOSPC when none is left. */
+int port_pool_get(struct port_pool *pp, uint16_t *port);
+void port_pool_put(struct port_pool *pp, uint16_t port);
+unsigned port_pool_pairs(const struct port_pool *pp);
+
+/* ---- SDP (main thread) ---- */
+
+/* What the worker needs to know of the peer. */
+struct remote {
+    struct sa rtp, rtcp; /* from SDP; unset before an answer arrives */
+    int pt;              /* our audio payload type: 0 or 8; -1 unknown */
+    int telev_pt;        /* telephone-event payload type, -1 if none */
+    bool send, recv;     /* what we may do (hold: recv only, or neither) */
+};
+
+int msdp_alloc(struct sdp_session **sessp, struct sdp_media **smp, const struct sa *laddr,
+               uint16_t port);
+/* Decode the peer's SDP (offer or answer) and fill *r.
+ * EINVAL: not SDP; EPROTO: no usable audio stream. */
+int msdp_decode(struct sdp_session *sess, struct sdp_media *sm, const char *sdp, size_t len,
+                bool offer, struct remote *r);
+/* Our SDP as a NUL-terminated mem string. */
+int msdp_encode(char **sdpp, struct sdp_session *sess, bool offer);
+
+/* ---- workers and legs ---- */
+
+struct worker {
+    struct media *m;
+    unsigned idx;
+    pthread_t thr;
+    bool running;
+    struct mailbox cmds; /* consumed by the worker */
+    struct cmd *quit;    /* CMD_QUIT, ready for media_free() */
+    struct list legs;    /* worker thread only */
+    unsigned nlegs;      /* main thread only: legs placed here */
+    pthread_mutex_t ready_lock;
+    pthread_cond_t ready_cond;
+    int ready; /* 0: starting; 1: running; <0: -errno */
+};
+
+struct media {
+    struct media_opts opts;
+    char ip[64];
+    struct sa laddr;
+    media_event_h *eh;
+    void *arg;
+    struct worker *workers;
+    unsigned nworkers;
+    struct mailbox events; /* consumed by the main loop */
+    bool events_ready;
+    struct hash *refs; /* struct leg_ref by id, main thread only */
+    struct port_pool *ports;
+    uint32_t next_id;
+};
+
+/* The main thread's record of a leg. */
+struct leg_ref {
+    struct le he;
+    uint32_t id;
+    struct worker *w;
+    uint16_t port;
+    struct sdp_session *sdp;
+    struct sdp_media *sm;
+    bool closing;
+};
+
+enum cmd_type {
+    CMD_QUIT,
+    CMD_OPEN,
+    CMD_REMOTE,
+    CMD_CLOSE,
+    CMD_ECHO,
+    CMD_PLAY,
+    CMD_TONE,
+    CMD_STOP,
+    CMD_COLLECT,
+    CMD_BRIDGE,
+    CMD_UNBRIDGE,
+    CMD_STATS,
+};
+
+struct stats_reply {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool done;
+    int err;
+    struct media_stats st;
+};
+
+struct leg;
+
+struct cmd {
+    struct le le;
+    enum cmd_type type;
+    uint32_t leg;
+    struct leg *newleg; /* CMD_OPEN: built on main, owned by the worker */
+    struct remote remote;
+    char *str; /* CMD_PLAY: path; CMD_TONE: name; CMD_COLLECT: terminators */
+    bool loop;
+    unsigned max, first_ms, inter_ms;
+    uint32_t op_id;
+    uint32_t other; /* CMD_BRIDGE */
+    struct stats_reply *reply;
+};
+
+/* main side (engine.c) */
+struct leg_ref *ref_find(struct media *m, uint32_t id);
+struct cmd *cmd_new(enum cmd_type type, uint32_t leg);
+void cmd_send(struct worker *w, struct cmd *c);
+
+/* worker side (leg.c) */
+int leg_alloc(struct leg **lp, uint32_t id, const struct sa *laddr, uint16_t port);
+void leg_start(struct leg *leg, struct worker *w, const struct remote *r);
+void leg_set_remote(struct leg *leg, const struct remote *r);
+struct leg *leg_find(struct worker *w, uint32_t id);
+/* Close with MEDIA_EV_CLOSED (events) or silently (engine shutdown). */
+void leg_close(struct leg *leg, bool events);
+void leg_stats(struct leg *leg, struct media_stats *st);
+void leg_echo(struct leg *leg);
+/* A WAV file (tone false) or a named tone (tone true); replaces echo/play. */
+void leg_play(struct leg *leg, const char *what, bool loop, uint32_t op_id, bool tone);
+void leg_stop(struct leg *leg);
+void leg_collect(struct leg *leg, unsigned max, const char *terms, unsigned first_ms,
+                 unsigned inter_ms, uint32_t op_id);
+int leg_bridge(struct leg *a, struct leg *b);
+void leg_unbridge(struct leg *leg);
+/* Send one packet of payload to the peer (ts advances by samples). */
+void leg_send(struct leg *leg, uint8_t pt, const uint8_t *payload, size_t len, size_t samples);
+int leg_pt(const struct leg *leg);
+uint32_t leg_id(const struct leg *leg);
+struct worker *leg_worker(const struct leg *leg);
+
+/* DTMF and collecting (dtmf.c), on the worker */
+struct dtmf;
+int dtmf_alloc(struct dtmf **dp, struct leg *leg);
+void dtmf_recv(struct dtmf *d, struct mbuf *mb);
+/* G.711 audio to look for in-band digits in. */
+void dtmf_audio(struct dtmf *d, uint8_t pt, const uint8_t *p, size_t len);
+void dtmf_digit(struct dtmf *d, char digit);
+void dtmf_collect(struct dtmf *d, unsigned max, const char *terms, unsigned first_ms,
+                  unsigned inter_ms, uint32_t op_id);
+/* End a collect under way (MEDIA_EV_DIGITS "stopped" if events). */
+void dtmf_collect_end(struct dtmf *d, bool events);
+
+/* Players (player.c), on the worker */
+struct player;
+/* The player calls leg_send() every 20 ms and posts PLAY_DONE. */
+int player_file(struct player **pp, struct leg *leg, const char *path, bool loop, uint32_t op_id);
+int player_tone(struct player **pp, struct leg *leg, const char *name, uint32_t op_id);
+/* Stop it: PLAY_DONE "stopped" if events; then mem_deref it. */
+void player_stop(struct player *p, bool events);
+
+/* Events (engine.c): from a worker to the main loop. */
+void media_post(struct worker *w, const struct media_event *ev);
+void media_post_simple(struct leg *leg, enum media_event_type type, uint32_t op_id,
+                       const char *reason);
+
+#endif

@@ -1,0 +1,216 @@
+/*
+ * player.c - WAV files and tones sent on a leg, on its worker: one 20 ms
+ * frame of G.711 per tick of a timer paced against the start time (so a
+ * late tick does not slow the stream down), MEDIA_EV_PLAY_DONE at the end.
+ *
+ * Files (8 kHz, 16-bit mono PCM WAV) are read a frame at a time with
+ * librem's aufile; tones are generated as pairs of sines with their cadence.
+ */
+#include "media/media_internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#include <rem_au.h>
+#include <rem_aufile.h>
+#include <rem_g711.h>
+
+enum { MAX_CATCHUP = 3 };
+
+struct tone {
+    const char *name;
+    double f1, f2;    /* Hz; f2 0: a single frequency */
+    unsigned on, off; /* ms */
+    bool once;
+};
+
+static const struct tone tones[] = {
+    {"ringback", 440, 480, 2000, 4000, false},
+    {"busy", 480, 620, 500, 500, false},
+    {"beep", 1000, 0, 200, 0, true},
+};
+
+struct player {
+    struct leg *leg;
+    struct player **ref; /* the leg's pointer to us, cleared when we finish */
+    struct tmr tmr;
+    uint64_t t0, frames; /* start (ms) and frames sent */
+    uint32_t op_id;
+    bool loop;
+    /* file */
+    struct aufile *af;
+    char *path;
+    /* tone */
+    const struct tone *tone;
+    uint64_t pos; /* samples generated */
+};
+
+static void player_destructor(void *arg)
+{
+    struct player *p = arg;
+
+    tmr_cancel(&p->tmr);
+    mem_deref(p->af);
+    mem_deref(p->path);
+}
+
+static int file_open(struct player *p)
+{
+    struct aufile_prm prm;
+    int err;
+
+    p->af = mem_deref(p->af);
+    err = aufile_open(&p->af, &prm, p->path, AUFILE_READ);
+    if (err)
+        return err;
+    if (prm.srate != MEDIA_SRATE || prm.channels != 1 || prm.fmt != AUFMT_S16LE) {
+        p->af = mem_deref(p->af);
+        return ENOTSUP;
+    }
+    return 0;
+}
+
+/* One frame of the file; false at its end. */
+static bool file_frame(struct player *p, int16_t *pcm)
+{
+    uint8_t buf[MEDIA_FRAME * 2];
+    size_t sz = sizeof(buf);
+
+    if (aufile_read(p->af, buf, &sz) || sz == 0) {
+        if (!p->loop || file_open(p))
+            return false;
+        sz = sizeof(buf);
+        if (aufile_read(p->af, buf, &sz) || sz == 0)
+            return false;
+    }
+    memset(buf + sz, 0, sizeof(buf) - sz);
+    for (size_t i = 0; i < MEDIA_FRAME; i++)
+        pcm[i] = (int16_t)(buf[2 * i] | buf[2 * i + 1] << 8);
+    return true;
+}
+
+/* One frame of the tone; false once a single tone has played. */
+static bool tone_frame(struct player *p, int16_t *pcm)
+{
+    const struct tone *t = p->tone;
+    uint64_t on = (uint64_t)t->on * MEDIA_SRATE / 1000;
+    uint64_t cycle = on + (uint64_t)t->off * MEDIA_SRATE / 1000;
+    const double amp = t->f2 > 0 ? 6000.0 : 9000.0;
+
+    if (t->once && p->pos >= on)
+        return false;
+    for (size_t i = 0; i < MEDIA_FRAME; i++, p->pos++) {
+        double x = 0;
+
+        if (p->pos % cycle < on && !(t->once && p->pos >= on)) {
+            double tm = (double)p->pos / MEDIA_SRATE;
+
+            x = sin(2 * M_PI * t->f1 * tm);
+            if (t->f2 > 0)
+                x += sin(2 * M_PI * t->f2 * tm);
+        }
+        pcm[i] = (int16_t)lrint(amp * x);
+    }
+    return true;
+}
+
+static void finish(struct player *p, const char *reason, bool events)
+{
+    struct leg *leg = p->leg;
+    uint32_t op_id = p->op_id;
+
+    if (p->ref && *p->ref == p)
+        *p->ref = NULL;
+    mem_deref(p);
+    if (events)
+        media_post_simple(leg, MEDIA_EV_PLAY_DONE, op_id, reason);
+}
+
+static void tick(void *arg)
+{
+    struct player *p = arg;
+    uint64_t now = tmr_jiffies();
+    unsigned sent = 0;
+    int pt = leg_pt(p->leg) == 8 ? 8 : 0;
+
+    /* every frame that is due, but never a burst after a long stall */
+    while (p->t0 + p->frames * MEDIA_PTIME <= now && sent < MAX_CATCHUP) {
+        int16_t pcm[MEDIA_FRAME];
+        uint8_t g711[MEDIA_FRAME];
+
+        if (!(p->tone ? tone_frame(p, pcm) : file_frame(p, pcm))) {
+            finish(p, "done", true);
+            return;
+        }
+        for (size_t i = 0; i < MEDIA_FRAME; i++)
+            g711[i] = pt == 8 ? g711_pcm2alaw(pcm[i]) : g711_pcm2ulaw(pcm[i]);
+        leg_send(p->leg, (uint8_t)pt, g711, sizeof(g711), MEDIA_FRAME);
+        p->frames++;
+        sent++;
+    }
+    if (p->t0 + p->frames * MEDIA_PTIME < now)
+        p->t0 = now - p->frames * MEDIA_PTIME; /* drop what a stall missed */
+    tmr_start(&p->tmr, p->t0 + p->frames * MEDIA_PTIME - now, tick, p);
+}
+
+static struct player *player_new(struct player **pp, struct leg *leg, uint32_t op_id)
+{
+    struct player *p = mem_zalloc(sizeof(*p), player_destructor);
+
+    if (!p)
+        return NULL;
+    p->leg = leg;
+    p->ref = pp;
+    p->op_id = op_id;
+    tmr_init(&p->tmr);
+    return p;
+}
+
+static void player_go(struct player **pp, struct player *p)
+{
+    p->t0 = tmr_jiffies();
+    *pp = p;
+    tmr_start(&p->tmr, 0, tick, p);
+}
+
+int player_file(struct player **pp, struct leg *leg, const char *path, bool loop, uint32_t op_id)
+{
+    struct player *p = player_new(pp, leg, op_id);
+    int err;
+
+    if (!p)
+        return ENOMEM;
+    p->loop = loop;
+    err = str_dup(&p->path, path);
+    err = err ? err : file_open(p);
+    if (err) {
+        mem_deref(p);
+        return err;
+    }
+    player_go(pp, p);
+    return 0;
+}
+
+int player_tone(struct player **pp, struct leg *leg, const char *name, uint32_t op_id)
+{
+    struct player *p;
+
+    for (size_t i = 0; i < ARRAY_SIZE(tones); i++) {
+        if (str_cmp(tones[i].name, name))
+            continue;
+        p = player_new(pp, leg, op_id);
+        if (!p)
+            return ENOMEM;
+        p->tone = &tones[i];
+        p->loop = !tones[i].once;
+        player_go(pp, p);
+        return 0;
+    }
+    return EINVAL;
+}
+
+void player_stop(struct player *p, bool events)
+{
+    finish(p, "stopped", events);
+}

@@ -1,0 +1,300 @@
+/*
+ * calls.c - calls into Switchboard (a back-to-back user agent: every call
+ * ends here and its media runs through the media engine). So far the
+ * applications reached by dialling a feature code: *43, the echo test.
+ * Each call is authenticated (407 challenge), answered with our SDP,
+ * limited to sip.maxCallSeconds, and recorded in the calls table with
+ * its media figures and who hung up.
+ */
+#include "core/app.h"
+#include "core/clock.h"
+#include "core/events.h"
+#include "core/log.h"
+#include "core/settings.h"
+#include "media/media.h"
+#include "sip/sip_internal.h"
+#include "store/store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+struct call {
+    struct le le; /* in sipsvc.calls */
+    struct sipsvc *s;
+    struct sipsess *sess;
+    char id[ID_SIZE];
+    char user_id[ID_SIZE];
+    uint32_t leg;
+    struct tmr limit;
+    bool ended;
+};
+
+static const char allow[] = "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REGISTER\r\n";
+
+static void call_destructor(void *arg)
+{
+    struct call *c = arg;
+    tmr_cancel(&c->limit);
+    list_unlink(&c->le);
+    c->sess = mem_deref(c->sess);
+}
+
+static void record_end(struct call *c, const char *by, const char *reason)
+{
+    struct store_val v[] = {sv_int(clock_now_ms()), sv_text(by), sv_text(reason), sv_text(c->id)};
+    int err = store_exec(c->s->app->store,
+                         "UPDATE calls SET state = 'ended', ended_at = ?, ended_by = ?,"
+                         " end_reason = ? WHERE id = ?",
+                         v, 4, NULL);
+    if (!err)
+        err = events_append(
+            c->s->app->events, "calls", "callEnded", c->id, NULL,
+            json_pack("{s:s, s:s, s:s}", "userId", c->user_id, "endedBy", by, "reason", reason));
+    if (err)
+        log_error("sip", "call record not updated", "call=%s err=%d", c->id, err);
+}
+
+/* End the call once: close its media (the leg's figures come with
+ * MEDIA_EV_CLOSED) and record who ended it. */
+static void finish(struct call *c, const char *by, const char *reason)
+{
+    if (c->ended)
+        return;
+    c->ended = true;
+    if (c->leg) {
+        char key[16];
+        snprintf(key, sizeof(key), "%u", c->leg);
+        json_object_set_new(c->s->leg_calls, key, json_string(c->id));
+        media_leg_close(c->s->media, c->leg);
+    }
+    record_end(c, by, reason);
+    log_info("sip", "call ended", "call=%s by=%s reason=\"%s\"", c->id, by, reason);
+}
+
+static void on_close(int err, const struct sip_msg *msg, void *arg)
+{
+    struct call *c = arg;
+    /* libre ends a session with ECONNRESET when the peer sent BYE. */
+    bool bye = err == ECONNRESET || (msg && !pl_strcmp(&msg->met, "BYE"));
+    finish(c, bye ? "caller" : "system", bye ? "hangup" : err ? "signalling error" : "closed");
+    mem_deref(c); /* the session is done; so is the call */
+}
+
+static void on_limit(void *arg)
+{
+    struct call *c = arg;
+    finish(c, "system", "maximum call duration");
+    mem_deref(c); /* freeing the session sends BYE */
+}
+
+static void on_estab(const struct sip_msg *msg, void *arg)
+{
+    (void)msg;
+    struct call *c = arg;
+    log_info("sip", "call established", "call=%s", c->id);
+}
+
+/* A new offer within the call (re-INVITE: hold, resume, new address). */
+static int on_offer(struct mbuf **descp, const struct sip_msg *msg, void *arg)
+{
+    struct call *c = arg;
+    char *answer = NULL;
+    int err = media_leg_reoffer(c->s->media, c->leg, (const char *)mbuf_buf(msg->mb),
+                                mbuf_get_left(msg->mb), &answer);
+    if (err)
+        return err;
+    struct mbuf *mb = mbuf_alloc(strlen(answer) + 1);
+    err = mb ? mbuf_write_str(mb, answer) : ENOMEM;
+    mem_deref(answer);
+    if (err) {
+        mem_deref(mb);
+        return err;
+    }
+    mbuf_set_pos(mb, 0);
+    *descp = mb;
+    return 0;
+}
+
+static int on_answer(const struct sip_msg *msg, void *arg)
+{
+    (void)msg;
+    (void)arg;
+    return 0;
+}
+
+/* DTMF by SIP INFO (application/dtmf-relay) is acknowledged; the echo
+ * test has no use for it. */
+static void on_info(struct sip *sip, const struct sip_msg *msg, void *arg)
+{
+    (void)arg;
+    sip_reply(sip, msg, 200, "OK");
+}
+
+static int record_start(struct call *c, const struct sip_msg *msg, const char *target)
+{
+    char from[256] = "", to[256] = "", callid[128] = "";
+    pl_strcpy(&msg->from.auri, from, sizeof(from));
+    pl_strcpy(&msg->to.auri, to, sizeof(to));
+    pl_strcpy(&msg->callid, callid, sizeof(callid));
+    int64_t now = clock_now_ms();
+    struct store_val v[] = {sv_text(c->id),      sv_text(from),   sv_text(to),
+                            sv_text(c->user_id), sv_text(target), sv_text("echo"),
+                            sv_text(callid),     sv_int(now),     sv_int(now)};
+    bool own;
+    int err = store_begin_own(c->s->app->store, &own);
+    if (!err)
+        err = store_exec(c->s->app->store,
+                         "INSERT INTO calls (id, direction, from_uri, to_uri, caller_user_id,"
+                         " target, application, sip_call_id, state, started_at, answered_at)"
+                         " VALUES (?, 'internal', ?, ?, ?, ?, ?, ?, 'answered', ?, ?)",
+                         v, 9, NULL);
+    if (!err)
+        err = events_append(c->s->app->events, "calls", "callAnswered", c->id, c->user_id,
+                            json_pack("{s:s, s:s, s:s, s:s}", "userId", c->user_id, "from", from,
+                                      "target", target, "application", "echo"));
+    return store_end_own(c->s->app->store, own, err);
+}
+
+static bool is_sdp(const struct sip_msg *msg)
+{
+    return msg_ctype_cmp(&msg->ctyp, "application", "sdp") && mbuf_get_left(msg->mb) > 0;
+}
+
+/* Our SDP answer for the offer, or the failure answered. */
+static int answer_media(struct sipsvc *s, const struct sip_msg *msg, uint32_t *leg,
+                        struct mbuf **mbp)
+{
+    if (!is_sdp(msg)) {
+        sip_reply(s->sip, msg, 488, "Not Acceptable Here (an SDP offer is required)");
+        return EPROTO;
+    }
+    char *answer = NULL;
+    int err = media_leg_answer(s->media, 0, (const char *)mbuf_buf(msg->mb), mbuf_get_left(msg->mb),
+                               leg, &answer);
+    if (err == EPROTO)
+        sip_reply(s->sip, msg, 488, "Not Acceptable Here (no common codec)");
+    else if (err == EINVAL)
+        sip_reply(s->sip, msg, 400, "Bad SDP");
+    else if (err)
+        sip_reply(s->sip, msg, 503, "Service Unavailable (no media ports)");
+    if (err)
+        return err;
+    struct mbuf *mb = mbuf_alloc(strlen(answer) + 1);
+    err = mb ? mbuf_write_str(mb, answer) : ENOMEM;
+    mem_deref(answer);
+    if (err) {
+        mem_deref(mb);
+        media_leg_close(s->media, *leg);
+        sip_reply(s->sip, msg, 500, "Server Internal Error");
+        return err;
+    }
+    mbuf_set_pos(mb, 0);
+    *mbp = mb;
+    return 0;
+}
+
+static void on_invite(const struct sip_msg *msg, void *arg)
+{
+    struct sipsvc *s = arg;
+    char user_id[ID_SIZE];
+    if (sipauth_check(s, msg, true, user_id) != 0)
+        return;
+    char target[64];
+    if (!pl_isset(&msg->uri.user) || msg->uri.user.l >= sizeof(target)) {
+        sip_reply(s->sip, msg, 404, "Not Found");
+        return;
+    }
+    pl_strcpy(&msg->uri.user, target, sizeof(target));
+    if (strcmp(target, "*43") != 0) {
+        /* Extension-to-extension calls, trunks and voice applications
+         * are the next steps of the voice module. */
+        sip_replyf(s->sip, msg, 404, "Not Found", "%sContent-Length: 0\r\n\r\n", allow);
+        return;
+    }
+    struct call *c = mem_zalloc(sizeof(*c), call_destructor);
+    if (!c) {
+        sip_reply(s->sip, msg, 500, "Server Internal Error");
+        return;
+    }
+    c->s = s;
+    tmr_init(&c->limit);
+    id_new(c->id, "call");
+    snprintf(c->user_id, sizeof(c->user_id), "%s", user_id);
+    list_append(&s->calls, &c->le, c);
+    struct mbuf *desc = NULL;
+    if (answer_media(s, msg, &c->leg, &desc) != 0) {
+        c->leg = 0;
+        mem_deref(c);
+        return;
+    }
+    int err = sipsess_accept(&c->sess, s->sess_sock, msg, 200, "OK", "switchboard",
+                             "application/sdp", desc, NULL, NULL, false, on_offer, on_answer,
+                             on_estab, on_info, NULL, on_close, c, "%s", allow);
+    mem_deref(desc);
+    if (!err)
+        err = record_start(c, msg, target);
+    if (!err)
+        err = media_echo(s->media, c->leg);
+    if (err) {
+        log_error("sip", "call not answered", "err=%d", err);
+        if (!c->sess)
+            sip_reply(s->sip, msg, 500, "Server Internal Error");
+        finish(c, "system", "internal error");
+        mem_deref(c);
+        return;
+    }
+    tmr_start(&c->limit, (uint64_t)settings_int(s->app, "sip.maxCallSeconds") * 1000, on_limit, c);
+    log_info("sip", "call answered", "call=%s target=%s", c->id, target);
+}
+
+/* MEDIA_EV_CLOSED: keep the leg's figures with its call. */
+static void leg_closed(struct sipsvc *s, const struct media_event *ev)
+{
+    char key[16];
+    snprintf(key, sizeof(key), "%u", ev->leg);
+    const char *call_id = json_string_value(json_object_get(s->leg_calls, key));
+    if (!call_id)
+        return;
+    json_t *legs =
+        json_pack("[{s:i, s:s, s:I, s:I, s:I, s:f, s:f}]", "leg", (int)ev->leg, "codec",
+                  ev->stats.codec, "rxPackets", (json_int_t)ev->stats.rx_packets, "txPackets",
+                  (json_int_t)ev->stats.tx_packets, "lost", (json_int_t)ev->stats.rx_lost,
+                  "jitterMs", ev->stats.jitter_ms, "rttMs", ev->stats.rtt_ms);
+    char *text = json_dumps(legs, JSON_COMPACT);
+    json_decref(legs);
+    struct store_val v[] = {sv_text(text), sv_text(call_id)};
+    if (!text || store_exec(s->app->store, "UPDATE calls SET legs = ? WHERE id = ?", v, 2, NULL))
+        log_error("sip", "leg figures not stored", "call=%s", call_id);
+    free(text);
+    json_object_del(s->leg_calls, key);
+}
+
+void calls_media_event(struct sipsvc *s, const struct media_event *ev)
+{
+    if (ev->type != MEDIA_EV_CLOSED)
+        return;
+    leg_closed(s, ev);
+}
+
+int calls_start(struct sipsvc *s)
+{
+    list_init(&s->calls);
+    s->leg_calls = json_object();
+    return sipsess_listen(&s->sess_sock, s->sip, 256, on_invite, s);
+}
+
+void calls_stop(struct sipsvc *s)
+{
+    struct le *le;
+    while ((le = s->calls.head) != NULL) {
+        struct call *c = le->data;
+        finish(c, "system", "server stopping");
+        mem_deref(c);
+    }
+    if (s->sess_sock)
+        sipsess_close_all(s->sess_sock);
+    s->sess_sock = mem_deref(s->sess_sock);
+    json_decref(s->leg_calls);
+    s->leg_calls = NULL;
+}

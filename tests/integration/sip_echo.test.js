@@ -1,0 +1,90 @@
+// The echo test *43 end to end: an extension places a call (answering the
+// 407 digest challenge), gets our SDP answer, sends RTP and receives the
+// same audio back, then hangs up; wrong credentials and unknown numbers
+// are refused; the call is recorded with its media figures.
+import {test} from 'node:test';
+import assert from 'node:assert/strict';
+import {useServer, sleep, api, login, DEMO_API_KEY} from './lib/server.js';
+import {SipUA, sdpMedia, rtpPacket} from './lib/sipua.js';
+
+/* The SIP port from the start banner (logged as component=sip listening). */
+function sipPort(srv) {
+    const line = srv.logs().find((l) => /component=sip msg="listening"/.test(l));
+    return Number(/addr=127\.0\.0\.1:(\d+)/.exec(line)[1]);
+}
+
+test('*43 echoes the audio sent, and the call is recorded', async (t) => {
+    const srv = await useServer(t);
+    const port = sipPort(srv);
+    const ua = await SipUA.open({port, user: '1001', password: 'demo-alice'});
+    t.after(() => ua.close());
+    const uri = `sip:*43@127.0.0.1:${port}`;
+    const {res, call} = await ua.invite(uri);
+    assert.equal(res.status, 200, `${res.status} ${res.reason}`);
+    assert.match(res.headers['content-type'][0], /application\/sdp/);
+    const media = sdpMedia(res.body);
+    assert.equal(media.ip, '127.0.0.1');
+    assert.ok(media.port >= 20000 && media.port <= 29999, `RTP port ${media.port}`);
+    assert.equal(media.port % 2, 0, 'RTP on an even port');
+    assert.ok([0, 8].includes(media.pts[0]), `codec ${media.pts}`);
+    ua.ack(call);
+
+    // 50 packets of 20 ms, each with its own payload.
+    const sent = [];
+    for (let i = 0; i < 50; i++) {
+        const payload = Buffer.alloc(160, (i * 7) & 0xff);
+        payload.writeUInt16BE(i, 0);
+        sent.push(payload.toString('hex'));
+        ua.rtp.send(rtpPacket(1000 + i, 160 * i, 0x1234, media.pts[0], payload), media.port, '127.0.0.1');
+        await sleep(20);
+    }
+    await sleep(300);
+    const back = ua.rtpIn.map((b) => b.subarray(12).toString('hex'));
+    assert.ok(back.length >= 45, `echoed ${back.length} of 50`);
+    for (const p of back) assert.ok(sent.includes(p), 'each echoed payload is one we sent');
+    const ssrcs = new Set(ua.rtpIn.map((b) => b.readUInt32BE(8)));
+    assert.equal(ssrcs.size, 1);
+    assert.ok(!ssrcs.has(0x1234), 'our own SSRC, not the caller\'s');
+
+    const bye = await ua.bye(call);
+    assert.equal(bye.status, 200);
+    await sleep(300);
+    assert.ok(srv.logs().some((l) => /msg="call ended" .* by=caller reason="hangup"/.test(l)));
+
+    // The call record: who, what, who hung up, and the leg's media figures.
+    const calls = await api(srv.url, 'GET', '/v1/calls', {apiKey: DEMO_API_KEY});
+    assert.equal(calls.status, 200, calls.text);
+    const rec = calls.json.items[0];
+    assert.equal(rec.target, '*43');
+    assert.equal(rec.application, 'echo');
+    assert.equal(rec.endedBy, 'caller');
+    assert.equal(rec.endReason, 'hangup');
+    assert.ok(rec.answeredAt && rec.endedAt);
+    assert.equal(rec.legs.length, 1);
+    assert.ok(rec.legs[0].rxPackets >= 45, JSON.stringify(rec.legs[0]));
+    assert.ok(rec.legs[0].txPackets >= 45, JSON.stringify(rec.legs[0]));
+    assert.equal(rec.legs[0].lost, 0);
+    assert.match(rec.legs[0].codec, /^PCM[UA]$/);
+    // Alice sees her own calls; bob sees none of hers.
+    const bob = await login(srv.url, 'bob');
+    assert.deepEqual((await api(srv.url, 'GET', '/v1/calls', {token: bob})).json.items, []);
+});
+
+test('calls need credentials; unknown numbers get 404', async (t) => {
+    const srv = await useServer(t);
+    const port = sipPort(srv);
+    const bad = await SipUA.open({port, user: '1001', password: 'wrong-password'});
+    t.after(() => bad.close());
+    const r1 = await bad.invite(`sip:*43@127.0.0.1:${port}`);
+    assert.equal(r1.res.status, 403);
+    const ua = await SipUA.open({port, user: '1002', password: 'demo-bob'});
+    t.after(() => ua.close());
+    const r2 = await ua.invite(`sip:*99@127.0.0.1:${port}`);
+    assert.equal(r2.res.status, 404);
+    // No SDP offer: not acceptable.
+    const r3 = await ua.invite(`sip:*43@127.0.0.1:${port}`, {sdp: ''});
+    assert.equal(r3.res.status, 488);
+    // Only codecs we do not speak: not acceptable either.
+    const r4 = await ua.invite(`sip:*43@127.0.0.1:${port}`, {sdp: ua.offer([9]).replace(/a=rtpmap:[08] .*\r\n/g, '')});
+    assert.equal(r4.res.status, 488);
+});
