@@ -92,6 +92,34 @@ static void subscribe(struct stream *s, const char *thread_id, const json_t *aft
         send_error(s, e.code, e.message, NULL, thread_id);
 }
 
+/* The answer to a send, after its commit: an ack, or an error. */
+struct sent {
+    struct stream *s;
+    char thread_id[ID_SIZE];
+    json_t *client_id;
+};
+
+static void sent_destructor(void *arg)
+{
+    struct sent *st = arg;
+    mem_deref(st->s);
+    json_decref(st->client_id);
+}
+
+static void on_sent(int err, const json_t *msg, const struct chat_err *e, void *arg)
+{
+    struct sent *st = arg;
+    if (err) {
+        send_error(st->s, e->code ? e->code : "internal", e->message, st->client_id, st->thread_id);
+        return;
+    }
+    json_t *ack = json_pack("{s:s, s:s, s:O, s:O}", "type", "ack", "threadId", st->thread_id, "seq",
+                            json_object_get(msg, "seq"), "messageId", json_object_get(msg, "id"));
+    if (st->client_id)
+        json_object_set(ack, "clientMessageId", st->client_id);
+    send_json(st->s, ack);
+}
+
 static void send_message(struct stream *s, const char *thread_id, const json_t *msg)
 {
     const json_t *cid = json_object_get(msg, "clientMessageId");
@@ -101,19 +129,19 @@ static void send_message(struct stream *s, const char *thread_id, const json_t *
                    thread_id);
         return;
     }
-    struct chat_post p = {.text = json_string_value(text), .client_id = json_string_value(cid)};
-    json_t *m = NULL;
-    struct chat_err e = {0};
-    if (chat_send(s->app, &s->who, thread_id, &p, &m, &e) != 0) {
-        send_error(s, e.code, e.message, cid, thread_id);
+    struct sent *st = mem_zalloc(sizeof(*st), sent_destructor);
+    if (!st) {
+        send_error(s, "unavailable", "out of memory", cid, thread_id);
         return;
     }
-    json_t *ack = json_pack("{s:s, s:s, s:O, s:O}", "type", "ack", "threadId", thread_id, "seq",
-                            json_object_get(m, "seq"), "messageId", json_object_get(m, "id"));
-    if (cid)
-        json_object_set(ack, "clientMessageId", (json_t *)cid);
-    json_decref(m);
-    send_json(s, ack);
+    st->s = mem_ref(s);
+    snprintf(st->thread_id, sizeof(st->thread_id), "%s", thread_id);
+    st->client_id = cid ? json_incref((json_t *)cid) : NULL;
+    struct chat_post p = {.text = json_string_value(text), .client_id = json_string_value(cid)};
+    struct chat_err e = {0};
+    if (chat_send_later(s->app, &s->who, thread_id, &p, on_sent, st, &e) != 0)
+        send_error(s, e.code, e.message, cid, thread_id);
+    mem_deref(st);
 }
 
 static bool session_over(struct stream *s)

@@ -57,9 +57,10 @@ static void open_thread(struct api_req *req)
         return;
     }
     json_t *thread = NULL;
-    char token[TOKEN_SIZE];
+    char token[TOKEN_SIZE], host[64];
     struct chat_err e = {0};
-    if (chat_open(req->app, widget, name, req->peer, &thread, token, &e) != 0) {
+    api_peer_host(req, host, sizeof(host));
+    if (chat_open(req->app, widget, name, host, &thread, token, &e) != 0) {
         reply_err(req, &e);
         return;
     }

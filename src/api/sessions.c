@@ -52,15 +52,6 @@ static void login_destructor(void *arg)
     mem_deref(l->req);
 }
 
-/* The peer address without its port: limits apply to the host. */
-static void peer_host(const struct api_req *req, char *out, size_t size)
-{
-    snprintf(out, size, "%s", req->peer);
-    char *colon = strrchr(out, ':');
-    if (colon && (out[0] != '[' || (colon > out && colon[-1] == ']')))
-        *colon = '\0';
-}
-
 static bool refuse_if_limited(struct api_req *req, const char *name, const char *address)
 {
     int64_t now = clock_mono_ms();
@@ -148,7 +139,7 @@ static void post_session(struct api_req *req)
     snprintf(l->name, sizeof(l->name), "%s", json_string_value(json_object_get(req->body, "name")));
     snprintf(l->password, sizeof(l->password), "%s",
              json_string_value(json_object_get(req->body, "password")));
-    peer_host(req, l->address, sizeof(l->address));
+    api_peer_host(req, l->address, sizeof(l->address));
     if (refuse_if_limited(req, l->name, l->address)) {
         mem_deref(l);
         return;

@@ -62,6 +62,13 @@ struct chat_post {
 };
 int chat_send(struct app *app, const struct principal *who, const char *thread_id,
               const struct chat_post *p, json_t **msgp, struct chat_err *e);
+/* The same, committed together with every other post of this loop turn
+ * (one transaction for many messages: the WebSocket path). h is called
+ * later, once: err 0 and the message, or an error with *e. arg, if not
+ * NULL, must be mem-allocated (a reference is held until then). */
+typedef void(chat_sent_h)(int err, const json_t *msg, const struct chat_err *e, void *arg);
+int chat_send_later(struct app *app, const struct principal *who, const char *thread_id,
+                    const struct chat_post *p, chat_sent_h *h, void *arg, struct chat_err *e);
 int chat_edit(struct app *app, const struct principal *who, const char *thread_id, int64_t seq,
               const char *text, json_t **msgp, struct chat_err *e);
 int chat_delete(struct app *app, const struct principal *who, const char *thread_id, int64_t seq,

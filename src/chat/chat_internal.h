@@ -33,6 +33,8 @@ struct chat {
     struct webhook *wh;
     struct tmr no_answer; /* the earliest no_answer_at of waiting threads */
     bool rearm;           /* a no_answer_at changed: look again */
+    struct list batch;    /* posts waiting for this loop turn's commit (batch.c) */
+    struct tmr batch_tmr;
 };
 
 struct chat *chat_of(struct app *app);
@@ -100,6 +102,18 @@ int thread_access(struct chat *c, const struct principal *who, const struct thre
 /* Load a thread the principal may use as `need` says (404/403 in *e). */
 int chat_load_for(struct chat *c, const struct principal *who, const char *thread_id,
                   enum access need, struct thread *t, struct actor *a, struct chat_err *e);
+
+/* ---- post.c, batch.c: sending ---- */
+/* Check a post (text, rights, thread open, rate) and load the thread; a
+ * resend with a known client id gives *dupp (the stored message) and
+ * nothing more to do. On success the caller clears *t. */
+int post_prepare(struct chat *c, const struct principal *who, const char *thread_id,
+                 const struct chat_post *p, struct thread *t, struct actor *a, json_t **dupp,
+                 struct chat_err *e);
+/* Append a text message and let the flow react, in the open transaction. */
+int post_write(struct chat *c, struct thread *t, const struct actor *a, const char *text,
+               const char *client_id, json_t **msgp);
+void batch_flush_now(struct chat *c);
 
 /* ---- messages.c ---- */
 struct msg_in {

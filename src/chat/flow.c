@@ -52,8 +52,7 @@ static json_t *labels_of(const struct thread *t, const json_t *extra)
     json_object_foreach((json_t *)extra, k, v)
     {
         /* A template whose variable was never set gives "": no label. */
-        if ((json_is_string(v) && json_string_length(v)) || json_is_number(v) ||
-            json_is_boolean(v))
+        if ((json_is_string(v) && json_string_length(v)) || json_is_number(v) || json_is_boolean(v))
             json_object_set(labels, k, v);
     }
     json_object_set_new(labels, "threadId", json_string(t->id));

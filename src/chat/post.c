@@ -97,33 +97,59 @@ static bool ended(const struct thread *t)
     return strcmp(t->state, "ended") == 0 || strcmp(t->state, "messageLeft") == 0;
 }
 
+int post_prepare(struct chat *c, const struct principal *who, const char *thread_id,
+                 const struct chat_post *p, struct thread *t, struct actor *a, json_t **dupp,
+                 struct chat_err *e)
+{
+    *dupp = NULL;
+    int err = check_text(c, p->text, e);
+    if (err)
+        return err;
+    if (p->as_bot && !may_speak_as_bot(who))
+        return chat_fail(e, 403, "forbidden", "only admins and API keys may speak as the bot");
+    err = chat_load_for(c, who, thread_id, p->as_bot ? ACCESS_READ : ACCESS_WRITE, t, a, e);
+    if (err)
+        return err;
+    if (ended(t))
+        err = chat_fail(e, 409, "thread_ended", "this chat has ended; start a new one");
+    else if (!p->as_bot && p->client_id && *p->client_id &&
+             msg_by_client_id(c, t->id, a->p.id, p->client_id, dupp) == 0)
+        return 0; /* sent before: the stored message is the answer */
+    else
+        err = check_rate(c, who, e);
+    if (err)
+        thread_clear(t);
+    return err;
+}
+
+int post_write(struct chat *c, struct thread *t, const struct actor *a, const char *text,
+               const char *client_id, json_t **msgp)
+{
+    struct msg_in m = {.kind = "text", .sender = &a->p, .text = text, .client_id = client_id};
+    int err = msg_append(c, t, &m, msgp);
+    /* Only a consumer talking to the bot, or answering the offer to leave
+     * a message, moves the conversation on. */
+    bool moves =
+        strcmp(a->p.kind, "consumer") == 0 &&
+        (strcmp(t->state, "bot") == 0 || (strcmp(t->state, "waiting") == 0 && t->wait_stage[0]));
+    if (!err && moves)
+        err = flow_consumer_text(c, t, text);
+    if (!err && moves)
+        err = thread_save(c, t);
+    return err;
+}
+
 int chat_send(struct app *app, const struct principal *who, const char *thread_id,
               const struct chat_post *p, json_t **msgp, struct chat_err *e)
 {
     struct chat *c = chat_of(app);
     *msgp = NULL;
-    int err = check_text(c, p->text, e);
-    if (err)
-        return err;
     struct thread t;
     struct actor a;
-    if (p->as_bot && !may_speak_as_bot(who))
-        return chat_fail(e, 403, "forbidden", "only admins and API keys may speak as the bot");
-    err = chat_load_for(c, who, thread_id, p->as_bot ? ACCESS_READ : ACCESS_WRITE, &t, &a, e);
-    if (err)
-        return err;
-    if (ended(&t)) {
-        thread_clear(&t);
-        return chat_fail(e, 409, "thread_ended", "this chat has ended; start a new one");
-    }
-    if (!p->as_bot && p->client_id && *p->client_id &&
-        msg_by_client_id(c, t.id, a.p.id, p->client_id, msgp) == 0) {
-        thread_clear(&t);
-        return 0; /* sent before: the stored message is the answer */
-    }
-    err = check_rate(c, who, e);
-    if (err) {
-        thread_clear(&t);
+    int err = post_prepare(c, who, thread_id, p, &t, &a, msgp, e);
+    if (err || *msgp) {
+        if (*msgp)
+            thread_clear(&t);
         return err;
     }
     bool own;
@@ -133,18 +159,7 @@ int chat_send(struct app *app, const struct principal *who, const char *thread_i
         if (!err)
             err = msg_get(c, t.id, t.last_seq, msgp);
     } else if (!err) {
-        struct msg_in m = {
-            .kind = "text", .sender = &a.p, .text = p->text, .client_id = p->client_id};
-        err = msg_append(c, &t, &m, msgp);
-        /* Only a consumer talking to the bot, or answering the offer to
-         * leave a message, moves the conversation on. */
-        bool moves =
-            strcmp(a.p.kind, "consumer") == 0 &&
-            (strcmp(t.state, "bot") == 0 || (strcmp(t.state, "waiting") == 0 && t.wait_stage[0]));
-        if (!err && moves)
-            err = flow_consumer_text(c, &t, p->text);
-        if (!err && moves)
-            err = thread_save(c, &t);
+        err = post_write(c, &t, &a, p->text, p->client_id, msgp);
     }
     err = store_end_own(app->store, own, err);
     thread_clear(&t);

@@ -91,6 +91,8 @@ int chat_start(struct app *app, bool live)
     c->live = live;
     list_init(&c->bots);
     tmr_init(&c->no_answer);
+    tmr_init(&c->batch_tmr);
+    list_init(&c->batch);
     c->rearm = true;
     app->chat = c;
     int err = hub_alloc(&c->hub, app->store);
@@ -115,6 +117,8 @@ void chat_stop(struct app *app)
     if (!c)
         return;
     tmr_cancel(&c->no_answer);
+    tmr_cancel(&c->batch_tmr);
+    batch_flush_now(c); /* what was accepted is written before we stop */
     mem_deref(c->router_sub);
     webhook_free(c->wh);
     ratelimit_free(c->send_limit);

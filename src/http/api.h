@@ -88,6 +88,9 @@ void api_reply_upgraded(struct api_req *req);
 void api_reply_raw(struct api_req *req, uint16_t status, const char *ctype,
                    const char *extra_headers, const void *body, size_t len);
 
+/* The peer's address without its port (limits apply to the host). */
+void api_peer_host(const struct api_req *req, char *out, size_t size);
+
 /* Query parameter or NULL. */
 const char *api_query(const struct api_req *req, const char *name);
 /* Parse ?limit= (default, 1..max) or reply 400 and return -1. */

@@ -221,3 +221,11 @@ bool api_idempotency_replay(struct api_req *req)
     json_decref(row);
     return true;
 }
+
+void api_peer_host(const struct api_req *req, char *out, size_t size)
+{
+    snprintf(out, size, "%s", req->peer);
+    char *colon = strrchr(out, ':');
+    if (colon && (out[0] != '[' || (colon > out && colon[-1] == ']')))
+        *colon = '\0';
+}

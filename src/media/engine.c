@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 /* ---- events: worker -> main ---- */
@@ -197,6 +198,11 @@ static void *worker_main(void *arg)
     int err;
 
     err = re_thread_init();
+    /* Each loop watches descriptors below its own limit (libre's default
+     * is 1024): a busy server hands sockets numbered far above that. */
+    struct rlimit rl;
+    if (!err && getrlimit(RLIMIT_NOFILE, &rl) == 0)
+        err = fd_setsize(rl.rlim_cur > 1000000 ? 1000000 : (int)rl.rlim_cur);
     if (!err)
         err = mailbox_init(&w->cmds, cmd_handler, w);
     if (err) {

@@ -54,6 +54,11 @@ int sipauth_check(struct sipsvc *s, const struct sip_msg *msg, bool proxy, char 
         sip_reply(s->sip, msg, 400, "Bad Authorization Header");
         return EINVAL;
     }
+    /* The response covers the digest's uri: it must be this request's. */
+    if (pl_cmp(&resp.uri, &msg->ruri) != 0) {
+        sip_reply(s->sip, msg, 400, "Digest URI Does Not Match The Request-URI");
+        return EINVAL;
+    }
     const char *realm = settings_str(s->app, "sip.realm");
     if (pl_strcmp(&resp.realm, realm) != 0) {
         challenge(s, msg, proxy, false);

@@ -154,11 +154,28 @@ struct contacts {
     int err;
 };
 
+/* A delta-seconds value (digits only, RFC 3261 section 25.1). */
+static bool delta_seconds(const struct pl *v)
+{
+    if (!v->l || v->l > 10)
+        return false;
+    for (size_t i = 0; i < v->l; i++) {
+        if (v->p[i] < '0' || v->p[i] > '9')
+            return false;
+    }
+    return true;
+}
+
 static uint32_t contact_expires(struct contacts *cs, const struct sip_addr *addr)
 {
     struct pl v;
-    if (msg_param_decode(&addr->params, "expires", &v) == 0)
+    if (msg_param_decode(&addr->params, "expires", &v) == 0) {
+        if (!delta_seconds(&v)) {
+            cs->bad = true;
+            return 0;
+        }
         return pl_u32(&v);
+    }
     return (uint32_t)cs->default_expires;
 }
 
@@ -178,6 +195,8 @@ static bool each_contact(const struct sip_hdr *hdr, const struct sip_msg *msg, v
     }
     pl_strcpy(&addr.auri, uri, sizeof(uri));
     uint32_t exp = contact_expires(cs, &addr);
+    if (cs->bad)
+        return true;
     int64_t min = settings_int(cs->s->app, "sip.minExpires");
     int64_t max = settings_int(cs->s->app, "sip.maxExpires");
     if (exp == 0) {
@@ -243,8 +262,13 @@ static void do_register(struct sipsvc *s, const struct sip_msg *msg)
         return;
     }
     struct contacts cs = {.s = s, .msg = msg, .t = &t, .default_expires = 3600};
-    if (pl_isset(&msg->expires))
+    if (pl_isset(&msg->expires)) {
+        if (!delta_seconds(&msg->expires)) {
+            sip_reply(s->sip, msg, 400, "Bad Expires");
+            return;
+        }
         cs.default_expires = pl_u32(&msg->expires);
+    }
     bool own;
     err = store_begin_own(s->app->store, &own);
     if (!err) {
