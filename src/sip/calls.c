@@ -1,7 +1,7 @@
 /*
  * calls.c - calls into Switchboard (a back-to-back user agent: every call
  * ends here and its media runs through the media engine). So far the
- * applications reached by dialling a feature code: *43, the echo test.
+ * applications reached by dialling a feature code (apps.c).
  * Each call is authenticated (407 challenge), answered with our SDP,
  * limited to sip.maxCallSeconds, and recorded in the calls table with
  * its media figures and who hung up.
@@ -12,23 +12,14 @@
 #include "core/log.h"
 #include "core/settings.h"
 #include "media/media.h"
+#include "sip/call.h"
 #include "sip/sip_internal.h"
 #include "store/store.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-
-struct call {
-    struct le le; /* in sipsvc.calls */
-    struct sipsvc *s;
-    struct sipsess *sess;
-    char id[ID_SIZE];
-    char user_id[ID_SIZE];
-    uint32_t leg;
-    struct tmr limit;
-    bool ended;
-};
 
 static const char allow[] = "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REGISTER\r\n";
 
@@ -36,6 +27,7 @@ static void call_destructor(void *arg)
 {
     struct call *c = arg;
     tmr_cancel(&c->limit);
+    tmr_cancel(&c->digit_tmr);
     list_unlink(&c->le);
     c->sess = mem_deref(c->sess);
 }
@@ -57,11 +49,12 @@ static void record_end(struct call *c, const char *by, const char *reason)
 
 /* End the call once: close its media (the leg's figures come with
  * MEDIA_EV_CLOSED) and record who ended it. */
-static void finish(struct call *c, const char *by, const char *reason)
+void call_finish(struct call *c, const char *by, const char *reason)
 {
     if (c->ended)
         return;
     c->ended = true;
+    app_stop(c);
     if (c->leg) {
         char key[16];
         snprintf(key, sizeof(key), "%u", c->leg);
@@ -77,14 +70,14 @@ static void on_close(int err, const struct sip_msg *msg, void *arg)
     struct call *c = arg;
     /* libre ends a session with ECONNRESET when the peer sent BYE. */
     bool bye = err == ECONNRESET || (msg && !pl_strcmp(&msg->met, "BYE"));
-    finish(c, bye ? "caller" : "system", bye ? "hangup" : err ? "signalling error" : "closed");
+    call_finish(c, bye ? "caller" : "system", bye ? "hangup" : err ? "signalling error" : "closed");
     mem_deref(c); /* the session is done; so is the call */
 }
 
 static void on_limit(void *arg)
 {
     struct call *c = arg;
-    finish(c, "system", "maximum call duration");
+    call_finish(c, "system", "maximum call duration");
     mem_deref(c); /* freeing the session sends BYE */
 }
 
@@ -123,12 +116,25 @@ static int on_answer(const struct sip_msg *msg, void *arg)
     return 0;
 }
 
-/* DTMF by SIP INFO (application/dtmf-relay) is acknowledged; the echo
- * test has no use for it. */
+/* DTMF by SIP INFO: application/dtmf-relay ("Signal=5") or
+ * application/dtmf ("5"). */
 static void on_info(struct sip *sip, const struct sip_msg *msg, void *arg)
 {
-    (void)arg;
+    struct call *c = arg;
+    struct pl body = {(const char *)mbuf_buf(msg->mb), mbuf_get_left(msg->mb)};
+    struct pl sig = PL_INIT;
+    if (msg_ctype_cmp(&msg->ctyp, "application", "dtmf-relay"))
+        /* Each [...] of libre's patterns is a capture: one pl each. */
+        re_regex(body.p, body.l, "Signal[ \t]*=[ \t]*[0-9*#A-Da-d]1", NULL, NULL, &sig);
+    else if (msg_ctype_cmp(&msg->ctyp, "application", "dtmf"))
+        re_regex(body.p, body.l, "[0-9*#A-Da-d]1", &sig);
+    else {
+        sip_reply(sip, msg, 415, "Unsupported Media Type");
+        return;
+    }
     sip_reply(sip, msg, 200, "OK");
+    if (pl_isset(&sig))
+        app_digit(c, (char)toupper((unsigned char)sig.p[0]));
 }
 
 static int record_start(struct call *c, const struct sip_msg *msg, const char *target)
@@ -139,7 +145,7 @@ static int record_start(struct call *c, const struct sip_msg *msg, const char *t
     pl_strcpy(&msg->callid, callid, sizeof(callid));
     int64_t now = clock_now_ms();
     struct store_val v[] = {sv_text(c->id),      sv_text(from),   sv_text(to),
-                            sv_text(c->user_id), sv_text(target), sv_text("echo"),
+                            sv_text(c->user_id), sv_text(target), sv_text(app_name(c->app)),
                             sv_text(callid),     sv_int(now),     sv_int(now)};
     bool own;
     int err = store_begin_own(c->s->app->store, &own);
@@ -152,7 +158,7 @@ static int record_start(struct call *c, const struct sip_msg *msg, const char *t
     if (!err)
         err = events_append(c->s->app->events, "calls", "callAnswered", c->id, c->user_id,
                             json_pack("{s:s, s:s, s:s, s:s}", "userId", c->user_id, "from", from,
-                                      "target", target, "application", "echo"));
+                                      "target", target, "application", app_name(c->app)));
     return store_end_own(c->s->app->store, own, err);
 }
 
@@ -206,7 +212,8 @@ static void on_invite(const struct sip_msg *msg, void *arg)
         return;
     }
     pl_strcpy(&msg->uri.user, target, sizeof(target));
-    if (strcmp(target, "*43") != 0) {
+    enum call_app app;
+    if (app_for(target, &app) != 0) {
         /* Extension-to-extension calls, trunks and voice applications
          * are the next steps of the voice module. */
         sip_replyf(s->sip, msg, 404, "Not Found", "%sContent-Length: 0\r\n\r\n", allow);
@@ -218,7 +225,9 @@ static void on_invite(const struct sip_msg *msg, void *arg)
         return;
     }
     c->s = s;
+    c->app = app;
     tmr_init(&c->limit);
+    tmr_init(&c->digit_tmr);
     id_new(c->id, "call");
     snprintf(c->user_id, sizeof(c->user_id), "%s", user_id);
     list_append(&s->calls, &c->le, c);
@@ -235,12 +244,12 @@ static void on_invite(const struct sip_msg *msg, void *arg)
     if (!err)
         err = record_start(c, msg, target);
     if (!err)
-        err = media_echo(s->media, c->leg);
+        err = app_start(c);
     if (err) {
         log_error("sip", "call not answered", "err=%d", err);
         if (!c->sess)
             sip_reply(s->sip, msg, 500, "Server Internal Error");
-        finish(c, "system", "internal error");
+        call_finish(c, "system", "internal error");
         mem_deref(c);
         return;
     }
@@ -272,9 +281,17 @@ static void leg_closed(struct sipsvc *s, const struct media_event *ev)
 
 void calls_media_event(struct sipsvc *s, const struct media_event *ev)
 {
-    if (ev->type != MEDIA_EV_CLOSED)
+    if (ev->type == MEDIA_EV_CLOSED) {
+        leg_closed(s, ev);
         return;
-    leg_closed(s, ev);
+    }
+    for (struct le *le = s->calls.head; le; le = le->next) {
+        struct call *c = le->data;
+        if (c->leg == ev->leg && !c->ended) {
+            app_media_event(c, ev);
+            return;
+        }
+    }
 }
 
 int calls_start(struct sipsvc *s)
@@ -289,7 +306,7 @@ void calls_stop(struct sipsvc *s)
     struct le *le;
     while ((le = s->calls.head) != NULL) {
         struct call *c = le->data;
-        finish(c, "system", "server stopping");
+        call_finish(c, "system", "server stopping");
         mem_deref(c);
     }
     if (s->sess_sock)

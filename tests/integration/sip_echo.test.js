@@ -5,7 +5,8 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {useServer, sleep, api, login, DEMO_API_KEY} from './lib/server.js';
-import {SipUA, sdpMedia, rtpPacket} from './lib/sipua.js';
+import {SipUA, sdpMedia, rtpPacket, dtmfPackets} from './lib/sipua.js';
+import {EventStream} from './lib/ws.js';
 
 /* The SIP port from the start banner (logged as component=sip listening). */
 function sipPort(srv) {
@@ -88,3 +89,53 @@ test('calls need credentials; unknown numbers get 404', async (t) => {
     const r4 = await ua.invite(`sip:*43@127.0.0.1:${port}`, {sdp: ua.offer([9]).replace(/a=rtpmap:[08] .*\r\n/g, '')});
     assert.equal(r4.res.status, 488);
 });
+
+/* The *44 digits test, with digits by RFC 4733 or by SIP INFO: the prompt
+ * plays, the digits until # are collected (and logged as an event), read
+ * back, and Switchboard hangs up. */
+async function digitsCall(t, how) {
+    const srv = await useServer(t);
+    const port = sipPort(srv);
+    const events = await EventStream.open(srv.url, {apiKey: DEMO_API_KEY, query: {topics: 'calls'}});
+    t.after(() => events.close());
+    const ua = await SipUA.open({port, user: '1003', password: 'demo-carol'});
+    t.after(() => ua.close());
+    const {res, call} = await ua.invite(`sip:*44@127.0.0.1:${port}`);
+    assert.equal(res.status, 200, `${res.status} ${res.reason}`);
+    ua.ack(call);
+    const media = sdpMedia(res.body);
+    // Keep sending silence so the media path stays latched, and wait for the prompt's audio.
+    let seq = 1, ts = 0;
+    const silence = setInterval(() => {
+        ua.rtp.send(rtpPacket(seq++, (ts += 160), 0x4242, 0, Buffer.alloc(160, 0xff)), media.port, '127.0.0.1');
+    }, 20);
+    t.after(() => clearInterval(silence));
+    for (let i = 0; i < 100 && ua.rtpIn.length < 10; i++) await sleep(100);
+    assert.ok(ua.rtpIn.length >= 10, `the prompt is heard (${ua.rtpIn.length} packets)`);
+    for (const d of ['4', '0', '7', '#']) {
+        if (how === 'info') {
+            assert.equal((await ua.info(call, d)).status, 200);
+        } else {
+            for (const p of dtmfPackets(d, seq, (ts += 160), 0x4242)) {
+                ua.rtp.send(p, media.port, '127.0.0.1');
+                await sleep(20);
+            }
+            seq += 6;
+        }
+        await sleep(100);
+    }
+    const got = await events.next((m) => m.type === 'event' && m.event.type === 'callDigits', {timeoutMs: 10000});
+    assert.equal(got.event.data.digits, '407');
+    assert.equal(got.event.data.reason, 'terminator');
+    // The read-back plays, then Switchboard hangs up.
+    const bye = await ua.next((m) => m.method === 'BYE', 30000);
+    ua.answer(bye);
+    const calls = await api(srv.url, 'GET', '/v1/calls', {apiKey: DEMO_API_KEY});
+    const rec = calls.json.items[0];
+    assert.equal(rec.application, 'digits');
+    assert.equal(rec.endedBy, 'system');
+    assert.equal(rec.endReason, 'application done');
+}
+
+test('*44 collects digits sent by RFC 4733 and reads them back', (t) => digitsCall(t, 'rfc4733'));
+test('*44 collects digits sent by SIP INFO', (t) => digitsCall(t, 'info'));

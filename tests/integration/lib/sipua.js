@@ -151,6 +151,23 @@ export class SipUA {
         this.request('ACK', call.uri, {...call});
     }
 
+    /* A digit by SIP INFO (application/dtmf-relay); resolves with the answer. */
+    async info(call, digit) {
+        call.cseq += 1;
+        this.request('INFO', call.uri, {...call, body: `Signal=${digit}\r\nDuration=160\r\n`,
+                                        ctype: 'application/dtmf-relay'});
+        return this.next((m) => m.status >= 200 && m.headers.cseq?.[0]?.endsWith('INFO'));
+    }
+
+    /* Answer a request the server sends (its BYE) with 200. */
+    answer(req, status = 200, reason = 'OK') {
+        const keep = ['via', 'from', 'to', 'call-id', 'cseq'];
+        const lines = [`SIP/2.0 ${status} ${reason}`];
+        for (const k of keep) for (const v of req.headers[k] || []) lines.push(`${k.replace(/(^|-)([a-z])/g, (m) => m.toUpperCase())}: ${v}`);
+        lines.push('Content-Length: 0', '', '');
+        this.send(lines.join('\r\n'));
+    }
+
     async bye(call) {
         call.cseq += 1;
         this.request('BYE', call.uri, {...call});
@@ -176,4 +193,23 @@ export function rtpPacket(seq, ts, ssrc, pt, payload) {
     b.writeUInt32BE(ssrc >>> 0, 8);
     payload.copy(b, 12);
     return b;
+}
+
+/* RFC 4733 telephone-event packets for one digit: three updates, then the
+ * end three times (as phones send it). */
+export function dtmfPackets(digit, seq, ts, ssrc, pt = 101) {
+    const ev = '0123456789*#ABCD'.indexOf(digit);
+    const out = [];
+    const durations = [160, 320, 480, 640, 640, 640];
+    durations.forEach((d, i) => {
+        const end = i >= 3;
+        const p = Buffer.alloc(4);
+        p[0] = ev;
+        p[1] = (end ? 0x80 : 0) | 10;
+        p.writeUInt16BE(d, 2);
+        const pkt = rtpPacket(seq + i, ts, ssrc, pt, p);
+        if (i === 0) pkt[1] |= 0x80; // marker on the first packet of an event
+        out.push(pkt);
+    });
+    return out;
 }

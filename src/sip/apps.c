@@ -1,0 +1,155 @@
+/*
+ * apps.c - the voice applications reached by a feature code:
+ *   *43  echo test: what you say comes back;
+ *   *44  digits test: a spoken prompt, digits until # (RFC 4733, in-band
+ *        or SIP INFO; pressing a key stops the prompt), then the digits
+ *        read back, then Switchboard hangs up.
+ * Prompts are rendered from text (voice/tts.c) and cached.
+ */
+#include "core/app.h"
+#include "core/events.h"
+#include "core/log.h"
+#include "media/media.h"
+#include "sip/call.h"
+#include "sip/sip_internal.h"
+#include "voice/tts.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+enum { FIRST_DIGIT_MS = 15000, NEXT_DIGIT_MS = 5000, OP_PROMPT = 1, OP_READBACK = 2 };
+
+static const char ask[] = "Please enter some digits, then press the pound key.";
+
+int app_for(const char *target, enum call_app *app)
+{
+    if (strcmp(target, "*43") == 0)
+        *app = APP_ECHO;
+    else if (strcmp(target, "*44") == 0)
+        *app = APP_DIGITS;
+    else
+        return ENOENT;
+    return 0;
+}
+
+const char *app_name(enum call_app app)
+{
+    return app == APP_ECHO ? "echo" : "digits";
+}
+
+struct speak {
+    struct call *c;
+    uint32_t op;
+};
+
+static void speak_destructor(void *arg)
+{
+    struct speak *sp = arg;
+    mem_deref(sp->c);
+}
+
+static void on_prompt(int err, const char *path, void *arg)
+{
+    struct speak *sp = arg;
+    struct call *c = sp->c;
+    if (c->ended)
+        return;
+    if (err) {
+        call_finish(c, "system", "prompt not available");
+        mem_deref(c); /* hangs up */
+        return;
+    }
+    /* A digit pressed while the prompt was being made: it is barged in. */
+    if (sp->op == OP_PROMPT && c->ndigits)
+        return;
+    media_play(c->s->media, c->leg, path, false, sp->op);
+}
+
+static int speak(struct call *c, const char *text, uint32_t op)
+{
+    struct speak *sp = mem_zalloc(sizeof(*sp), speak_destructor);
+    if (!sp)
+        return ENOMEM;
+    sp->c = mem_ref(c);
+    sp->op = op;
+    int err = tts_prompt(c->s->app, text, on_prompt, sp);
+    mem_deref(sp);
+    return err;
+}
+
+static void collected(struct call *c, const char *reason)
+{
+    c->collecting = false;
+    tmr_cancel(&c->digit_tmr);
+    c->digits[c->ndigits] = '\0';
+    events_append(
+        c->s->app->events, "calls", "callDigits", c->id, c->user_id,
+        json_pack("{s:s, s:s, s:s}", "userId", c->user_id, "digits", c->digits, "reason", reason));
+    log_info("sip", "digits collected", "call=%s digits=%s reason=%s", c->id, c->digits, reason);
+    char text[160] = "No digits were entered.";
+    if (c->ndigits) {
+        int n = snprintf(text, sizeof(text), "You entered");
+        for (unsigned i = 0; i < c->ndigits && n > 0 && (size_t)n < sizeof(text) - 4; i++) {
+            char d = c->digits[i];
+            const char *word = d == '*' ? "star" : d == '#' ? "pound" : NULL;
+            n += word ? snprintf(text + n, sizeof(text) - (size_t)n, " %s,", word)
+                      : snprintf(text + n, sizeof(text) - (size_t)n, " %c,", d);
+        }
+        if (n > 0 && (size_t)n < sizeof(text))
+            text[n - 1] = '.';
+    }
+    if (speak(c, text, OP_READBACK) != 0) {
+        call_finish(c, "system", "prompt not available");
+        mem_deref(c);
+    }
+}
+
+static void on_digit_timeout(void *arg)
+{
+    collected(arg, "timeout");
+}
+
+void app_digit(struct call *c, char digit)
+{
+    if (c->ended || c->app != APP_DIGITS || !c->collecting)
+        return;
+    if (!c->ndigits)
+        media_stop(c->s->media, c->leg); /* barge-in: the prompt stops */
+    if (digit == '#') {
+        collected(c, "terminator");
+        return;
+    }
+    if (c->ndigits < sizeof(c->digits) - 1)
+        c->digits[c->ndigits++] = digit;
+    if (c->ndigits == sizeof(c->digits) - 1) {
+        collected(c, "max");
+        return;
+    }
+    tmr_start(&c->digit_tmr, NEXT_DIGIT_MS, on_digit_timeout, c);
+}
+
+int app_start(struct call *c)
+{
+    if (c->app == APP_ECHO)
+        return media_echo(c->s->media, c->leg);
+    c->collecting = true;
+    tmr_start(&c->digit_tmr, FIRST_DIGIT_MS, on_digit_timeout, c);
+    return speak(c, ask, OP_PROMPT);
+}
+
+void app_media_event(struct call *c, const struct media_event *ev)
+{
+    if (ev->type == MEDIA_EV_DTMF) {
+        app_digit(c, ev->digit);
+    } else if (ev->type == MEDIA_EV_PLAY_DONE && ev->op_id == OP_READBACK) {
+        call_finish(c, "system", "application done");
+        mem_deref(c); /* the session's BYE */
+    }
+}
+
+void app_stop(struct call *c)
+{
+    c->collecting = false;
+    tmr_cancel(&c->digit_tmr);
+}

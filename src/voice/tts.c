@@ -1,0 +1,183 @@
+/*
+ * tts.c - prompts from text with flite (see tts.h).
+ *
+ * flite keeps global state: one render at a time (a mutex), on a pool
+ * thread. The file is written under a temporary name and renamed, so a
+ * reader never sees half a prompt.
+ */
+#include "voice/tts.h"
+#include "core/app.h"
+#include "core/libre.h"
+#include "core/log.h"
+#include "core/workpool.h"
+
+#include <errno.h>
+#include <flite/flite.h>
+#include <pthread.h>
+#include <rem.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+cst_voice *register_cmu_us_slt(const char *voxdir);
+
+static pthread_mutex_t flite_lock = PTHREAD_MUTEX_INITIALIZER;
+static cst_voice *voice; /* made once, under flite_lock */
+
+struct render {
+    char *text;
+    char path[512];
+    tts_h *h;
+    void *arg;
+    int err;
+};
+
+static void render_destructor(void *arg)
+{
+    struct render *r = arg;
+    mem_deref(r->text);
+    mem_deref(r->arg);
+}
+
+static void put16(FILE *f, uint16_t v)
+{
+    fputc(v & 0xff, f);
+    fputc(v >> 8, f);
+}
+
+static void put32(FILE *f, uint32_t v)
+{
+    put16(f, v & 0xffff);
+    put16(f, v >> 16);
+}
+
+static int write_wav(const char *path, const int16_t *s, size_t n)
+{
+    char tmp[560];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f)
+        return errno;
+    uint32_t bytes = (uint32_t)(n * 2);
+    fwrite("RIFF", 1, 4, f);
+    put32(f, 36 + bytes);
+    fwrite("WAVEfmt ", 1, 8, f);
+    put32(f, 16);
+    put16(f, 1);     /* PCM */
+    put16(f, 1);     /* mono */
+    put32(f, 8000);  /* rate */
+    put32(f, 16000); /* bytes per second */
+    put16(f, 2);     /* block align */
+    put16(f, 16);    /* bits */
+    fwrite("data", 1, 4, f);
+    put32(f, bytes);
+    for (size_t i = 0; i < n; i++)
+        put16(f, (uint16_t)s[i]);
+    int err = ferror(f) ? EIO : 0;
+    if (fclose(f) != 0 && !err)
+        err = errno;
+    if (!err && rename(tmp, path) != 0)
+        err = errno;
+    if (err)
+        unlink(tmp);
+    return err;
+}
+
+/* flite speaks at 16 kHz: down to 8 kHz through librem's filter. */
+static int to_8k(const cst_wave *w, int16_t **outp, size_t *outc)
+{
+    size_t n = (size_t)w->num_samples;
+    int16_t *out = malloc(n * sizeof(int16_t) + 16);
+    if (!out)
+        return ENOMEM;
+    if (w->sample_rate == 8000) {
+        memcpy(out, w->samples, n * sizeof(int16_t));
+        *outp = out, *outc = n;
+        return 0;
+    }
+    struct auresamp rs;
+    auresamp_init(&rs);
+    int err = auresamp_setup(&rs, (uint32_t)w->sample_rate, 1, 8000, 1);
+    size_t oc = n;
+    if (!err)
+        err = auresamp(&rs, out, &oc, w->samples, n);
+    if (err) {
+        free(out);
+        return err;
+    }
+    *outp = out, *outc = oc;
+    return 0;
+}
+
+static void render_work(void *arg)
+{
+    struct render *r = arg;
+    struct stat st;
+    if (stat(r->path, &st) == 0)
+        return; /* rendered before */
+    pthread_mutex_lock(&flite_lock);
+    if (!voice) {
+        flite_init();
+        voice = register_cmu_us_slt(NULL);
+    }
+    cst_wave *w = voice ? flite_text_to_wave(r->text, voice) : NULL;
+    int16_t *pcm = NULL;
+    size_t n = 0;
+    r->err = w ? to_8k(w, &pcm, &n) : EIO;
+    if (w)
+        delete_wave(w);
+    pthread_mutex_unlock(&flite_lock);
+    if (!r->err)
+        r->err = write_wav(r->path, pcm, n);
+    free(pcm);
+}
+
+static void render_done(int err, void *arg)
+{
+    struct render *r = arg;
+    err = err ? err : r->err;
+    if (err)
+        log_error("voice", "prompt not rendered", "text=\"%.60s\" err=%d", r->text, err);
+    r->h(err, err ? NULL : r->path, r->arg);
+    mem_deref(r);
+}
+
+static int ensure_dir(const char *path)
+{
+    if (mkdir(path, 0755) != 0 && errno != EEXIST)
+        return errno;
+    return 0;
+}
+
+int tts_prompt(struct app *app, const char *text, tts_h *h, void *arg)
+{
+    if (!app->pool)
+        return EINVAL;
+    char dir[400];
+    snprintf(dir, sizeof(dir), "%s/media", app->data_dir);
+    int err = ensure_dir(dir);
+    snprintf(dir, sizeof(dir), "%s/media/prompts", app->data_dir);
+    err = err ? err : ensure_dir(dir);
+    if (err)
+        return err;
+    struct render *r = mem_zalloc(sizeof(*r), render_destructor);
+    if (!r)
+        return ENOMEM;
+    unsigned char hash[16];
+    crypto_generichash(hash, sizeof(hash), (const unsigned char *)text, strlen(text),
+                       (const unsigned char *)"slt8k", 5);
+    char hex[33];
+    sodium_bin2hex(hex, sizeof(hex), hash, sizeof(hash));
+    snprintf(r->path, sizeof(r->path), "%s/%s.wav", dir, hex);
+    r->h = h;
+    r->arg = mem_ref(arg);
+    err = str_dup(&r->text, text);
+    if (!err)
+        err = workpool_submit(app->pool, render_work, render_done, r);
+    if (err)
+        mem_deref(r);
+    return err;
+}
