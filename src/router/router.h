@@ -304,6 +304,11 @@ json_t *router_worker_get(struct router *r, const char *id, int64_t now);
 /* Ids of every object of a kind, sorted. New reference. */
 json_t *router_list(struct router *r, const char *kind); /* "distributionPolicies", ... */
 
+/* Put back what a worker's spec does not hold, after a restart: since when
+ * it has been idle and how many offers in a row it let expire. ENOENT for
+ * an unknown worker. No events, no matching. */
+int router_worker_restore_state(struct router *r, const char *worker_id, int64_t idle_since,
+                                unsigned expiries);
 int router_worker_set_availability(struct router *r, const char *worker_id, bool available,
                                    const char *reason, int64_t now);
 
@@ -388,9 +393,9 @@ json_t *router_queue_stats(struct router *r, const char *queue_id, int64_t now);
  * "sequence" keeps the order among equal (priority, enqueue time).
  * Matching (and expiries already due) wait for the next router_advance, so
  * restore every job first; router_next_deadline() then says "now". Worker
- * state that is not in job snapshots (idle time, missed-offer count) starts
- * afresh. Emits no
- * events for the restored state itself. */
+ * state that is not in job snapshots (idle time, missed-offer count) comes
+ * back with router_worker_restore_state(). Emits no events for the
+ * restored state itself. */
 int router_job_restore(struct router *r, const json_t *snapshot, int64_t now, const char **why);
 
 #endif

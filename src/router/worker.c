@@ -438,3 +438,14 @@ json_t *router_worker_get(struct router *r, const char *id, int64_t now)
     json_object_set_new(o, "consecutiveExpiries", json_integer(w->expiries));
     return o;
 }
+
+int router_worker_restore_state(struct router *r, const char *worker_id, int64_t idle_since,
+                                unsigned expiries)
+{
+    struct worker *w = worker_find(r, worker_id);
+    if (!w)
+        return ENOENT;
+    w->idle_since = idle_since;
+    w->expiries = expiries;
+    return 0;
+}

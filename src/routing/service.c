@@ -30,6 +30,7 @@ struct routing {
     unsigned depth;  /* nested routing_begin calls */
     json_t *jobs;    /* ids of jobs touched by the current change */
     json_t *workers; /* ids of workers whose state the engine changed */
+    json_t *idle;    /* ids of workers an event named (idle time, expiries) */
     json_t *users;   /* worker id -> user id */
     int event_err;   /* first error while appending events */
     char why[512];   /* the engine's explanation, kept past routing_end */
@@ -102,6 +103,8 @@ static void on_event(const struct router_event *ev, void *arg)
     }
     if (ev->job_id)
         json_object_set_new(rs->jobs, ev->job_id, json_true());
+    if (ev->worker_id)
+        json_object_set_new(rs->idle, ev->worker_id, json_true());
     int err = events_append(rs->app->events, "router", router_event_name(ev->type),
                             ev->job_id ? ev->job_id : ev->worker_id, NULL, data);
     if (err && !rs->event_err)
@@ -227,6 +230,25 @@ static int store_worker_state(struct routing *rs, const char *worker_id)
     return err;
 }
 
+/* Idle time and consecutive expiries, which the spec does not hold. */
+static int store_worker_idle(struct routing *rs, const char *worker_id)
+{
+    json_t *w = router_worker_get(rs->engine, worker_id, clock_now_ms());
+    if (!w)
+        return 0; /* deleted in this change */
+    struct store_val v[] = {sv_text(worker_id),
+                            sv_int(json_integer_value(json_object_get(w, "idleSince"))),
+                            sv_int(json_integer_value(json_object_get(w, "consecutiveExpiries"))),
+                            sv_int(clock_now_ms())};
+    json_decref(w);
+    return store_exec(rs->app->store,
+                      "INSERT INTO router_worker_state (id, idle_since, expiries, updated_at)"
+                      " VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+                      " idle_since = excluded.idle_since, expiries = excluded.expiries,"
+                      " updated_at = excluded.updated_at",
+                      v, 4, NULL);
+}
+
 /* ---- changes ---- */
 
 static void rearm(struct routing *rs);
@@ -239,6 +261,7 @@ int routing_begin(struct app *app)
     rs->event_err = 0;
     json_object_clear(rs->jobs);
     json_object_clear(rs->workers);
+    json_object_clear(rs->idle);
     int err = store_begin_own(app->store, &rs->own_tx);
     if (err)
         rs->depth = 0;
@@ -262,6 +285,11 @@ static int flush(struct routing *rs, json_t *finished)
     {
         if (!err)
             err = store_worker_state(rs, id);
+    }
+    json_object_foreach(rs->idle, id, v)
+    {
+        if (!err)
+            err = store_worker_idle(rs, id);
     }
     return err;
 }
@@ -400,8 +428,12 @@ int routing_delete(struct app *app, enum routing_kind kind, const char *id, cons
     if (err)
         return err;
     struct store_val v[] = {sv_text(kind_keys[kind]), sv_text(id)};
-    return store_exec(app->store, "DELETE FROM router_objects WHERE kind = ? AND id = ?", v, 2,
-                      NULL);
+    err =
+        store_exec(app->store, "DELETE FROM router_objects WHERE kind = ? AND id = ?", v, 2, NULL);
+    if (!err && kind == ROUTING_WORKERS)
+        err =
+            store_exec(app->store, "DELETE FROM router_worker_state WHERE id = ?", &v[1], 1, NULL);
+    return err;
 }
 
 /* ---- the timer ---- */
@@ -485,6 +517,15 @@ static const enum routing_kind load_order[] = {
     ROUTING_WORKERS,
 };
 
+static int load_idle(const struct store_row *row, void *arg)
+{
+    struct loader *ld = arg;
+    /* A worker deleted since is simply not there any more. */
+    router_worker_restore_state(ld->rs->engine, store_row_text(row, 0), store_row_int(row, 1),
+                                (unsigned)store_row_int(row, 2));
+    return 0;
+}
+
 static int build(struct routing *rs)
 {
     struct router_opts opts = {
@@ -506,6 +547,10 @@ static int build(struct routing *rs)
                           "SELECT snapshot, id FROM router_jobs WHERE state NOT IN"
                           " ('closed', 'cancelled', 'classificationFailed') ORDER BY created_at",
                           NULL, 0, load_job, &ld);
+    if (!err)
+        err =
+            store_query(rs->app->store, "SELECT id, idle_since, expiries FROM router_worker_state",
+                        NULL, 0, load_idle, &ld);
     if (ld.failures)
         log_warn("router", "some stored router state could not be loaded", "count=%d", ld.failures);
     return err;
@@ -530,6 +575,7 @@ int routing_start(struct app *app, bool live)
     rs->live = live;
     rs->jobs = json_object();
     rs->workers = json_object();
+    rs->idle = json_object();
     rs->users = json_object();
     tmr_init(&rs->tmr);
     app->routing = rs;
@@ -570,6 +616,7 @@ void routing_stop(struct app *app)
     router_free(rs->engine);
     json_decref(rs->jobs);
     json_decref(rs->workers);
+    json_decref(rs->idle);
     json_decref(rs->users);
     mem_deref(rs);
     app->routing = NULL;

@@ -208,3 +208,30 @@ test('an offer still within its time stands after a restart and can be accepted'
     const after = await api(srv.url, 'GET', `/v1/router/jobs/${created.json.id}`, admin);
     assert.equal(after.json.state, 'assigned');
 });
+
+test('a worker\'s idle time and missed offers are kept across a restart', async (t) => {
+    const data = makeTempDir(t);
+    const text = demoConfigText().replace('offerExpiresAfterSeconds: 30', 'offerExpiresAfterSeconds: 1');
+    const first = await startServer({configText: text, dataDir: data});
+    t.after(() => first.close());
+    await allUnavailable(first.url);
+    const stream = await EventStream.open(first.url, {apiKey: DEMO_API_KEY});
+    await stream.subscribe(['router']);
+    await api(first.url, 'POST', '/v1/router/workers/alice/availability', {...admin, body: {available: true}});
+    const created = await api(first.url, 'POST', '/v1/router/jobs',
+                              {...admin, body: {channelId: 'voice', queueId: 'support'}});
+    assert.equal(created.status, 201, created.text);
+    await stream.next((m) => m.type === 'event' && m.event.type === 'offerExpired', {timeoutMs: 10000});
+    await stream.close();
+    const before = (await api(first.url, 'GET', '/v1/router/workers/alice', admin)).json;
+    assert.ok(before.consecutiveExpiries >= 1, JSON.stringify(before));
+    await first.kill();
+
+    // The job comes back with the server and may be offered again: compare
+    // what the restart must not reset, before anything new happens.
+    const second = await startServer({configText: text.replace(/available: true/g, 'available: false'), dataDir: data});
+    t.after(() => second.close());
+    const after = (await api(second.url, 'GET', '/v1/router/workers/alice', admin)).json;
+    assert.equal(after.idleSince, before.idleSince);
+    assert.ok(after.consecutiveExpiries >= before.consecutiveExpiries, `${after.consecutiveExpiries} < ${before.consecutiveExpiries}`);
+});
