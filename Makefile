@@ -56,7 +56,8 @@ $(FUZZ_BUILD)/build.ninja:
 
 fuzz: deps $(FUZZ_BUILD)/build.ninja
 	@ninja -C $(FUZZ_BUILD) >/dev/null || ninja -C $(FUZZ_BUILD)
-	@for t in $(FUZZ_BUILD)/tests/fuzz/fuzz_json $(FUZZ_BUILD)/tests/fuzz/fuzz_yaml $(FUZZ_BUILD)/tests/fuzz/fuzz_expr; do \
+	@for t in $(FUZZ_BUILD)/tests/fuzz/fuzz_json $(FUZZ_BUILD)/tests/fuzz/fuzz_yaml $(FUZZ_BUILD)/tests/fuzz/fuzz_expr \
+	         $(FUZZ_BUILD)/tests/fuzz/fuzz_sip $(FUZZ_BUILD)/tests/fuzz/fuzz_sdp $(FUZZ_BUILD)/tests/fuzz/fuzz_rtp; do \
 	  name=$$(basename $$t); kind=$${name#fuzz_}; mkdir -p $(FUZZ_BUILD)/corpus/$$name; \
 	  dict=""; [ -f tests/fuzz/$$kind.dict ] && dict="-dict=tests/fuzz/$$kind.dict"; \
 	  echo "== $$name ($(FUZZ_SECONDS) s)"; \

@@ -84,25 +84,35 @@ static void collect_timeout(void *arg)
     collect_finish(arg, "timeout", true);
 }
 
-void dtmf_recv(struct dtmf *d, struct mbuf *mb)
+char dtmf_event(struct telev *tel, struct mbuf *mb, int *pending)
 {
     bool end;
     int event, digit;
 
-    if (telev_recv(d->tel, mb, &event, &end))
-        return; /* malformed, or a retransmission */
+    if (telev_recv(tel, mb, &event, &end))
+        return 0; /* malformed, or a retransmission */
     digit = telev_code2digit(event);
     if (digit <= 0)
-        return;
+        return 0;
     if (!end) {
-        d->pending = event;
-        dtmf_digit(d, (char)digit);
-    } else {
-        /* only the end packets arrived: report the digit now */
-        if (d->pending != event)
-            dtmf_digit(d, (char)digit);
-        d->pending = -1;
+        *pending = event;
+        return (char)digit;
     }
+    /* only the end packets arrived: report the digit now */
+    if (*pending != event) {
+        *pending = -1;
+        return (char)digit;
+    }
+    *pending = -1;
+    return 0;
+}
+
+void dtmf_recv(struct dtmf *d, struct mbuf *mb)
+{
+    char digit = dtmf_event(d->tel, mb, &d->pending);
+
+    if (digit)
+        dtmf_digit(d, digit);
 }
 
 void dtmf_audio(struct dtmf *d, uint8_t pt, const uint8_t *p, size_t len)

@@ -181,6 +181,9 @@ struct worker *leg_worker(const struct leg *leg);
 struct dtmf;
 int dtmf_alloc(struct dtmf **dp, struct leg *leg);
 void dtmf_recv(struct dtmf *d, struct mbuf *mb);
+/* The digit an RFC 4733 packet (the RTP payload) reports, 0 for none;
+ * *pending is the event whose start was reported (-1: none). Pure. */
+char dtmf_event(struct telev *tel, struct mbuf *mb, int *pending);
 /* G.711 audio to look for in-band digits in. */
 void dtmf_audio(struct dtmf *d, uint8_t pt, const uint8_t *p, size_t len);
 void dtmf_digit(struct dtmf *d, char digit);

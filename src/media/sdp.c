@@ -74,6 +74,13 @@ int msdp_decode(struct sdp_session *sess, struct sdp_media *sm, const char *sdp,
 
     if (!sdp || len < 4 || strncmp(sdp, "v=", 2))
         return EINVAL;
+    /* SDP is text: a NUL or another control byte would come back in our
+     * answer (libre copies a rejected stream's m= line) */
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)sdp[i];
+        if ((c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c == 0x7f)
+            return EINVAL;
+    }
     mb = mbuf_alloc(len);
     if (!mb)
         return ENOMEM;

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 static void challenge(struct sipsvc *s, const struct sip_msg *msg, bool proxy, bool stale)
 {
@@ -51,6 +52,11 @@ int sipauth_check(struct sipsvc *s, const struct sip_msg *msg, bool proxy, char 
         return EACCES;
     }
     if (httpauth_digest_response_decode(&resp, &h->val) != 0) {
+        /* Another scheme than Digest: offer ours (RFC 4475, regaut01). */
+        if (h->val.l < 6 || strncasecmp(h->val.p, "Digest", 6) != 0) {
+            challenge(s, msg, proxy, false);
+            return EACCES;
+        }
         sip_reply(s->sip, msg, 400, "Bad Authorization Header");
         return EINVAL;
     }

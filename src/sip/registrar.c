@@ -149,54 +149,59 @@ struct contacts {
     struct sipsvc *s;
     const struct sip_msg *msg;
     const struct target *t;
-    int64_t default_expires;
+    uint32_t default_expires;
     bool star, bad, brief, over;
     int err;
 };
 
-/* A delta-seconds value (digits only, RFC 3261 section 25.1). */
-static bool delta_seconds(const struct pl *v)
+bool registrar_delta_seconds(const struct pl *v, uint32_t *out)
 {
-    if (!v->l || v->l > 10)
+    uint64_t n = 0;
+    if (!v->l)
         return false;
     for (size_t i = 0; i < v->l; i++) {
         if (v->p[i] < '0' || v->p[i] > '9')
             return false;
+        n = n * 10 + (uint64_t)(v->p[i] - '0');
+        if (n > UINT32_MAX)
+            n = UINT32_MAX; /* RFC 3261 section 10.2.1: larger is 2^32-1 */
     }
+    *out = (uint32_t)n;
     return true;
 }
 
-static uint32_t contact_expires(struct contacts *cs, const struct sip_addr *addr)
+enum reg_contact registrar_contact(const struct pl *val, uint32_t default_expires,
+                                   char uri[REG_URI_SIZE], uint32_t *expires)
 {
+    struct sip_addr addr;
     struct pl v;
-    if (msg_param_decode(&addr->params, "expires", &v) == 0) {
-        if (!delta_seconds(&v)) {
-            cs->bad = true;
-            return 0;
-        }
-        return pl_u32(&v);
-    }
-    return (uint32_t)cs->default_expires;
+    if (pl_strcmp(val, "*") == 0)
+        return REG_CONTACT_STAR;
+    if (sip_addr_decode(&addr, val) != 0 || addr.auri.l >= REG_URI_SIZE)
+        return REG_CONTACT_BAD;
+    pl_strcpy(&addr.auri, uri, REG_URI_SIZE);
+    *expires = default_expires;
+    if (msg_param_decode(&addr.params, "expires", &v) == 0 && !registrar_delta_seconds(&v, expires))
+        return REG_CONTACT_BAD;
+    return REG_CONTACT_OK;
 }
 
 static bool each_contact(const struct sip_hdr *hdr, const struct sip_msg *msg, void *arg)
 {
     (void)msg;
     struct contacts *cs = arg;
-    if (pl_strcmp(&hdr->val, "*") == 0) {
+    char uri[REG_URI_SIZE];
+    uint32_t exp;
+    switch (registrar_contact(&hdr->val, cs->default_expires, uri, &exp)) {
+    case REG_CONTACT_STAR:
         cs->star = true;
         return false;
-    }
-    struct sip_addr addr;
-    char uri[256];
-    if (sip_addr_decode(&addr, &hdr->val) != 0 || addr.auri.l >= sizeof(uri)) {
+    case REG_CONTACT_BAD:
         cs->bad = true;
         return true;
+    case REG_CONTACT_OK:
+        break;
     }
-    pl_strcpy(&addr.auri, uri, sizeof(uri));
-    uint32_t exp = contact_expires(cs, &addr);
-    if (cs->bad)
-        return true;
     int64_t min = settings_int(cs->s->app, "sip.minExpires");
     int64_t max = settings_int(cs->s->app, "sip.maxExpires");
     if (exp == 0) {
@@ -262,12 +267,9 @@ static void do_register(struct sipsvc *s, const struct sip_msg *msg)
         return;
     }
     struct contacts cs = {.s = s, .msg = msg, .t = &t, .default_expires = 3600};
-    if (pl_isset(&msg->expires)) {
-        if (!delta_seconds(&msg->expires)) {
-            sip_reply(s->sip, msg, 400, "Bad Expires");
-            return;
-        }
-        cs.default_expires = pl_u32(&msg->expires);
+    if (pl_isset(&msg->expires) && !registrar_delta_seconds(&msg->expires, &cs.default_expires)) {
+        sip_reply(s->sip, msg, 400, "Bad Expires");
+        return;
     }
     bool own;
     err = store_begin_own(s->app->store, &own);

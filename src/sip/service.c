@@ -39,6 +39,16 @@ static bool on_request(const struct sip_msg *msg, void *arg)
     struct sipsvc *s = arg;
     if (banned(s, msg))
         return true; /* no answer: a scanner learns nothing */
+    struct sip_verdict v;
+    if (sip_request_check(msg, &v) == 420) {
+        sip_replyf(s->sip, msg, v.scode, v.reason, "Unsupported: %s\r\nContent-Length: 0\r\n\r\n",
+                   v.unsupported);
+        return true;
+    }
+    if (v.scode) {
+        sip_reply(s->sip, msg, v.scode, v.reason); /* none for an ACK */
+        return true;
+    }
     if (!pl_strcmp(&msg->met, "REGISTER")) {
         registrar_request(s, msg);
     } else if (!pl_strcmp(&msg->met, "OPTIONS")) {

@@ -48,12 +48,31 @@ int sipauth_check(struct sipsvc *s, const struct sip_msg *msg, bool proxy, char 
 /* Count a failure against the sender (and answer 403 unless quiet). */
 void sipauth_failed(struct sipsvc *s, const struct sip_msg *msg, const char *why, bool quiet);
 
+/* ---- check.c: what every request must pass first ---- */
+struct sip_verdict {
+    uint16_t scode;        /* 0: the request may go on */
+    const char *reason;    /* the reason phrase of the answer */
+    char unsupported[128]; /* 420: the option tags we do not support */
+};
+/* 0, or the status the request is to be answered with (400, 416, 420).
+ * Pure: no sockets, no state. */
+int sip_request_check(const struct sip_msg *msg, struct sip_verdict *v);
+
 /* ---- calls.c ---- */
 int calls_start(struct sipsvc *s);
 void calls_stop(struct sipsvc *s);
 void calls_media_event(struct sipsvc *s, const struct media_event *ev);
 
 /* ---- registrar.c ---- */
+enum { REG_URI_SIZE = 256 };
+enum reg_contact { REG_CONTACT_OK, REG_CONTACT_STAR, REG_CONTACT_BAD };
+/* A delta-seconds value (digits only, RFC 3261 section 25.1); more than
+ * 2^32-1 counts as 2^32-1. */
+bool registrar_delta_seconds(const struct pl *v, uint32_t *out);
+/* What one Contact value asks for: "*", or a URI (*expires from its
+ * expires parameter, else default_expires). Pure. */
+enum reg_contact registrar_contact(const struct pl *val, uint32_t default_expires,
+                                   char uri[REG_URI_SIZE], uint32_t *expires);
 void registrar_request(struct sipsvc *s, const struct sip_msg *msg);
 /* Remove registrations whose time is up; returns the ms to the next. */
 int64_t registrar_expire(struct sipsvc *s, int64_t now_ms);
