@@ -94,7 +94,7 @@ static const size_t RBUF = 1 << 20;
 
 /* counters */
 static long long sent, refused, delivered, window_delivered, acks, errors, ready;
-static long long lost_before; /* deliveries missing after earlier steps */
+static long long lost_before;              /* deliveries missing after earlier steps */
 #define EXPECTED ((sent - refused) * ROOM) /* every message stored reaches all members */
 static bool measuring, closing;
 
@@ -146,7 +146,10 @@ static void record(int64_t ns)
     hist_count++;
 }
 
-static double bucket_ms(long b) { return b < FINE ? (b + 1) / 100.0 : (double)(b - FINE + 101); }
+static double bucket_ms(long b)
+{
+    return b < FINE ? (b + 1) / 100.0 : (double)(b - FINE + 101);
+}
 
 static double percentile(double p)
 {
@@ -187,7 +190,8 @@ static void set_events(struct conn *c, bool out)
 {
     if (c->epollout == out)
         return;
-    struct epoll_event ev = {.events = EPOLLIN | (out ? EPOLLOUT : 0), .data.u32 = (uint32_t)(c - conns)};
+    struct epoll_event ev = {.events = EPOLLIN | (out ? EPOLLOUT : 0),
+                             .data.u32 = (uint32_t)(c - conns)};
     epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
     c->epollout = out;
 }
@@ -292,7 +296,10 @@ static void send_frame(struct conn *c, int opcode, const uint8_t *payload, size_
     conn_write(c, f, h + 4 + len);
 }
 
-static void send_text(struct conn *c, const char *s, size_t n) { send_frame(c, 1, (const uint8_t *)s, n); }
+static void send_text(struct conn *c, const char *s, size_t n)
+{
+    send_frame(c, 1, (const uint8_t *)s, n);
+}
 
 /* ------------------------------------------------------------ messages */
 /* Every message's text starts "~t<CLOCK_MONOTONIC ns>~". */
@@ -395,7 +402,8 @@ static size_t on_frames(struct conn *c, const uint8_t *p, size_t n)
 static void on_upgraded(struct conn *c)
 {
     char s[256];
-    int n = snprintf(s, sizeof s, "{\"type\":\"subscribe\",\"threadId\":\"%s\"}", rooms[c->room].id);
+    int n =
+        snprintf(s, sizeof s, "{\"type\":\"subscribe\",\"threadId\":\"%s\"}", rooms[c->room].id);
     c->state = C_SUBSCRIBING;
     send_text(c, s, (size_t)n);
 }
@@ -421,7 +429,8 @@ static void on_readable(struct conn *c)
             if (n < 12 || memcmp(rbuf, "HTTP/1.1 101", 12) != 0) {
                 const uint8_t *eol = memchr(rbuf, '\r', n);
                 char why[200];
-                snprintf(why, sizeof why, "upgrade refused: %.*s", (int)(eol - rbuf), (const char *)rbuf);
+                snprintf(why, sizeof why, "upgrade refused: %.*s", (int)(eol - rbuf),
+                         (const char *)rbuf);
                 conn_lost(c, why);
                 return;
             }
@@ -497,7 +506,8 @@ static void poll_once(int timeout_ms)
             continue;
         if (evs[i].events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
             conn_flush(c);
-        if (c->state != C_CLOSED && c->state != C_CONNECTING && (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+        if (c->state != C_CLOSED && c->state != C_CONNECTING &&
+            (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
             on_readable(c);
     }
 }
@@ -524,11 +534,13 @@ static void open_thread(struct room *rm, int i)
         if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0)
             die("POST /v1/chat/threads: connect: %s", strerror(errno));
         char body[128], req[512];
-        int bn = snprintf(body, sizeof body, "{\"widget\":\"%s\",\"name\":\"Bench %d\"}", widget, i);
-        int n = snprintf(req, sizeof req,
-                         "POST /v1/chat/threads HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: application/json\r\n"
-                         "Content-Length: %d\r\nConnection: close\r\n\r\n%s",
-                         host, port, bn, body);
+        int bn =
+            snprintf(body, sizeof body, "{\"widget\":\"%s\",\"name\":\"Bench %d\"}", widget, i);
+        int n = snprintf(
+            req, sizeof req,
+            "POST /v1/chat/threads HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: application/json\r\n"
+            "Content-Length: %d\r\nConnection: close\r\n\r\n%s",
+            host, port, bn, body);
         if (write(fd, req, (size_t)n) != n)
             die("POST /v1/chat/threads: write: %s", strerror(errno));
         static char resp[1 << 16];
@@ -559,10 +571,11 @@ static void send_one(int r)
 {
     struct conn *c = &conns[rooms[r].sender];
     char s[512];
-    int n = snprintf(s, sizeof s,
-                     "{\"type\":\"send\",\"threadId\":\"%s\",\"text\":\"~t%lld~ hello from the chat "
-                     "benchmark, how are you today?\",\"clientMessageId\":\"b%lld\"}",
-                     rooms[r].id, (long long)now_ns(), ++msg_no);
+    int n =
+        snprintf(s, sizeof s,
+                 "{\"type\":\"send\",\"threadId\":\"%s\",\"text\":\"~t%lld~ hello from the chat "
+                 "benchmark, how are you today?\",\"clientMessageId\":\"b%lld\"}",
+                 rooms[r].id, (long long)now_ns(), ++msg_no);
     send_text(c, s, (size_t)n);
     sent++;
 }
@@ -583,7 +596,8 @@ static long server_ticks(void)
     if (!p)
         return 0;
     unsigned long ut = 0, st = 0;
-    /* after ") ": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
+    /* after ") ": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
+     */
     if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
         return 0;
     return (long)(ut + st);
@@ -593,7 +607,8 @@ static double cpu_seconds(void)
 {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+    return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
+           ru.ru_stime.tv_usec / 1e6;
 }
 
 static void drain(int64_t limit_ns)
@@ -670,9 +685,10 @@ static struct step run_step(double target)
     if (server_pid)
         snprintf(srvs, sizeof srvs, " server %ld%%", s.server_cpu);
     logf_("target %.0f deliveries/s: %.0f deliveries/s (%.0f sends/s), p50 %.2f ms, p90 %.2f ms, "
-          "p99 %.2f ms, max %.0f ms; cpu client %ld%%%s; load loop max gap %.1f ms; drain %ld ms%s -> %s",
-          target, s.deliveries, s.send_rate, s.p50, s.p90, s.p99, s.max, s.client_cpu, srvs, s.gap_ms, s.drain_ms,
-          s.missing ? " (messages missing)" : "", s.pass ? "pass" : "FAIL");
+          "p99 %.2f ms, max %.0f ms; cpu client %ld%%%s; load loop max gap %.1f ms; drain %ld ms%s "
+          "-> %s",
+          target, s.deliveries, s.send_rate, s.p50, s.p90, s.p99, s.max, s.client_cpu, srvs,
+          s.gap_ms, s.drain_ms, s.missing ? " (messages missing)" : "", s.pass ? "pass" : "FAIL");
     if (s.missing)
         logf_("%lld deliveries missing after the drain", s.missing);
     if (s.errors)
@@ -691,8 +707,8 @@ static void print_num(double v)
 
 static void print_step(const struct step *s)
 {
-    printf("{\"target\":%.0f,\"sendRate\":%.0f,\"deliveries\":%.0f,\"p50\":", s->target, s->send_rate,
-           s->deliveries);
+    printf("{\"target\":%.0f,\"sendRate\":%.0f,\"deliveries\":%.0f,\"p50\":", s->target,
+           s->send_rate, s->deliveries);
     print_num(s->p50);
     fputs(",\"p90\":", stdout);
     print_num(s->p90);
@@ -700,8 +716,10 @@ static void print_step(const struct step *s)
     print_num(s->p99);
     fputs(",\"max\":", stdout);
     print_num(s->max);
-    printf(",\"clientCpu\":%ld,\"serverCpu\":%ld,\"missing\":%lld,\"errors\":%lld,\"drainMs\":%ld,\"pass\":%s}",
-           s->client_cpu, s->server_cpu, s->missing, s->errors, s->drain_ms, s->pass ? "true" : "false");
+    printf(",\"clientCpu\":%ld,\"serverCpu\":%ld,\"missing\":%lld,\"errors\":%lld,\"drainMs\":%ld,"
+           "\"pass\":%s}",
+           s->client_cpu, s->server_cpu, s->missing, s->errors, s->drain_ms,
+           s->pass ? "true" : "false");
 }
 
 static struct step steps[MAX_STEPS];
@@ -729,22 +747,38 @@ int main(int argc, char **argv)
 {
     for (int i = 1; i + 1 < argc; i += 2) {
         const char *k = argv[i], *v = argv[i + 1];
-        if (!strcmp(k, "--host")) host = v;
-        else if (!strcmp(k, "--port")) port = atoi(v);
-        else if (!strcmp(k, "--conns")) nconns = atoi(v);
-        else if (!strcmp(k, "--key")) api_key = v;
-        else if (!strcmp(k, "--widget")) widget = v;
-        else if (!strcmp(k, "--pid")) server_pid = atoi(v);
-        else if (!strcmp(k, "--label")) label = v;
-        else if (!strcmp(k, "--step-seconds")) step_seconds = atof(v);
-        else if (!strcmp(k, "--warmup-seconds")) warmup_seconds = atof(v);
-        else if (!strcmp(k, "--start")) start_rate = atof(v);
-        else if (!strcmp(k, "--factor")) factor = atof(v);
-        else if (!strcmp(k, "--max")) max_rate = atof(v);
-        else if (!strcmp(k, "--p99")) p99_goal = atof(v);
-        else if (!strcmp(k, "--bisect")) bisections = atoi(v);
-        else if (!strcmp(k, "--batch-us")) batch_us = atol(v);
-        else if (!strcmp(k, "--retries")) retries = atoi(v);
+        if (!strcmp(k, "--host"))
+            host = v;
+        else if (!strcmp(k, "--port"))
+            port = atoi(v);
+        else if (!strcmp(k, "--conns"))
+            nconns = atoi(v);
+        else if (!strcmp(k, "--key"))
+            api_key = v;
+        else if (!strcmp(k, "--widget"))
+            widget = v;
+        else if (!strcmp(k, "--pid"))
+            server_pid = atoi(v);
+        else if (!strcmp(k, "--label"))
+            label = v;
+        else if (!strcmp(k, "--step-seconds"))
+            step_seconds = atof(v);
+        else if (!strcmp(k, "--warmup-seconds"))
+            warmup_seconds = atof(v);
+        else if (!strcmp(k, "--start"))
+            start_rate = atof(v);
+        else if (!strcmp(k, "--factor"))
+            factor = atof(v);
+        else if (!strcmp(k, "--max"))
+            max_rate = atof(v);
+        else if (!strcmp(k, "--p99"))
+            p99_goal = atof(v);
+        else if (!strcmp(k, "--bisect"))
+            bisections = atoi(v);
+        else if (!strcmp(k, "--batch-us"))
+            batch_us = atol(v);
+        else if (!strcmp(k, "--retries"))
+            retries = atoi(v);
         else {
             fprintf(stderr, "load: unknown option %s\n", k);
             return 2;
@@ -796,8 +830,8 @@ int main(int argc, char **argv)
         send_one(r);
     drain(20 * 1000000000LL);
     if (delivered != sent * ROOM || errors)
-        die("check: %lld deliveries of %lld messages to rooms of %d, %lld errors", delivered, sent, ROOM,
-            errors);
+        die("check: %lld deliveries of %lld messages to rooms of %d, %lld errors", delivered, sent,
+            ROOM, errors);
     pause_ms(300);
 
     double last_pass = -1, first_fail = -1, rate = start_rate;
@@ -813,7 +847,8 @@ int main(int argc, char **argv)
         }
     }
     /* even the first rate failed: step down to one that passes */
-    for (double r = round(start_rate / 2); last_pass < 0 && r >= 1000 && ns < MAX_STEPS - 2; r = round(r / 2)) {
+    for (double r = round(start_rate / 2); last_pass < 0 && r >= 1000 && ns < MAX_STEPS - 2;
+         r = round(r / 2)) {
         if (try_rate(r))
             last_pass = r;
         else

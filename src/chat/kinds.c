@@ -229,36 +229,14 @@ static int widget_apply(struct app *app, const json_t *obj, const char **message
     return store_spec(app, "chatWidgets", obj);
 }
 
-static int export_kind(struct app *app, const char *kind, json_t **out)
-{
-    json_t *rows;
-    struct store_val v[] = {sv_text(kind)};
-    int err = store_query_json(
-        app->store, "SELECT spec FROM chat_objects WHERE kind = ? ORDER BY id", v, 1, &rows);
-    if (err)
-        return err;
-    json_t *list = json_array();
-    size_t i;
-    json_t *row;
-    json_array_foreach(rows, i, row)
-    {
-        json_t *spec = json_loads(json_string_value(json_object_get(row, "spec")), 0, NULL);
-        if (spec)
-            json_array_append_new(list, spec);
-    }
-    json_decref(rows);
-    *out = json_array_size(list) ? list : (json_decref(list), NULL);
-    return 0;
-}
-
 static int bot_export(struct app *app, json_t **out)
 {
-    return export_kind(app, "bots", out);
+    return config_export_specs(app, "chat_objects", "bots", out);
 }
 
 static int widget_export(struct app *app, json_t **out)
 {
-    return export_kind(app, "chatWidgets", out);
+    return config_export_specs(app, "chat_objects", "chatWidgets", out);
 }
 
 /* Compile at validation time too, so a flow's mistakes come with the

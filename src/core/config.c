@@ -269,3 +269,26 @@ int config_export(struct app *app, json_t **docp)
     *docp = doc;
     return 0;
 }
+
+int config_export_specs(struct app *app, const char *table, const char *kind, json_t **out)
+{
+    char sql[160];
+    snprintf(sql, sizeof(sql), "SELECT spec FROM %s WHERE kind = ? ORDER BY id", table);
+    json_t *rows;
+    struct store_val v[] = {sv_text(kind)};
+    int err = store_query_json(app->store, sql, v, 1, &rows);
+    if (err)
+        return err;
+    json_t *list = json_array();
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row)
+    {
+        json_t *spec = json_loads(json_string_value(json_object_get(row, "spec")), 0, NULL);
+        if (spec)
+            json_array_append_new(list, spec);
+    }
+    json_decref(rows);
+    *out = json_array_size(list) ? list : (json_decref(list), NULL);
+    return 0;
+}

@@ -67,4 +67,9 @@ int config_import_yaml(struct app *app, const char *path, const char *text, char
 /* Everything stored, as a document. */
 int config_export(struct app *app, json_t **docp);
 
+/* For kinds kept as JSON specs in a table with (kind, id, spec) columns:
+ * the specs of one kind, ordered by id, as a list (NULL when none), ready
+ * to be a kind's export. `table` is a fixed name from the caller's code. */
+int config_export_specs(struct app *app, const char *table, const char *kind, json_t **out);
+
 #endif

@@ -119,11 +119,9 @@ static const struct schema s_sessions = {.type = SCHEMA_OBJECT, .fields = sessio
 static const struct schema s_logins = {.type = SCHEMA_OBJECT, .fields = login_fields};
 
 static const struct schema_field server_fields[] = {
-    {"organisation", &s_org, false}, {"http", &s_http, false},
-    {"sip", &s_sip, false},          {"sessions", &s_sessions, false},
-    {"logins", &s_logins, false},    {"chat", &s_chat, false},
-    {"media", &s_media, false},
-    {"demo", &s_bool, false},        {0},
+    {"organisation", &s_org, false},  {"http", &s_http, false},     {"sip", &s_sip, false},
+    {"sessions", &s_sessions, false}, {"logins", &s_logins, false}, {"chat", &s_chat, false},
+    {"media", &s_media, false},       {"demo", &s_bool, false},     {0},
 };
 
 static const struct schema server_schema = {.type = SCHEMA_OBJECT, .fields = server_fields};
@@ -144,9 +142,8 @@ static json_t *defaults(void)
                                   "maxExpires", 3600, "maxContacts", 10, "maxAuthFailures", 10,
                                   "authWindowSeconds", 60, "banSeconds", 600));
     json_object_set_new(json_object_get(d, "sip"), "maxCallSeconds", json_integer(14400));
-    json_object_set_new(d, "media",
-                        json_pack("{s:i, s:i, s:i}", "portMin", 20000, "portMax", 29999, "threads",
-                                  0));
+    json_object_set_new(
+        d, "media", json_pack("{s:i, s:i, s:i}", "portMin", 20000, "portMax", 29999, "threads", 0));
     return d;
 }
 

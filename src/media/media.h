@@ -41,19 +41,19 @@ enum media_event_type {
 
 struct media_stats {
     uint64_t rx_packets, tx_packets;
-    uint64_t rx_lost;     /* from sequence gaps */
-    double jitter_ms;     /* RFC 3550 interarrival jitter, of received RTP */
-    double rtt_ms;        /* from RTCP; -1 when unknown */
-    char codec[8];        /* "PCMU" or "PCMA" */
+    uint64_t rx_lost; /* from sequence gaps */
+    double jitter_ms; /* RFC 3550 interarrival jitter, of received RTP */
+    double rtt_ms;    /* from RTCP; -1 when unknown */
+    char codec[8];    /* "PCMU" or "PCMA" */
 };
 
 struct media_event {
     enum media_event_type type;
     uint32_t leg;
-    uint32_t op_id;       /* the id given to the command that finished */
-    char digit;           /* MEDIA_EV_DTMF: 0-9 * # A-D */
-    char digits[64];      /* MEDIA_EV_DIGITS: what was collected */
-    const char *reason;   /* "done", "terminator", "max", "timeout", "stopped", "error" */
+    uint32_t op_id;           /* the id given to the command that finished */
+    char digit;               /* MEDIA_EV_DTMF: 0-9 * # A-D */
+    char digits[64];          /* MEDIA_EV_DIGITS: what was collected */
+    const char *reason;       /* "done", "terminator", "max", "timeout", "stopped", "error" */
     struct media_stats stats; /* MEDIA_EV_CLOSED */
 };
 
@@ -61,8 +61,8 @@ struct media_event {
 typedef void(media_event_h)(const struct media_event *ev, void *arg);
 
 struct media_opts {
-    unsigned threads;        /* 0: one per core */
-    uint16_t port_min;       /* RTP port range, e.g. 20000..29999 */
+    unsigned threads;  /* 0: one per core */
+    uint16_t port_min; /* RTP port range, e.g. 20000..29999 */
     uint16_t port_max;
     const char *ip;          /* bind address and the address put in our SDP */
     unsigned rtp_timeout_ms; /* 0: never report MEDIA_EV_RTP_TIMEOUT */
@@ -79,16 +79,15 @@ void media_free(struct media *m);
  * bridged must share a worker), or 0 for the least loaded worker.
  * EPROTO: no common codec (answer 488); ENOSPC: no free port pair (answer
  * 503); EINVAL: the offer is not SDP. */
-int media_leg_answer(struct media *m, uint32_t near, const char *offer, size_t len,
-                     uint32_t *leg, char **answer);
+int media_leg_answer(struct media *m, uint32_t near, const char *offer, size_t len, uint32_t *leg,
+                     char **answer);
 /* A leg that makes the offer (calls we place): *offer is our SDP. */
 int media_leg_offer(struct media *m, uint32_t near, uint32_t *leg, char **offer);
 /* The peer's answer to media_leg_offer(). EPROTO/EINVAL as above. */
 int media_leg_answered(struct media *m, uint32_t leg, const char *answer, size_t len);
 /* A new offer from the peer on an existing leg (re-INVITE: hold with
  * sendonly/inactive, resume, a new address); *answer as above. */
-int media_leg_reoffer(struct media *m, uint32_t leg, const char *offer, size_t len,
-                      char **answer);
+int media_leg_reoffer(struct media *m, uint32_t leg, const char *offer, size_t len, char **answer);
 /* Close a leg: its ports go back to the pool; MEDIA_EV_CLOSED follows
  * with its statistics. */
 void media_leg_close(struct media *m, uint32_t leg);

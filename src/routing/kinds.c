@@ -33,28 +33,6 @@ static int apply(struct app *app, enum routing_kind kind, const json_t *obj, con
     return routing_end_why(app, err, message);
 }
 
-static int export(struct app *app, enum routing_kind kind, json_t **out)
-{
-    json_t *rows;
-    struct store_val v[] = {sv_text(routing_kind_key(kind))};
-    int err = store_query_json(
-        app->store, "SELECT spec FROM router_objects WHERE kind = ? ORDER BY id", v, 1, &rows);
-    if (err)
-        return err;
-    json_t *list = json_array();
-    size_t i;
-    json_t *row;
-    json_array_foreach(rows, i, row)
-    {
-        json_t *spec = json_loads(json_string_value(json_object_get(row, "spec")), 0, NULL);
-        if (spec)
-            json_array_append_new(list, spec);
-    }
-    json_decref(rows);
-    *out = json_array_size(list) ? list : (json_decref(list), NULL);
-    return 0;
-}
-
 #define ROUTING_KIND(fn, kind_enum)                                                                \
     static int fn##_apply(struct app *app, const json_t *obj, const char **message)                \
     {                                                                                              \
@@ -62,7 +40,7 @@ static int export(struct app *app, enum routing_kind kind, json_t **out)
     }                                                                                              \
     static int fn##_export(struct app *app, json_t **out)                                          \
     {                                                                                              \
-        return export(app, kind_enum, out);                                                        \
+        return config_export_specs(app, "router_objects", routing_kind_key(kind_enum), out);       \
     }
 
 ROUTING_KIND(distribution, ROUTING_DISTRIBUTION_POLICIES)
