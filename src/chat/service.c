@@ -274,21 +274,21 @@ int chat_threads(struct app *app, const struct principal *who, const char *state
 {
     struct chat *c = chat_of(app);
     bool lead = (who->role & ROLES_LEADS) != 0;
-    /* Agents: their own threads, and messages left for anyone. */
+    /* Newest first; the cursor is the last thread of the previous page.
+     * Agents: their own threads, and messages left for anyone. */
     const char *sql =
-        (mine || !lead)
-            ? "SELECT t.id FROM chat_threads t WHERE (? IS NULL OR t.state = ?)"
-              " AND (? IS NULL OR t.id < ?) AND (EXISTS (SELECT 1 FROM chat_participants p"
-              " WHERE p.thread_id = t.id AND p.user_id = ? AND p.left_at IS NULL)"
-              " OR (? = 0 AND t.state = 'messageLeft')) ORDER BY t.id DESC LIMIT ?"
-            : "SELECT t.id FROM chat_threads t WHERE (? IS NULL OR t.state = ?)"
-              " AND (? IS NULL OR t.id < ?) AND ? IS NOT NULL AND ? = 0"
-              " ORDER BY t.id DESC LIMIT ?";
-    struct store_val v[] = {sv_text(state),   sv_text(state),   sv_text(cursor),
-                            sv_text(cursor),  sv_text(who->id), sv_int(mine ? 1 : 0),
-                            sv_int(limit + 1)};
+        "SELECT t.id FROM chat_threads t WHERE (? IS NULL OR t.state = ?)"
+        " AND (? IS NULL OR t.created_at < (SELECT created_at FROM chat_threads WHERE id = ?)"
+        "  OR (t.created_at = (SELECT created_at FROM chat_threads WHERE id = ?) AND t.id < ?))"
+        " AND (? = 1 OR EXISTS (SELECT 1 FROM chat_participants p WHERE p.thread_id = t.id"
+        "  AND p.user_id = ? AND p.left_at IS NULL) OR (? = 0 AND t.state = 'messageLeft'))"
+        " ORDER BY t.created_at DESC, t.id DESC LIMIT ?";
+    bool all = lead && !mine;
+    struct store_val v[] = {
+        sv_text(state),  sv_text(state), sv_text(cursor),  sv_text(cursor),      sv_text(cursor),
+        sv_text(cursor), sv_int(all),    sv_text(who->id), sv_int(mine ? 1 : 0), sv_int(limit + 1)};
     json_t *rows = NULL;
-    int err = store_query_json(app->store, sql, v, 7, &rows);
+    int err = store_query_json(app->store, sql, v, 10, &rows);
     if (err)
         return chat_fail(e, 503, "unavailable", "the store is busy; try again");
     json_t *list = json_array();

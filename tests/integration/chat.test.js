@@ -406,3 +406,22 @@ test('after hours the bot takes a message instead of handing off', async (t) => 
     r = await api(url, 'GET', '/v1/chat/threads?state=messageLeft', {token: dave});
     assert.deepEqual(r.json.items.map((x) => x.id), [c.id]);
 });
+
+test('the thread list is newest first, paged by cursor', async (t) => {
+    const srv = await useServer(t);
+    const ids = [];
+    for (let i = 0; i < 5; i++) {
+        ids.push((await openChat(srv.url, `C${i}`)).id);
+        await sleep(5);
+    }
+    const seen = [];
+    let cursor = '';
+    for (;;) {
+        const r = await api(srv.url, 'GET', `/v1/chat/threads?limit=2${cursor ? `&cursor=${cursor}` : ''}`, admin);
+        assert.equal(r.status, 200, r.text);
+        seen.push(...r.json.items.map((x) => x.id));
+        if (!r.json.nextCursor) break;
+        cursor = r.json.nextCursor;
+    }
+    assert.deepEqual(seen, ids.reverse());
+});
