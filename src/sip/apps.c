@@ -35,7 +35,7 @@ int app_for(const char *target, enum call_app *app)
 
 const char *app_name(enum call_app app)
 {
-    return app == APP_ECHO ? "echo" : "digits";
+    return app == APP_ECHO ? "echo" : app == APP_DIGITS ? "digits" : "extension";
 }
 
 struct speak {
@@ -131,6 +131,8 @@ void app_digit(struct call *c, char digit)
 
 int app_start(struct call *c)
 {
+    if (c->app == APP_EXTENSION)
+        return 0; /* ring.c does the work */
     if (c->app == APP_ECHO)
         return media_echo(c->s->media, c->leg);
     c->collecting = true;

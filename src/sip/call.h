@@ -15,8 +15,9 @@ struct sipsvc;
 struct media_event;
 
 enum call_app {
-    APP_ECHO,   /* *43: you hear yourself */
-    APP_DIGITS, /* *44: a prompt, digits until #, read back */
+    APP_ECHO,      /* *43: you hear yourself */
+    APP_DIGITS,    /* *44: a prompt, digits until #, read back */
+    APP_EXTENSION, /* a person: every registered phone rings, the first answer wins */
 };
 
 struct call {
@@ -34,11 +35,31 @@ struct call {
     bool collecting;
     char digits[32];
     unsigned ndigits;
+    /* APP_EXTENSION (ring.c) */
+    char callee_id[ID_SIZE];
+    uint32_t leg_b;        /* our leg towards the callee */
+    struct list forks;     /* struct fork: contacts still ringing */
+    void *winner;          /* the answered contact (struct fork in ring.c) */
+    struct mbuf *a_answer; /* our SDP answer to the caller, sent with the 200 */
+    struct tmr ring_tmr;
+    bool answered;
 };
 
 /* End the call once (media closed, record updated); the caller then drops
  * its reference (the session's BYE goes when the call is freed). */
 void call_finish(struct call *c, const char *by, const char *reason);
+
+/* Stop the call's media leg (its figures are kept with the call). */
+void call_close_leg(struct call *c, uint32_t leg);
+
+/* ---- ring.c ---- */
+/* The enabled user with this extension and a registered phone: 0 and
+ * *user_id; ENOENT no such extension; EAGAIN nobody registered. */
+int ring_target(struct sipsvc *s, const char *extension, char user_id[ID_SIZE]);
+/* Ring every contact of c->callee_id with an offer from a new leg beside
+ * c->leg; the caller's session has had 180. */
+int ring_start(struct call *c, const struct sip_msg *invite);
+void ring_stop(struct call *c);
 
 /* ---- apps.c ---- */
 /* The application a dialled number reaches; ENOENT if none. */

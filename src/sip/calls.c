@@ -28,6 +28,8 @@ static void call_destructor(void *arg)
     struct call *c = arg;
     tmr_cancel(&c->limit);
     tmr_cancel(&c->digit_tmr);
+    ring_stop(c);
+    mem_deref(c->a_answer);
     list_unlink(&c->le);
     c->sess = mem_deref(c->sess);
 }
@@ -55,14 +57,21 @@ void call_finish(struct call *c, const char *by, const char *reason)
         return;
     c->ended = true;
     app_stop(c);
-    if (c->leg) {
-        char key[16];
-        snprintf(key, sizeof(key), "%u", c->leg);
-        json_object_set_new(c->s->leg_calls, key, json_string(c->id));
-        media_leg_close(c->s->media, c->leg);
-    }
+    ring_stop(c);
+    call_close_leg(c, c->leg);
+    call_close_leg(c, c->leg_b);
     record_end(c, by, reason);
     log_info("sip", "call ended", "call=%s by=%s reason=\"%s\"", c->id, by, reason);
+}
+
+void call_close_leg(struct call *c, uint32_t leg)
+{
+    if (!leg)
+        return;
+    char key[16];
+    snprintf(key, sizeof(key), "%u", leg);
+    json_object_set_new(c->s->leg_calls, key, json_string(c->id));
+    media_leg_close(c->s->media, leg);
 }
 
 static void on_close(int err, const struct sip_msg *msg, void *arg)
@@ -70,7 +79,13 @@ static void on_close(int err, const struct sip_msg *msg, void *arg)
     struct call *c = arg;
     /* libre ends a session with ECONNRESET when the peer sent BYE. */
     bool bye = err == ECONNRESET || (msg && !pl_strcmp(&msg->met, "BYE"));
-    call_finish(c, bye ? "caller" : "system", bye ? "hangup" : err ? "signalling error" : "closed");
+    if (c->app == APP_EXTENSION && !c->answered)
+        call_finish(c, "caller", "cancelled");
+    else
+        call_finish(c, bye ? "caller" : "system",
+                    bye   ? "hangup"
+                    : err ? "signalling error"
+                          : "closed");
     mem_deref(c); /* the session is done; so is the call */
 }
 
@@ -144,19 +159,23 @@ static int record_start(struct call *c, const struct sip_msg *msg, const char *t
     pl_strcpy(&msg->to.auri, to, sizeof(to));
     pl_strcpy(&msg->callid, callid, sizeof(callid));
     int64_t now = clock_now_ms();
-    struct store_val v[] = {sv_text(c->id),      sv_text(from),   sv_text(to),
-                            sv_text(c->user_id), sv_text(target), sv_text(app_name(c->app)),
-                            sv_text(callid),     sv_int(now),     sv_int(now)};
+    bool ring = c->app == APP_EXTENSION;
+    struct store_val v[] = {sv_text(c->id),  sv_text(from),
+                            sv_text(to),     sv_text(c->user_id),
+                            sv_text(target), sv_text(app_name(c->app)),
+                            sv_text(callid), sv_text(ring ? "ringing" : "answered"),
+                            sv_int(now),     ring ? sv_text(NULL) : sv_int(now)};
     bool own;
     int err = store_begin_own(c->s->app->store, &own);
     if (!err)
         err = store_exec(c->s->app->store,
                          "INSERT INTO calls (id, direction, from_uri, to_uri, caller_user_id,"
                          " target, application, sip_call_id, state, started_at, answered_at)"
-                         " VALUES (?, 'internal', ?, ?, ?, ?, ?, ?, 'answered', ?, ?)",
-                         v, 9, NULL);
+                         " VALUES (?, 'internal', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         v, 10, NULL);
     if (!err)
-        err = events_append(c->s->app->events, "calls", "callAnswered", c->id, c->user_id,
+        err = events_append(c->s->app->events, "calls", ring ? "callRinging" : "callAnswered",
+                            c->id, c->user_id,
                             json_pack("{s:s, s:s, s:s, s:s}", "userId", c->user_id, "from", from,
                                       "target", target, "application", app_name(c->app)));
     return store_end_own(c->s->app->store, own, err);
@@ -213,11 +232,18 @@ static void on_invite(const struct sip_msg *msg, void *arg)
     }
     pl_strcpy(&msg->uri.user, target, sizeof(target));
     enum call_app app;
+    char callee[ID_SIZE] = "";
     if (app_for(target, &app) != 0) {
-        /* Extension-to-extension calls, trunks and voice applications
-         * are the next steps of the voice module. */
-        sip_replyf(s->sip, msg, 404, "Not Found", "%sContent-Length: 0\r\n\r\n", allow);
-        return;
+        int r = ring_target(s, target, callee);
+        if (r == EAGAIN) {
+            sip_reply(s->sip, msg, 480, "Temporarily Unavailable");
+            return;
+        }
+        if (r) {
+            sip_replyf(s->sip, msg, 404, "Not Found", "%sContent-Length: 0\r\n\r\n", allow);
+            return;
+        }
+        app = APP_EXTENSION;
     }
     struct call *c = mem_zalloc(sizeof(*c), call_destructor);
     if (!c) {
@@ -226,8 +252,11 @@ static void on_invite(const struct sip_msg *msg, void *arg)
     }
     c->s = s;
     c->app = app;
+    snprintf(c->callee_id, sizeof(c->callee_id), "%s", callee);
     tmr_init(&c->limit);
     tmr_init(&c->digit_tmr);
+    tmr_init(&c->ring_tmr);
+    list_init(&c->forks);
     id_new(c->id, "call");
     snprintf(c->user_id, sizeof(c->user_id), "%s", user_id);
     list_append(&s->calls, &c->le, c);
@@ -237,14 +266,20 @@ static void on_invite(const struct sip_msg *msg, void *arg)
         mem_deref(c);
         return;
     }
-    int err = sipsess_accept(&c->sess, s->sess_sock, msg, 200, "OK", "switchboard",
-                             "application/sdp", desc, NULL, NULL, false, on_offer, on_answer,
-                             on_estab, on_info, NULL, on_close, c, "%s", allow);
+    /* A person: ringing now, our answer (kept) when one of their phones
+     * answers. An application: answered at once. */
+    bool ring = app == APP_EXTENSION;
+    if (ring)
+        c->a_answer = mem_ref(desc);
+    int err =
+        sipsess_accept(&c->sess, s->sess_sock, msg, ring ? 180 : 200, ring ? "Ringing" : "OK",
+                       "switchboard", "application/sdp", ring ? NULL : desc, NULL, NULL, false,
+                       on_offer, on_answer, on_estab, on_info, NULL, on_close, c, "%s", allow);
     mem_deref(desc);
     if (!err)
         err = record_start(c, msg, target);
     if (!err)
-        err = app_start(c);
+        err = ring ? ring_start(c, msg) : app_start(c);
     if (err) {
         log_error("sip", "call not answered", "err=%d", err);
         if (!c->sess)
@@ -265,11 +300,20 @@ static void leg_closed(struct sipsvc *s, const struct media_event *ev)
     const char *call_id = json_string_value(json_object_get(s->leg_calls, key));
     if (!call_id)
         return;
-    json_t *legs =
-        json_pack("[{s:i, s:s, s:I, s:I, s:I, s:f, s:f}]", "leg", (int)ev->leg, "codec",
-                  ev->stats.codec, "rxPackets", (json_int_t)ev->stats.rx_packets, "txPackets",
-                  (json_int_t)ev->stats.tx_packets, "lost", (json_int_t)ev->stats.rx_lost,
-                  "jitterMs", ev->stats.jitter_ms, "rttMs", ev->stats.rtt_ms);
+    json_t *row = NULL, *legs = NULL;
+    struct store_val k[] = {sv_text(call_id)};
+    if (store_query_one(s->app->store, "SELECT legs FROM calls WHERE id = ?", k, 1, &row) == 0)
+        legs = json_loads(json_string_value(json_object_get(row, "legs")), 0, NULL);
+    json_decref(row);
+    if (!json_is_array(legs)) {
+        json_decref(legs);
+        legs = json_array();
+    }
+    json_array_append_new(
+        legs, json_pack("{s:i, s:s, s:I, s:I, s:I, s:f, s:f}", "leg", (int)ev->leg, "codec",
+                        ev->stats.codec, "rxPackets", (json_int_t)ev->stats.rx_packets, "txPackets",
+                        (json_int_t)ev->stats.tx_packets, "lost", (json_int_t)ev->stats.rx_lost,
+                        "jitterMs", ev->stats.jitter_ms, "rttMs", ev->stats.rtt_ms));
     char *text = json_dumps(legs, JSON_COMPACT);
     json_decref(legs);
     struct store_val v[] = {sv_text(text), sv_text(call_id)};
@@ -287,7 +331,7 @@ void calls_media_event(struct sipsvc *s, const struct media_event *ev)
     }
     for (struct le *le = s->calls.head; le; le = le->next) {
         struct call *c = le->data;
-        if (c->leg == ev->leg && !c->ended) {
+        if ((c->leg == ev->leg || c->leg_b == ev->leg) && !c->ended) {
             app_media_event(c, ev);
             return;
         }

@@ -159,13 +159,44 @@ export class SipUA {
         return this.next((m) => m.status >= 200 && m.headers.cseq?.[0]?.endsWith('INFO'));
     }
 
-    /* Answer a request the server sends (its BYE) with 200. */
-    answer(req, status = 200, reason = 'OK') {
+    /* Answer a request the server sends (an INVITE, its BYE): status, a
+     * To tag for dialog-creating answers, an SDP body. */
+    answer(req, status = 200, reason = 'OK', {toTag, body = ''} = {}) {
         const keep = ['via', 'from', 'to', 'call-id', 'cseq'];
         const lines = [`SIP/2.0 ${status} ${reason}`];
-        for (const k of keep) for (const v of req.headers[k] || []) lines.push(`${k.replace(/(^|-)([a-z])/g, (m) => m.toUpperCase())}: ${v}`);
-        lines.push('Content-Length: 0', '', '');
+        for (const k of keep) {
+            for (let v of req.headers[k] || []) {
+                if (k === 'to' && toTag && !/;tag=/.test(v)) v += `;tag=${toTag}`;
+                lines.push(`${k.replace(/(^|-)([a-z])/g, (m) => m.toUpperCase())}: ${v}`);
+            }
+        }
+        if (body) lines.push(`Contact: <sip:${this.user}@127.0.0.1:${this.port}>`, 'Content-Type: application/sdp');
+        lines.push(`Content-Length: ${Buffer.byteLength(body, 'latin1')}`, '', body);
         this.send(lines.join('\r\n'));
+    }
+
+    /* REGISTER this UA's contact (answering the digest challenge). */
+    async register(expires = 300) {
+        const uri = `sip:127.0.0.1:${this.server.port}`;
+        const call = {callId: `${rand()}@127.0.0.1`, fromTag: rand(), cseq: 1, uri};
+        const to = `sip:${this.user}@127.0.0.1`;
+        const send = (extra) => {
+            const branch = `z9hG4bK${rand()}`;
+            this.send([`REGISTER ${uri} SIP/2.0`,
+                       `Via: SIP/2.0/UDP 127.0.0.1:${this.port};branch=${branch};rport`,
+                       `From: <${to}>;tag=${call.fromTag}`, `To: <${to}>`, `Call-ID: ${call.callId}`,
+                       `CSeq: ${call.cseq} REGISTER`, `Contact: <sip:${this.user}@127.0.0.1:${this.port}>`,
+                       `Expires: ${expires}`, 'Max-Forwards: 70', ...(extra ? [extra] : []),
+                       'Content-Length: 0', '', ''].join('\r\n'));
+        };
+        send();
+        let res = await this.next((m) => m.status >= 200);
+        if (res.status === 401) {
+            call.cseq = 2;
+            send(`Authorization: ${digestHeader(res.headers['www-authenticate'][0], {user: this.user, password: this.password, method: 'REGISTER', uri})}`);
+            res = await this.next((m) => m.status >= 200);
+        }
+        return res;
     }
 
     async bye(call) {
