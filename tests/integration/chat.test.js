@@ -425,3 +425,18 @@ test('the thread list is newest first, paged by cursor', async (t) => {
     }
     assert.deepEqual(seen, ids.reverse());
 });
+
+test('a consumer waiting may leave a message instead, through the API', async (t) => {
+    const srv = await useServer(t);
+    await onlyWorkers(srv.url, []);
+    const c = await openChat(srv.url, 'Mo');
+    let r = await api(srv.url, 'POST', `/v1/chat/threads/${c.id}/handoff`, {token: c.token, body: {}});
+    assert.equal(r.json.state, 'waiting');
+    errorBody(await api(srv.url, 'POST', `/v1/chat/threads/${c.id}/leave-message`, {token: c.token, body: {text: ''}}), 422, 'empty_message');
+    r = await api(srv.url, 'POST', `/v1/chat/threads/${c.id}/leave-message`, {token: c.token, body: {text: 'Call me back: mo@example.com'}});
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.state, 'messageLeft');
+    const job = await api(srv.url, 'GET', `/v1/router/jobs/${r.json.jobId}`, admin);
+    assert.equal(job.json.state, 'cancelled');
+    errorBody(await api(srv.url, 'POST', `/v1/chat/threads/${c.id}/leave-message`, {token: c.token, body: {text: 'again'}}), 409, 'not_waiting');
+});
