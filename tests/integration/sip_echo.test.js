@@ -4,7 +4,7 @@
 // are refused; the call is recorded with its media figures.
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
-import {useServer, sleep, api, login, DEMO_API_KEY} from './lib/server.js';
+import {useServer, sleep, api, login, demoConfigText, DEMO_API_KEY} from './lib/server.js';
 import {SipUA, sdpMedia, rtpPacket, dtmfPackets} from './lib/sipua.js';
 import {EventStream} from './lib/ws.js';
 
@@ -139,3 +139,22 @@ async function digitsCall(t, how) {
 
 test('*44 collects digits sent by RFC 4733 and reads them back', (t) => digitsCall(t, 'rfc4733'));
 test('*44 collects digits sent by SIP INFO', (t) => digitsCall(t, 'info'));
+
+test('a call longer than sip.maxCallSeconds is ended by Switchboard', async (t) => {
+    const srv = await useServer(t, {configText: demoConfigText({sip: {maxCallSeconds: 2}})});
+    const port = sipPort(srv);
+    const ua = await SipUA.open({port, user: '1001', password: 'demo-alice'});
+    t.after(() => ua.close());
+    const {res, call} = await ua.invite(`sip:*43@127.0.0.1:${port}`);
+    assert.equal(res.status, 200);
+    ua.ack(call);
+    const t0 = Date.now();
+    const bye = await ua.next((m) => m.method === 'BYE', 10000);
+    ua.answer(bye);
+    const held = Date.now() - t0;
+    assert.ok(held >= 1500, `not before the limit (ended after ${held} ms)`);
+    await sleep(200);
+    const rec = (await api(srv.url, 'GET', '/v1/calls', {apiKey: DEMO_API_KEY})).json.items[0];
+    assert.equal(rec.endedBy, 'system');
+    assert.equal(rec.endReason, 'maximum call duration');
+});
