@@ -34,6 +34,10 @@ int chat_register(void);
 int chat_start(struct app *app, bool live);
 void chat_stop(struct app *app);
 
+/* The id of a configured chat widget (the first by id), or NULL: for the
+ * start banner's links. */
+const char *chat_some_widget(struct app *app);
+
 /* A consumer token ("sbc_...") to its principal: id = the thread id. */
 int chat_consumer_authenticate(struct app *app, const char *token, struct principal *who);
 

@@ -89,6 +89,19 @@ const json_t *chat_bot_spec(struct chat *c, const char *id)
     return be ? be->spec : NULL;
 }
 
+const char *chat_some_widget(struct app *app)
+{
+    struct chat *c = chat_of(app);
+    const char *first = NULL, *id;
+    json_t *w;
+    json_object_foreach(c ? c->widgets : NULL, id, w)
+    {
+        if (!first || strcmp(id, first) < 0)
+            first = id;
+    }
+    return first;
+}
+
 const json_t *chat_widget(struct chat *c, const char *id)
 {
     return id ? json_object_get(c->widgets, id) : NULL;

@@ -198,6 +198,9 @@ static void print_banner(struct app *app, const struct sa *laddr, const char *de
     printf("  Web:      %s/\n", base);
     printf("  API:      %s/v1/version   (sign in: POST %s/v1/sessions)\n", base, base);
     printf("  Events:   ws://%s/v1/events\n", base + 7);
+    const char *widget = chat_some_widget(app);
+    if (widget)
+        printf("  Chat:     %s/widget?widget=%s   (agents: %s/agent)\n", base, widget, base);
     if (app->sip)
         re_printf("  SIP:      sip:%J (UDP and TCP), realm \"%s\"\n", &sip_bound,
                   settings_str(app, "sip.realm"));
