@@ -223,14 +223,10 @@ static void get_stream(struct api_req *req)
     s->app = req->app;
     s->who = req->who;
     const struct websocket_opts opts = {.max_message = 65536, .kaint_ms = 30000};
-    int err = websocket_accept(&s->ws, req->conn, req->hreq, &opts, on_message, on_close, s);
-    if (err) {
+    if (api_websocket_accept(req, &s->ws, &opts, on_message, on_close, s) != 0) {
         mem_deref(s);
-        api_reply_error(req, 400, "websocket_required",
-                        "connect to /v1/chat/stream with a WebSocket client");
         return;
     }
-    api_reply_upgraded(req);
 }
 
 static const struct api_route routes[] = {

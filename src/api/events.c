@@ -246,14 +246,10 @@ static void get_events(struct api_req *req)
     snprintf(s->credential, sizeof(s->credential), "%s", req->token);
     s->last_seq = events_last_seq(req->app->events);
     const struct websocket_opts opts = {.max_message = 16384, .kaint_ms = 30000};
-    int err = websocket_accept(&s->ws, req->conn, req->hreq, &opts, on_message, on_close, s);
-    if (err) {
+    if (api_websocket_accept(req, &s->ws, &opts, on_message, on_close, s) != 0) {
         mem_deref(s);
-        api_reply_error(req, 400, "websocket_required",
-                        "connect to /v1/events with a WebSocket client");
         return;
     }
-    api_reply_upgraded(req);
     if (events_subscribe(req->app->events, &s->sub, deliver, s) != 0) {
         websocket_close(s->ws, 1011, "out of memory");
         return;

@@ -19,6 +19,7 @@
 #include "core/principal.h"
 #include "core/schema.h"
 #include "http/httpd.h"
+#include "http/websocket.h"
 
 #include <jansson.h>
 
@@ -87,6 +88,13 @@ void api_reply_upgraded(struct api_req *req);
 /* A raw reply (static files); body may be NULL. */
 void api_reply_raw(struct api_req *req, uint16_t status, const char *ctype,
                    const char *extra_headers, const void *body, size_t len);
+
+/* Upgrade the request to a WebSocket (websocket_accept) and log it as
+ * 101; when it is not a WebSocket request, answer 400 naming the path.
+ * Returns the accept's error. */
+int api_websocket_accept(struct api_req *req, struct websocket **wsp,
+                         const struct websocket_opts *opts, websocket_recv_h *recvh,
+                         websocket_close_h *closeh, void *arg);
 
 /* The peer's address without its port (limits apply to the host). */
 void api_peer_host(const struct api_req *req, char *out, size_t size);

@@ -229,3 +229,16 @@ void api_peer_host(const struct api_req *req, char *out, size_t size)
     if (colon && (out[0] != '[' || (colon > out && colon[-1] == ']')))
         *colon = '\0';
 }
+
+int api_websocket_accept(struct api_req *req, struct websocket **wsp,
+                         const struct websocket_opts *opts, websocket_recv_h *recvh,
+                         websocket_close_h *closeh, void *arg)
+{
+    int err = websocket_accept(wsp, req->conn, req->hreq, opts, recvh, closeh, arg);
+    if (err)
+        api_reply_error(req, 400, "websocket_required", "connect to %s with a WebSocket client",
+                        req->path);
+    else
+        api_reply_upgraded(req);
+    return err;
+}
