@@ -11,7 +11,7 @@ int api_users_register(void);
 int api_events_register(void);
 int api_chat_threads_register(void);
 int api_chat_stream_register(void);
-int api_chat_config_register(void);
+int api_config_objects_register(void);
 int api_sip_register(void);
 int api_calls_register(void);
 

@@ -23,7 +23,7 @@ static void list_calls(struct api_req *req)
                                " caller_user_id AS callerUserId, target, application, state,"
                                " started_at AS startedAt, answered_at AS answeredAt,"
                                " ended_at AS endedAt, ended_by AS endedBy, end_reason AS endReason,"
-                               " legs FROM calls WHERE (? = 1 OR caller_user_id = ?)"
+                               " trunk, legs FROM calls WHERE (? = 1 OR caller_user_id = ?)"
                                " ORDER BY started_at DESC, id DESC LIMIT ?",
                                v, 3, &rows);
     if (err) {

@@ -46,10 +46,6 @@ void chat_kinds_unload(struct chat *c);
 const struct bot *chat_bot(struct chat *c, const char *id);
 const json_t *chat_widget(struct chat *c, const char *id);
 const json_t *chat_bot_spec(struct chat *c, const char *id);
-/* For the configuration API: a stored spec (new reference) or NULL;
- * delete (EBUSY while a widget uses a bot). */
-json_t *chat_object_get(struct app *app, const char *kind, const char *id);
-int chat_object_delete(struct app *app, const char *kind, const char *id, const char **why);
 const struct schema *chat_widget_schema(void);
 
 /* ---- threads.c: the stored thread ---- */

@@ -161,30 +161,12 @@ void chat_kinds_unload(struct chat *c)
 
 /* ---- storage ---- */
 
-static json_t *stored(struct app *app, const char *kind, const char *id)
-{
-    json_t *row = NULL;
-    struct store_val v[] = {sv_text(kind), sv_text(id)};
-    if (store_query_one(app->store, "SELECT spec FROM chat_objects WHERE kind = ? AND id = ?", v, 2,
-                        &row) != 0)
-        return NULL;
-    json_t *spec = json_loads(json_string_value(json_object_get(row, "spec")), 0, NULL);
-    json_decref(row);
-    return spec;
-}
+static const char table[] = "chat_objects";
 
 static int store_spec(struct app *app, const char *kind, const json_t *spec)
 {
-    char *text = json_dumps(spec, JSON_COMPACT | JSON_SORT_KEYS);
     const char *id = json_string_value(json_object_get(spec, "id"));
-    struct store_val v[] = {sv_text(kind), sv_text(id), sv_text(text), sv_int(clock_now_ms())};
-    int err = text ? store_exec(app->store,
-                                "INSERT INTO chat_objects (kind, id, spec, updated_at)"
-                                " VALUES (?, ?, ?, ?) ON CONFLICT (kind, id) DO UPDATE SET"
-                                " spec = excluded.spec, updated_at = excluded.updated_at",
-                                v, 4, NULL)
-                   : ENOMEM;
-    free(text);
+    int err = config_spec_put(app, table, kind, id, spec);
     if (!err)
         err = events_append(app->events, "chat", "configUpdated", id, NULL,
                             json_pack("{s:s, s:s}", "kind", kind, "id", id));
@@ -193,10 +175,8 @@ static int store_spec(struct app *app, const char *kind, const json_t *spec)
 
 static bool unchanged(struct app *app, const char *kind, const json_t *obj)
 {
-    json_t *old = stored(app, kind, json_string_value(json_object_get(obj, "id")));
-    bool same = old && json_equal(old, obj);
-    json_decref(old);
-    return same;
+    return config_spec_unchanged(app, table, kind, json_string_value(json_object_get(obj, "id")),
+                                 obj);
 }
 
 static int bot_apply(struct app *app, const json_t *obj, const char **message)
@@ -244,12 +224,12 @@ static int widget_apply(struct app *app, const json_t *obj, const char **message
 
 static int bot_export(struct app *app, json_t **out)
 {
-    return config_export_specs(app, "chat_objects", "bots", out);
+    return config_export_specs(app, table, "bots", out);
 }
 
 static int widget_export(struct app *app, json_t **out)
 {
-    return config_export_specs(app, "chat_objects", "chatWidgets", out);
+    return config_export_specs(app, table, "chatWidgets", out);
 }
 
 /* Compile at validation time too, so a flow's mistakes come with the
@@ -264,7 +244,7 @@ static void bot_check(const json_t *obj, const char *path, const char *pointer,
     bot_free(b);
 }
 
-int chat_object_delete(struct app *app, const char *kind, const char *id, const char **why)
+static int chat_object_delete(struct app *app, const char *kind, const char *id, const char **why)
 {
     struct chat *c = chat_of(app);
     if (strcmp(kind, "bots") == 0) {
@@ -279,14 +259,9 @@ int chat_object_delete(struct app *app, const char *kind, const char *id, const 
             }
         }
     }
-    int64_t changes = 0;
-    struct store_val v[] = {sv_text(kind), sv_text(id)};
-    int err = store_exec(app->store, "DELETE FROM chat_objects WHERE kind = ? AND id = ?", v, 2,
-                         &changes);
+    int err = config_spec_delete(app, table, kind, id);
     if (err)
         return err;
-    if (!changes)
-        return ENOENT;
     if (strcmp(kind, "bots") == 0)
         mem_deref(find_bot(c, id));
     else
@@ -295,9 +270,24 @@ int chat_object_delete(struct app *app, const char *kind, const char *id, const 
                          json_pack("{s:s, s:s}", "kind", kind, "id", id));
 }
 
-json_t *chat_object_get(struct app *app, const char *kind, const char *id)
+static int bot_remove(struct app *app, const char *id, const char **why)
 {
-    return stored(app, kind, id);
+    return chat_object_delete(app, "bots", id, why);
+}
+
+static int widget_remove(struct app *app, const char *id, const char **why)
+{
+    return chat_object_delete(app, "chatWidgets", id, why);
+}
+
+static json_t *bot_get(struct app *app, const char *id)
+{
+    return config_spec_get(app, table, "bots", id);
+}
+
+static json_t *widget_get(struct app *app, const char *id)
+{
+    return config_spec_get(app, table, "chatWidgets", id);
 }
 
 int chat_kinds_register(void)
@@ -309,14 +299,18 @@ int chat_kinds_register(void)
          .order = 40,
          .check = bot_check,
          .apply = bot_apply,
-         .export = bot_export},
+         .export = bot_export,
+         .get = bot_get,
+         .remove = bot_remove},
         {.key = "chatWidgets",
          .list = true,
          .id_key = "id",
          .order = 41,
          .schema = &widget_schema,
          .apply = widget_apply,
-         .export = widget_export},
+         .export = widget_export,
+         .get = widget_get,
+         .remove = widget_remove},
     };
     kinds[0].schema = bot_schema();
     return config_kind_register(&kinds[0]) | config_kind_register(&kinds[1]);

@@ -40,6 +40,11 @@ struct config_kind {
     /* The stored objects: an array for list kinds, an object otherwise
      * (NULL when there is nothing to export). */
     int (*export)(struct app *app, json_t **out);
+    /* For kinds the API edits one object at a time (config_objects.c):
+     * one stored object (NULL when none, new reference), and its removal
+     * (0, ENOENT, or EBUSY with *why when something still uses it). */
+    json_t *(*get)(struct app *app, const char *id);
+    int (*remove)(struct app *app, const char *id, const char **why);
 };
 
 int config_kind_register(const struct config_kind *kind);
@@ -71,5 +76,16 @@ int config_export(struct app *app, json_t **docp);
  * the specs of one kind, ordered by id, as a list (NULL when none), ready
  * to be a kind's export. `table` is a fixed name from the caller's code. */
 int config_export_specs(struct app *app, const char *table, const char *kind, json_t **out);
+
+/* One spec of such a table (NULL when none), new reference. */
+json_t *config_spec_get(struct app *app, const char *table, const char *kind, const char *id);
+/* Is the stored spec equal to this one? */
+bool config_spec_unchanged(struct app *app, const char *table, const char *kind, const char *id,
+                           const json_t *spec);
+/* Create or replace one spec (in the caller's transaction, if any). */
+int config_spec_put(struct app *app, const char *table, const char *kind, const char *id,
+                    const json_t *spec);
+/* 0, or ENOENT when there was none. */
+int config_spec_delete(struct app *app, const char *table, const char *kind, const char *id);
 
 #endif

@@ -201,9 +201,12 @@ static void print_banner(struct app *app, const struct sa *laddr, const char *de
     const char *widget = chat_some_widget(app);
     if (widget)
         printf("  Chat:     %s/widget?widget=%s   (agents: %s/agent)\n", base, widget, base);
+    struct sa tls_bound;
     if (app->sip)
         re_printf("  SIP:      sip:%J (UDP and TCP), realm \"%s\"\n", &sip_bound,
                   settings_str(app, "sip.realm"));
+    if (app->sip && sipsvc_tls_bound(app, &tls_bound) == 0)
+        re_printf("  SIP TLS:  sips:%J\n", &tls_bound);
     printf("  Data:     %s/switchboard.db\n", app->data_dir);
     if (settings_bool(app, "demo"))
         print_demo_accounts(demo_text);

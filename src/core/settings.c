@@ -77,6 +77,9 @@ static const struct schema_field sip_fields[] = {
     {"authWindowSeconds", &s_secs, false},
     {"banSeconds", &s_secs, false},
     {"maxCallSeconds", &s_secs, false},
+    {"tls", &s_bool, false},
+    {"tlsListen", &s_addr, false},
+    {"tlsCertificate", &s_path, false},
     {0},
 };
 static const struct schema s_port = {
@@ -142,6 +145,7 @@ static json_t *defaults(void)
                                   "maxExpires", 3600, "maxContacts", 10, "maxAuthFailures", 10,
                                   "authWindowSeconds", 60, "banSeconds", 600));
     json_object_set_new(json_object_get(d, "sip"), "maxCallSeconds", json_integer(14400));
+    json_object_set_new(json_object_get(d, "sip"), "tls", json_true());
     json_object_set_new(
         d, "media", json_pack("{s:i, s:i, s:i}", "portMin", 20000, "portMax", 29999, "threads", 0));
     return d;

@@ -18,7 +18,14 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { FIRST_DIGIT_MS = 15000, NEXT_DIGIT_MS = 5000, OP_PROMPT = 1, OP_READBACK = 2 };
+enum {
+    FIRST_DIGIT_MS = 15000,
+    NEXT_DIGIT_MS = 5000,
+    ANNOUNCE_WAIT_S = 5,
+    OP_PROMPT = 1,
+    OP_READBACK = 2,
+    OP_ANNOUNCE = 3,
+};
 
 static const char ask[] = "Please enter some digits, then press the pound key.";
 
@@ -33,9 +40,30 @@ int app_for(const char *target, enum call_app *app)
     return 0;
 }
 
+int app_for_target(struct sipsvc *s, const json_t *target, enum call_app *app, char callee[ID_SIZE])
+{
+    const char *kind = json_string_value(json_object_get(target, "kind"));
+    if (kind && strcmp(kind, "application") == 0) {
+        const char *name = json_string_value(json_object_get(target, "application"));
+        *app = name && strcmp(name, "echo") == 0 ? APP_ECHO : APP_DIGITS;
+        return 0;
+    }
+    if (kind && strcmp(kind, "announcement") == 0) {
+        *app = APP_ANNOUNCE;
+        return 0;
+    }
+    *app = APP_EXTENSION;
+    return ring_target(s, json_string_value(json_object_get(target, "extension")), callee);
+}
+
 const char *app_name(enum call_app app)
 {
-    return app == APP_ECHO ? "echo" : app == APP_DIGITS ? "digits" : "extension";
+    static const char *const names[] = {
+        [APP_ECHO] = "echo",           [APP_DIGITS] = "digits",
+        [APP_EXTENSION] = "extension", [APP_ANNOUNCE] = "announcement",
+        [APP_OUTBOUND] = "outbound",
+    };
+    return names[app];
 }
 
 struct speak {
@@ -61,7 +89,7 @@ static void on_prompt(int err, const char *path, void *arg)
         return;
     }
     /* A digit pressed while the prompt was being made: it is barged in. */
-    if (sp->op == OP_PROMPT && c->ndigits)
+    if ((sp->op == OP_PROMPT || sp->op == OP_ANNOUNCE) && c->ndigits)
         return;
     media_play(c->s->media, c->leg, path, false, sp->op);
 }
@@ -87,6 +115,11 @@ static void collected(struct call *c, const char *reason)
         c->s->app->events, "calls", "callDigits", c->id, c->user_id,
         json_pack("{s:s, s:s, s:s}", "userId", c->user_id, "digits", c->digits, "reason", reason));
     log_info("sip", "digits collected", "call=%s digits=%s reason=%s", c->id, c->digits, reason);
+    if (c->app == APP_ANNOUNCE) {
+        call_finish(c, "system", "application done");
+        mem_deref(c); /* the session's BYE */
+        return;
+    }
     char text[160] = "No digits were entered.";
     if (c->ndigits) {
         int n = snprintf(text, sizeof(text), "You entered");
@@ -112,27 +145,58 @@ static void on_digit_timeout(void *arg)
 
 void app_digit(struct call *c, char digit)
 {
-    if (c->ended || c->app != APP_DIGITS || !c->collecting)
+    if (c->ended || !c->collecting)
         return;
-    if (!c->ndigits)
+    if (!c->ndigits) {
         media_stop(c->s->media, c->leg); /* barge-in: the prompt stops */
+        c->prompt_done = true;
+    }
     if (digit == '#') {
         collected(c, "terminator");
         return;
     }
+    unsigned max = c->want ? c->want : sizeof(c->digits) - 1;
     if (c->ndigits < sizeof(c->digits) - 1)
         c->digits[c->ndigits++] = digit;
-    if (c->ndigits == sizeof(c->digits) - 1) {
+    if (c->ndigits >= max) {
         collected(c, "max");
         return;
     }
     tmr_start(&c->digit_tmr, NEXT_DIGIT_MS, on_digit_timeout, c);
 }
 
+static int announce(struct call *c)
+{
+    const json_t *t = c->target;
+    c->want = (unsigned)json_integer_value(json_object_get(t, "digits"));
+    c->collecting = c->want > 0;
+    const char *file = json_string_value(json_object_get(t, "file"));
+    if (file)
+        return media_play(c->s->media, c->leg, file, false, OP_ANNOUNCE);
+    return speak(c, json_string_value(json_object_get(t, "text")), OP_ANNOUNCE);
+}
+
+/* The announcement has been played: hang up, or wait for the digits. */
+static void announced(struct call *c)
+{
+    c->prompt_done = true;
+    if (!c->collecting) {
+        call_finish(c, "system", "application done");
+        mem_deref(c);
+        return;
+    }
+    json_int_t wait = json_integer_value(json_object_get(c->target, "timeoutSeconds"));
+    if (!c->ndigits)
+        tmr_start(&c->digit_tmr, (uint64_t)(wait > 0 ? wait : ANNOUNCE_WAIT_S) * 1000,
+                  on_digit_timeout, c);
+}
+
 int app_start(struct call *c)
 {
-    if (c->app == APP_EXTENSION)
+    if (c->app == APP_EXTENSION || c->app == APP_OUTBOUND)
         return 0; /* ring.c does the work */
+    if (c->app == APP_ANNOUNCE)
+        return announce(c);
     if (c->app == APP_ECHO)
         return media_echo(c->s->media, c->leg);
     c->collecting = true;
@@ -147,6 +211,9 @@ void app_media_event(struct call *c, const struct media_event *ev)
     } else if (ev->type == MEDIA_EV_PLAY_DONE && ev->op_id == OP_READBACK) {
         call_finish(c, "system", "application done");
         mem_deref(c); /* the session's BYE */
+    } else if (ev->type == MEDIA_EV_PLAY_DONE && ev->op_id == OP_ANNOUNCE &&
+               strcmp(ev->reason, "stopped") != 0) {
+        announced(c);
     }
 }
 

@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "core/settings.h"
 #include "sip/sip_internal.h"
+#include "sip/trunks.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -42,7 +43,24 @@ void sipauth_failed(struct sipsvc *s, const struct sip_msg *msg, const char *why
         sip_reply(s->sip, msg, 403, "Forbidden");
 }
 
-int sipauth_check(struct sipsvc *s, const struct sip_msg *msg, bool proxy, char user_id[ID_SIZE])
+/* A trunk that authenticates with a digest user name and password of its
+ * own: its spec (new reference) and HA1, or NULL. */
+static json_t *trunk_secret(struct sipsvc *s, const char *user, const char *realm,
+                            char ha1[SIPSECRET_HEX])
+{
+    json_t *t = trunk_by_auth_user(s->app, user);
+    const char *pass =
+        json_string_value(json_object_get(json_object_get(t, "inbound"), "password"));
+    if (!pass) {
+        json_decref(t);
+        return NULL;
+    }
+    sipsecret_ha1(ha1, user, realm, pass);
+    return t;
+}
+
+int sipauth_check(struct sipsvc *s, const struct sip_msg *msg, bool proxy, char user_id[ID_SIZE],
+                  json_t **trunk)
 {
     const struct sip_hdr *h =
         sip_msg_hdr(msg, proxy ? SIP_HDR_PROXY_AUTHORIZATION : SIP_HDR_AUTHORIZATION);
@@ -76,14 +94,23 @@ int sipauth_check(struct sipsvc *s, const struct sip_msg *msg, bool proxy, char 
         return EACCES;
     }
     char user[72], ha1[SIPSECRET_HEX];
-    if (resp.username.l >= sizeof(user) || pl_strcpy(&resp.username, user, sizeof(user)) != 0 ||
-        sipsecret_find(s->app, user, realm, user_id, ha1) != 0) {
+    json_t *t = NULL;
+    bool known = resp.username.l < sizeof(user) &&
+                 pl_strcpy(&resp.username, user, sizeof(user)) == 0 &&
+                 (sipsecret_find(s->app, user, realm, user_id, ha1) == 0 ||
+                  (trunk && (t = trunk_secret(s, user, realm, ha1)) != NULL));
+    if (!known) {
         sipauth_failed(s, msg, "unknown user name or no SIP password", false);
         return EPERM;
     }
     if (!digest_response_ok(&resp, &msg->met, ha1)) {
+        json_decref(t);
         sipauth_failed(s, msg, "wrong password", false);
         return EPERM;
+    }
+    if (t) {
+        user_id[0] = '\0';
+        *trunk = t;
     }
     return 0;
 }

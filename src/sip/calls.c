@@ -12,7 +12,10 @@
 #include "core/log.h"
 #include "core/settings.h"
 #include "media/media.h"
+#include "core/principal.h"
 #include "sip/call.h"
+#include "sip/dialplan.h"
+#include "sip/trunks.h"
 #include "sip/sip_internal.h"
 #include "store/store.h"
 
@@ -23,6 +26,12 @@
 
 static const char allow[] = "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REGISTER\r\n";
 
+/* Calls that ring a far end before they are answered. */
+static bool rings(const struct call *c)
+{
+    return c->app == APP_EXTENSION || c->app == APP_OUTBOUND;
+}
+
 static void call_destructor(void *arg)
 {
     struct call *c = arg;
@@ -30,6 +39,8 @@ static void call_destructor(void *arg)
     tmr_cancel(&c->digit_tmr);
     ring_stop(c);
     mem_deref(c->a_answer);
+    json_decref(c->trunk);
+    json_decref(c->target);
     list_unlink(&c->le);
     c->sess = mem_deref(c->sess);
 }
@@ -79,7 +90,7 @@ static void on_close(int err, const struct sip_msg *msg, void *arg)
     struct call *c = arg;
     /* libre ends a session with ECONNRESET when the peer sent BYE. */
     bool bye = err == ECONNRESET || (msg && !pl_strcmp(&msg->met, "BYE"));
-    if (c->app == APP_EXTENSION && !c->answered)
+    if (rings(c) && !c->answered)
         call_finish(c, "caller", "cancelled");
     else
         call_finish(c, bye ? "caller" : "system",
@@ -103,12 +114,10 @@ static void on_estab(const struct sip_msg *msg, void *arg)
     log_info("sip", "call established", "call=%s", c->id);
 }
 
-/* A new offer within the call (re-INVITE: hold, resume, new address). */
-static int on_offer(struct mbuf **descp, const struct sip_msg *msg, void *arg)
+int call_reoffer(struct call *c, uint32_t leg, const struct sip_msg *msg, struct mbuf **descp)
 {
-    struct call *c = arg;
     char *answer = NULL;
-    int err = media_leg_reoffer(c->s->media, c->leg, (const char *)mbuf_buf(msg->mb),
+    int err = media_leg_reoffer(c->s->media, leg, (const char *)mbuf_buf(msg->mb),
                                 mbuf_get_left(msg->mb), &answer);
     if (err)
         return err;
@@ -122,6 +131,13 @@ static int on_offer(struct mbuf **descp, const struct sip_msg *msg, void *arg)
     mbuf_set_pos(mb, 0);
     *descp = mb;
     return 0;
+}
+
+/* A new offer within the call (re-INVITE: hold, resume, new address). */
+static int on_offer(struct mbuf **descp, const struct sip_msg *msg, void *arg)
+{
+    struct call *c = arg;
+    return call_reoffer(c, c->leg, msg, descp);
 }
 
 static int on_answer(const struct sip_msg *msg, void *arg)
@@ -159,25 +175,39 @@ static int record_start(struct call *c, const struct sip_msg *msg, const char *t
     pl_strcpy(&msg->to.auri, to, sizeof(to));
     pl_strcpy(&msg->callid, callid, sizeof(callid));
     int64_t now = clock_now_ms();
-    bool ring = c->app == APP_EXTENSION;
-    struct store_val v[] = {sv_text(c->id),  sv_text(from),
-                            sv_text(to),     sv_text(c->user_id),
-                            sv_text(target), sv_text(app_name(c->app)),
-                            sv_text(callid), sv_text(ring ? "ringing" : "answered"),
-                            sv_int(now),     ring ? sv_text(NULL) : sv_int(now)};
+    bool ring = rings(c);
+    const char *user = c->user_id[0] ? c->user_id : NULL;
+    const char *trunk = json_string_value(json_object_get(c->trunk, "name"));
+    struct store_val v[] = {sv_text(c->id),
+                            sv_text(c->direction),
+                            sv_text(from),
+                            sv_text(to),
+                            sv_text(user),
+                            sv_text(target),
+                            sv_text(app_name(c->app)),
+                            sv_text(callid),
+                            sv_text(ring ? "ringing" : "answered"),
+                            sv_int(now),
+                            ring ? sv_text(NULL) : sv_int(now),
+                            sv_text(trunk)};
     bool own;
     int err = store_begin_own(c->s->app->store, &own);
     if (!err)
         err = store_exec(c->s->app->store,
                          "INSERT INTO calls (id, direction, from_uri, to_uri, caller_user_id,"
-                         " target, application, sip_call_id, state, started_at, answered_at)"
-                         " VALUES (?, 'internal', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         v, 10, NULL);
+                         " target, application, sip_call_id, state, started_at, answered_at,"
+                         " trunk) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         v, 12, NULL);
+    json_t *data =
+        json_pack("{s:s, s:s, s:s, s:s, s:s}", "userId", c->user_id, "from", from, "target", target,
+                  "application", app_name(c->app), "direction", c->direction);
+    if (trunk)
+        json_object_set_new(data, "trunk", json_string(trunk));
     if (!err)
         err = events_append(c->s->app->events, "calls", ring ? "callRinging" : "callAnswered",
-                            c->id, c->user_id,
-                            json_pack("{s:s, s:s, s:s, s:s}", "userId", c->user_id, "from", from,
-                                      "target", target, "application", app_name(c->app)));
+                            c->id, user, data);
+    else
+        json_decref(data);
     return store_end_own(c->s->app->store, own, err);
 }
 
@@ -219,46 +249,192 @@ static int answer_media(struct sipsvc *s, const struct sip_msg *msg, uint32_t *l
     return 0;
 }
 
+/* Ring the person's phones, or the number through the trunk. */
+static int ring_call(struct call *c, const struct sip_msg *invite, const char *target)
+{
+    char from[256] = "";
+    json_t *contacts = NULL;
+    int err = 0;
+    if (c->app == APP_OUTBOUND) {
+        char uri[320];
+        const json_t *out = json_object_get(c->trunk, "outbound");
+        const char *caller_id = json_string_value(json_object_get(out, "callerId"));
+        char host[128];
+        pl_strcpy(&invite->uri.host, host, sizeof(host));
+        if (caller_id)
+            snprintf(from, sizeof(from), "sip:%s@%s", caller_id, host);
+        else
+            pl_strcpy(&invite->from.auri, from, sizeof(from));
+        err = trunk_request_uri(c->trunk, target, uri, sizeof(uri));
+        contacts = err ? NULL : json_pack("[s]", uri);
+    } else {
+        pl_strcpy(&invite->from.auri, from, sizeof(from));
+        err = ring_contacts(c->s, c->callee_id, &contacts);
+    }
+    if (!err)
+        err = ring_start(c, from, contacts);
+    json_decref(contacts);
+    return err;
+}
+
+/* Where a call goes: what was dialled, who calls, and what answers. */
+struct route {
+    char target[64]; /* the dialled number, normalised */
+    char user_id[ID_SIZE];
+    char callee[ID_SIZE];
+    enum call_app app;
+    const char *direction;
+    json_t *trunk; /* inbound from it, or outbound through it */
+    json_t *target_spec;
+};
+
+static void route_clear(struct route *r)
+{
+    json_decref(r->trunk);
+    json_decref(r->target_spec);
+    r->trunk = r->target_spec = NULL;
+}
+
+static unsigned user_role(struct sipsvc *s, const char *user_id)
+{
+    json_t *row = NULL;
+    struct store_val v[] = {sv_text(user_id)};
+    if (store_query_one(s->app->store, "SELECT role FROM users WHERE id = ?", v, 1, &row) != 0)
+        return ROLE_NONE;
+    unsigned role = role_parse(json_string_value(json_object_get(row, "role")));
+    json_decref(row);
+    return role;
+}
+
+static unsigned trunk_calls(struct sipsvc *s, const char *name)
+{
+    unsigned n = 0;
+    for (struct le *le = s->calls.head; le; le = le->next) {
+        struct call *c = le->data;
+        const char *t = json_string_value(json_object_get(c->trunk, "name"));
+        n += !c->ended && t && strcmp(t, name) == 0;
+    }
+    return n;
+}
+
+/* A number of ours: what its target reaches. 0, or the answer sent. */
+static int route_number(struct sipsvc *s, const struct sip_msg *msg, json_t *number,
+                        struct route *r)
+{
+    r->target_spec = json_incref(json_object_get(number, "target"));
+    json_decref(number);
+    int e = app_for_target(s, r->target_spec, &r->app, r->callee);
+    if (e == EAGAIN)
+        sip_reply(s->sip, msg, 480, "Temporarily Unavailable");
+    else if (e)
+        sip_reply(s->sip, msg, 404, "Not Found (the number's extension does not exist)");
+    return e;
+}
+
+/* A call from a person: a feature code, an extension, one of our numbers,
+ * or an external number through a trunk that allows it for their role
+ * (the guard against toll fraud). 0, or the answer sent. */
+static int route_internal(struct sipsvc *s, const struct sip_msg *msg, struct route *r)
+{
+    r->direction = "internal";
+    if (app_for(r->target, &r->app) == 0)
+        return 0;
+    int e = ring_target(s, r->target, r->callee);
+    if (e == 0) {
+        r->app = APP_EXTENSION;
+        return 0;
+    }
+    if (e == EAGAIN) {
+        sip_reply(s->sip, msg, 480, "Temporarily Unavailable");
+        return e;
+    }
+    json_t *number = number_find(s->app, r->target);
+    if (number)
+        return route_number(s, msg, number, r);
+    e = trunk_route_out(s->app, r->target, user_role(s, r->user_id), &r->trunk);
+    if (e == EPERM) {
+        log_warn("sip", "dialling out refused", "user=%s number=%s why=role", r->user_id,
+                 r->target);
+        sip_reply(s->sip, msg, 403, "Forbidden (your role may not dial this number)");
+        return e;
+    }
+    if (e) {
+        sip_replyf(s->sip, msg, 404, "Not Found", "%sContent-Length: 0\r\n\r\n", allow);
+        return e;
+    }
+    r->app = APP_OUTBOUND;
+    r->direction = "outbound";
+    return 0;
+}
+
+/* Who calls and where the call goes: a trunk delivering one of our
+ * numbers (by source address, or by its digest credentials), or a person
+ * authenticated by digest. 0, or the answer has been sent. */
+static int route_call(struct sipsvc *s, const struct sip_msg *msg, struct route *r)
+{
+    if (!pl_isset(&msg->uri.user) || msg->uri.user.l >= sizeof(r->target)) {
+        sip_reply(s->sip, msg, 404, "Not Found");
+        return ENOENT;
+    }
+    char dialled[sizeof(r->target)];
+    pl_strcpy(&msg->uri.user, dialled, sizeof(dialled));
+    if (!dial_normalise(dialled, r->target, sizeof(r->target)))
+        snprintf(r->target, sizeof(r->target), "%s", dialled);
+    json_t *trunk = trunk_by_source(s->app, &msg->src);
+    json_t *number = trunk ? number_find(s->app, r->target) : NULL;
+    if (!number) {
+        json_decref(trunk);
+        trunk = NULL;
+        if (sipauth_check(s, msg, true, r->user_id, &trunk) != 0)
+            return EACCES;
+        if (!trunk)
+            return route_internal(s, msg, r);
+        number = number_find(s->app, r->target);
+        if (!number) {
+            json_decref(trunk);
+            sip_reply(s->sip, msg, 404, "Not Found (not one of our numbers)");
+            return ENOENT;
+        }
+    }
+    r->trunk = trunk;
+    r->direction = "inbound";
+    return route_number(s, msg, number, r);
+}
+
 static void on_invite(const struct sip_msg *msg, void *arg)
 {
     struct sipsvc *s = arg;
-    char user_id[ID_SIZE];
-    if (sipauth_check(s, msg, true, user_id) != 0)
-        return;
-    char target[64];
-    if (!pl_isset(&msg->uri.user) || msg->uri.user.l >= sizeof(target)) {
-        sip_reply(s->sip, msg, 404, "Not Found");
+    struct route r = {0};
+    if (route_call(s, msg, &r) != 0) {
+        route_clear(&r);
         return;
     }
-    pl_strcpy(&msg->uri.user, target, sizeof(target));
-    enum call_app app;
-    char callee[ID_SIZE] = "";
-    if (app_for(target, &app) != 0) {
-        int r = ring_target(s, target, callee);
-        if (r == EAGAIN) {
-            sip_reply(s->sip, msg, 480, "Temporarily Unavailable");
-            return;
-        }
-        if (r) {
-            sip_replyf(s->sip, msg, 404, "Not Found", "%sContent-Length: 0\r\n\r\n", allow);
-            return;
-        }
-        app = APP_EXTENSION;
+    const char *trunk_name = json_string_value(json_object_get(r.trunk, "name"));
+    json_int_t max = json_integer_value(json_object_get(r.trunk, "maxCalls"));
+    if (trunk_name && max > 0 && trunk_calls(s, trunk_name) >= (unsigned)max) {
+        log_warn("sip", "trunk at its call limit", "trunk=%s max=%lld", trunk_name, (long long)max);
+        sip_reply(s->sip, msg, 503, "Service Unavailable (the trunk's call limit)");
+        route_clear(&r);
+        return;
     }
     struct call *c = mem_zalloc(sizeof(*c), call_destructor);
     if (!c) {
         sip_reply(s->sip, msg, 500, "Server Internal Error");
+        route_clear(&r);
         return;
     }
     c->s = s;
-    c->app = app;
-    snprintf(c->callee_id, sizeof(c->callee_id), "%s", callee);
+    c->app = r.app;
+    c->direction = r.direction;
+    c->trunk = r.trunk;
+    c->target = r.target_spec;
+    snprintf(c->callee_id, sizeof(c->callee_id), "%s", r.callee);
     tmr_init(&c->limit);
     tmr_init(&c->digit_tmr);
     tmr_init(&c->ring_tmr);
     list_init(&c->forks);
     id_new(c->id, "call");
-    snprintf(c->user_id, sizeof(c->user_id), "%s", user_id);
+    snprintf(c->user_id, sizeof(c->user_id), "%s", r.user_id);
     list_append(&s->calls, &c->le, c);
     struct mbuf *desc = NULL;
     if (answer_media(s, msg, &c->leg, &desc) != 0) {
@@ -266,9 +442,9 @@ static void on_invite(const struct sip_msg *msg, void *arg)
         mem_deref(c);
         return;
     }
-    /* A person: ringing now, our answer (kept) when one of their phones
-     * answers. An application: answered at once. */
-    bool ring = app == APP_EXTENSION;
+    /* A person or a number outside: ringing now, our answer (kept) when
+     * the far end answers. An application: answered at once. */
+    bool ring = rings(c);
     if (ring)
         c->a_answer = mem_ref(desc);
     int err =
@@ -277,9 +453,9 @@ static void on_invite(const struct sip_msg *msg, void *arg)
                        on_offer, on_answer, on_estab, on_info, NULL, on_close, c, "%s", allow);
     mem_deref(desc);
     if (!err)
-        err = record_start(c, msg, target);
+        err = record_start(c, msg, r.target);
     if (!err)
-        err = ring ? ring_start(c, msg) : app_start(c);
+        err = ring ? ring_call(c, msg, r.target) : app_start(c);
     if (err) {
         log_error("sip", "call not answered", "err=%d", err);
         if (!c->sess)
@@ -289,7 +465,8 @@ static void on_invite(const struct sip_msg *msg, void *arg)
         return;
     }
     tmr_start(&c->limit, (uint64_t)settings_int(s->app, "sip.maxCallSeconds") * 1000, on_limit, c);
-    log_info("sip", "call answered", "call=%s target=%s", c->id, target);
+    log_info("sip", "call answered", "call=%s direction=%s target=%s", c->id, c->direction,
+             r.target);
 }
 
 /* MEDIA_EV_CLOSED: keep the leg's figures with its call. */

@@ -260,7 +260,7 @@ static void do_register(struct sipsvc *s, const struct sip_msg *msg)
         return;
     }
     char user_id[ID_SIZE];
-    if (sipauth_check(s, msg, false, user_id) != 0)
+    if (sipauth_check(s, msg, false, user_id, NULL) != 0)
         return;
     if (strcmp(user_id, t.id) != 0) {
         sipauth_failed(s, msg, "credentials of another user", false);

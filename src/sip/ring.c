@@ -67,12 +67,12 @@ static void on_ring_timeout(void *arg)
     give_up(arg, 480, "Temporarily Unavailable", "no answer");
 }
 
+/* A re-INVITE from the callee (hold, resume, a new address): answered
+ * for its own leg; the caller's leg is not disturbed. */
 static int on_fork_offer(struct mbuf **descp, const struct sip_msg *msg, void *arg)
 {
-    (void)descp;
-    (void)msg;
-    (void)arg;
-    return ENOSYS; /* re-INVITEs from the callee: not yet */
+    struct fork *f = arg;
+    return call_reoffer(f->c, f->c->leg_b, msg, descp);
 }
 
 /* The callee answered (200 with its SDP): bridge, answer the caller,
@@ -103,8 +103,10 @@ static int on_fork_answer(const struct sip_msg *msg, void *arg)
     store_exec(c->s->app->store,
                "UPDATE calls SET state = 'answered', answered_at = ? WHERE id = ?", v, 2, NULL);
     events_append(c->s->app->events, "calls", "callAnswered", c->id, c->user_id,
-                  json_pack("{s:s, s:s}", "userId", c->user_id, "answeredBy", c->callee_id));
-    log_info("sip", "call answered", "call=%s by=%s", c->id, c->callee_id);
+                  json_pack("{s:s, s:s}", "userId", c->user_id, "answeredBy",
+                            c->callee_id[0] ? c->callee_id : "external"));
+    log_info("sip", "call answered", "call=%s by=%s", c->id,
+             c->callee_id[0] ? c->callee_id : "external");
     return 0;
 }
 
@@ -129,8 +131,32 @@ static void on_fork_close(int err, const struct sip_msg *msg, void *arg)
         return;
     }
     mem_deref(f);
-    if (!c->answered && !c->forks.head && !c->ended)
-        give_up(c, 480, "Temporarily Unavailable", err ? "no phone answered" : "declined");
+    if (c->answered || c->forks.head || c->ended)
+        return;
+    /* A carrier's refusal (busy, no such number, ...) reaches the caller
+     * as it is; a person's phones refusing is 480. */
+    if (c->app == APP_OUTBOUND && msg && msg->scode >= 400 && msg->scode != 401 &&
+        msg->scode != 407) {
+        char reason[64];
+        pl_strcpy(&msg->reason, reason, sizeof(reason));
+        give_up(c, msg->scode, reason, "refused by the carrier");
+        return;
+    }
+    give_up(c, 480, "Temporarily Unavailable", err ? "no phone answered" : "declined");
+}
+
+/* A carrier's 401/407 on a call out: the trunk's outbound credentials. */
+static int trunk_auth(char **username, char **password, const char *realm, void *arg)
+{
+    (void)realm;
+    struct call *c = arg;
+    const json_t *out = json_object_get(c->trunk, "outbound");
+    const char *user = json_string_value(json_object_get(out, "username"));
+    const char *pass = json_string_value(json_object_get(out, "password"));
+    if (!user || !pass)
+        return EAUTH;
+    int err = str_dup(username, user);
+    return err ? err : str_dup(password, pass);
 }
 
 static int ring_one(struct call *c, const char *contact, const char *from, struct mbuf *offer)
@@ -142,16 +168,38 @@ static int ring_one(struct call *c, const char *contact, const char *from, struc
     snprintf(f->contact, sizeof(f->contact), "%s", contact);
     list_append(&c->forks, &f->le, f);
     mbuf_set_pos(offer, 0);
-    int err =
-        sipsess_connect(&f->sess, c->s->sess_sock, contact, NULL, from, "switchboard", NULL, 0,
-                        "application/sdp", offer, NULL, NULL, false, on_fork_offer, on_fork_answer,
-                        NULL, on_fork_estab, NULL, NULL, on_fork_close, f, "%s", allow);
+    int err = sipsess_connect(&f->sess, c->s->sess_sock, contact, NULL, from, "switchboard", NULL,
+                              0, "application/sdp", offer, c->trunk ? trunk_auth : NULL, c, false,
+                              on_fork_offer, on_fork_answer, NULL, on_fork_estab, NULL, NULL,
+                              on_fork_close, f, "%s", allow);
     if (err)
         mem_deref(f);
     return err;
 }
 
-int ring_start(struct call *c, const struct sip_msg *invite)
+int ring_contacts(struct sipsvc *s, const char *user_id, json_t **contacts)
+{
+    json_t *rows = NULL;
+    struct store_val v[] = {sv_text(user_id), sv_int(clock_now_ms())};
+    int err = store_query_json(s->app->store,
+                               "SELECT contact FROM sip_registrations WHERE user_id = ? AND"
+                               " expires_at > ? ORDER BY registered_at",
+                               v, 2, &rows);
+    if (err)
+        return err;
+    json_t *list = json_array();
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r)
+    {
+        json_array_append(list, json_object_get(r, "contact"));
+    }
+    json_decref(rows);
+    *contacts = list;
+    return 0;
+}
+
+int ring_start(struct call *c, const char *from, const json_t *contacts)
 {
     char *offer = NULL;
     int err = media_leg_offer(c->s->media, c->leg, &c->leg_b, &offer);
@@ -160,24 +208,14 @@ int ring_start(struct call *c, const struct sip_msg *invite)
     struct mbuf *mb = mbuf_alloc(strlen(offer) + 1);
     err = mb ? mbuf_write_str(mb, offer) : ENOMEM;
     mem_deref(offer);
-    char from[256] = "";
-    pl_strcpy(&invite->from.auri, from, sizeof(from));
-    json_t *rows = NULL;
-    struct store_val v[] = {sv_text(c->callee_id), sv_int(clock_now_ms())};
-    if (!err)
-        err = store_query_json(c->s->app->store,
-                               "SELECT contact FROM sip_registrations WHERE user_id = ? AND"
-                               " expires_at > ? ORDER BY registered_at",
-                               v, 2, &rows);
     size_t i;
     json_t *r;
     unsigned rung = 0;
-    json_array_foreach(rows, i, r)
+    json_array_foreach(contacts, i, r)
     {
-        if (!err && ring_one(c, json_string_value(json_object_get(r, "contact")), from, mb) == 0)
+        if (!err && ring_one(c, json_string_value(r), from, mb) == 0)
             rung++;
     }
-    json_decref(rows);
     mem_deref(mb);
     if (!err && !rung)
         err = EAGAIN;

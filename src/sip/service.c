@@ -13,6 +13,7 @@
 #include "core/settings.h"
 #include "media/media.h"
 #include "sip/sip_internal.h"
+#include "sip/trunks.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -85,7 +86,7 @@ static bool sip_event_visible(const struct principal *who, const struct event *e
 
 int sipsvc_register(void)
 {
-    return events_topic_register("sip", ROLES_STAFF, sip_event_visible) |
+    return trunks_register() | events_topic_register("sip", ROLES_STAFF, sip_event_visible) |
            events_topic_register("calls", ROLES_STAFF, sip_event_visible);
 }
 
@@ -108,6 +109,66 @@ static int listen_on(struct sipsvc *s, const char *listen, struct sa *bound)
         sip_transp_flush(s->sip);
     }
     return err;
+}
+
+/* SIP over TLS: on sip.tlsListen, else the UDP/TCP host with the next
+ * port (5061 beside 5060; a free port when that one is 0), with
+ * sip.tlsCertificate or our own self-signed certificate. */
+static int listen_tls(struct sipsvc *s, const char *listen)
+{
+    if (!settings_bool(s->app, "sip.tls"))
+        return 0;
+    const char *tls_listen = settings_str(s->app, "sip.tlsListen");
+    struct sa laddr;
+    int err = sa_decode(&laddr, tls_listen ? tls_listen : listen,
+                        strlen(tls_listen ? tls_listen : listen));
+    if (err)
+        return err;
+    if (!tls_listen && sa_port(&laddr))
+        sa_set_port(&laddr, sa_port(&laddr) + 1);
+    const char *cert = settings_str(s->app, "sip.tlsCertificate");
+    char made[1024], host[64];
+    re_snprintf(host, sizeof(host), "%j", &laddr);
+    if (!cert) {
+        err = sip_tls_selfsigned(s->app->data_dir, host, made, sizeof(made));
+        if (err) {
+            log_error("sip", "cannot make a TLS certificate", "dir=%s/tls error=\"%s\"",
+                      s->app->data_dir, strerror(err));
+            return err;
+        }
+        cert = made;
+    }
+    err = tls_alloc(&s->tls, TLS_METHOD_SSLV23, cert, NULL);
+    if (err) {
+        log_error("sip", "cannot load the TLS certificate", "file=%s error=\"%s\" hint=\"%s\"",
+                  cert, strerror(err),
+                  "sip.tlsCertificate must name a readable PEM file holding the certificate"
+                  " chain and its private key");
+        return err;
+    }
+    err = sip_transp_add(s->sip, SIP_TRANSP_TLS, &laddr, s->tls);
+    if (!err)
+        err = sip_transp_laddr(s->sip, &s->tls_bound, SIP_TRANSP_TLS, NULL);
+    if (err) {
+        char where[64];
+        re_snprintf(where, sizeof(where), "%J", &laddr);
+        log_error("sip", "cannot listen", "addr=%s transport=tls error=\"%s\"", where,
+                  strerror(err));
+        return err;
+    }
+    char where[64];
+    re_snprintf(where, sizeof(where), "%J", &s->tls_bound);
+    log_info("sip", "listening", "addr=%s transports=tls certificate=%s", where, cert);
+    return 0;
+}
+
+int sipsvc_tls_bound(const struct app *app, struct sa *bound)
+{
+    const struct sipsvc *s = app->sip;
+    if (!s || !s->tls)
+        return ENOENT;
+    *bound = s->tls_bound;
+    return 0;
 }
 
 int sipsvc_start(struct app *app, const char *listen, struct sa *bound)
@@ -157,6 +218,11 @@ int sipsvc_start(struct app *app, const char *listen, struct sa *bound)
     char where[64];
     re_snprintf(where, sizeof(where), "%J", bound);
     log_info("sip", "listening", "addr=%s transports=udp,tcp", where);
+    err = listen_tls(s, listen);
+    if (err) {
+        sipsvc_stop(app);
+        return err;
+    }
     tmr_start(&s->expiry, 0, on_expiry, s);
     return 0;
 }
@@ -175,6 +241,7 @@ void sipsvc_stop(struct app *app)
         sip_close(s->sip, true);
     s->sip = mem_deref(s->sip);
     s->dnsc = mem_deref(s->dnsc);
+    s->tls = mem_deref(s->tls);
     ratelimit_free(s->failures);
     mem_deref(s);
     app->sip = NULL;

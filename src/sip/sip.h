@@ -16,6 +16,8 @@ int sipsvc_register(void);
 /* Listen on `listen` (UDP and TCP, one port; port 0: any free port) and
  * serve; *bound gets the address. */
 int sipsvc_start(struct app *app, const char *listen, struct sa *bound);
+/* Where SIP over TLS listens; ENOENT when it is off. */
+int sipsvc_tls_bound(const struct app *app, struct sa *bound);
 void sipsvc_stop(struct app *app);
 
 #endif

@@ -29,7 +29,14 @@ struct sipsvc {
     struct media *media; /* the media engine (src/media/) */
     struct list calls;   /* struct call */
     json_t *leg_calls;   /* closing leg id -> call id */
+    struct tls *tls;     /* SIP over TLS, when on */
+    struct sa tls_bound;
 };
+
+/* ---- tlscert.c ---- */
+/* The self-signed certificate kept in DIR/tls/sip.pem (made the first
+ * time, for host); *path names it. */
+int sip_tls_selfsigned(const char *dir, const char *host, char *path, size_t size);
 
 /* ---- digest.c: nonces and responses (RFC 2617 / RFC 8760, MD5) ---- */
 enum { NONCE_SIZE = 64, NONCE_TTL_S = 300 };
@@ -42,9 +49,12 @@ bool digest_response_ok(const struct httpauth_digest_resp *resp, const struct pl
                         const char *ha1_hex);
 
 /* ---- auth.c ---- */
-/* 0 and *user_id when the request carries valid credentials; otherwise
- * the answer (401/407 challenge, 403, 400) has been sent. */
-int sipauth_check(struct sipsvc *s, const struct sip_msg *msg, bool proxy, char user_id[ID_SIZE]);
+/* 0 and *user_id when the request carries a user's valid credentials;
+ * when trunk is given, a trunk's inbound credentials are accepted too:
+ * 0, user_id "" and *trunk (its spec, new reference). Otherwise the
+ * answer (401/407 challenge, 403, 400) has been sent. */
+int sipauth_check(struct sipsvc *s, const struct sip_msg *msg, bool proxy, char user_id[ID_SIZE],
+                  json_t **trunk);
 /* Count a failure against the sender (and answer 403 unless quiet). */
 void sipauth_failed(struct sipsvc *s, const struct sip_msg *msg, const char *why, bool quiet);
 

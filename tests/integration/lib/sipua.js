@@ -28,7 +28,7 @@ export function parseSip(text) {
     return msg;
 }
 
-function digestHeader(chall, {user, password, method, uri}) {
+export function digestHeader(chall, {user, password, method, uri}) {
     const param = (k) => new RegExp(`${k}="?([^",]+)"?`).exec(chall)?.[1];
     const realm = param('realm');
     const nonce = param('nonce');
@@ -161,7 +161,7 @@ export class SipUA {
 
     /* Answer a request the server sends (an INVITE, its BYE): status, a
      * To tag for dialog-creating answers, an SDP body. */
-    answer(req, status = 200, reason = 'OK', {toTag, body = ''} = {}) {
+    answer(req, status = 200, reason = 'OK', {toTag, body = '', extra = ''} = {}) {
         const keep = ['via', 'from', 'to', 'call-id', 'cseq'];
         const lines = [`SIP/2.0 ${status} ${reason}`];
         for (const k of keep) {
@@ -170,6 +170,7 @@ export class SipUA {
                 lines.push(`${k.replace(/(^|-)([a-z])/g, (m) => m.toUpperCase())}: ${v}`);
             }
         }
+        if (extra) lines.push(...extra.split('\r\n').filter(Boolean));
         if (body) lines.push(`Contact: <sip:${this.user}@127.0.0.1:${this.port}>`, 'Content-Type: application/sdp');
         lines.push(`Content-Length: ${Buffer.byteLength(body, 'latin1')}`, '', body);
         this.send(lines.join('\r\n'));

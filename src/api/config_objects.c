@@ -1,10 +1,11 @@
 /*
- * chat_config.c - /v1/chat/bots and /v1/chat/widgets: the chat's
- * configuration through the API, validated and applied exactly as a
- * configuration file's "bots" and "chatWidgets" are.
+ * config_objects.c - configuration kinds edited one object at a time
+ * through the API (/v1/chat/bots, /v1/chat/widgets, /v1/voice/trunks,
+ * /v1/voice/numbers): each object is validated and applied exactly as the
+ * same object in a configuration file is. A kind served here provides
+ * get and remove (core/config.h).
  */
 #include "api/api_modules.h"
-#include "chat/chat_internal.h"
 #include "core/app.h"
 #include "core/config.h"
 #include "http/api.h"
@@ -13,15 +14,30 @@
 #include <errno.h>
 #include <string.h>
 
-/* /v1/chat/bots... -> "bots"; /v1/chat/widgets... -> "chatWidgets" */
-static const char *kind_of(const struct api_req *req)
+static const struct {
+    const char *path;
+    const char *kind;
+} collections[] = {
+    {"/v1/chat/bots", "bots"},
+    {"/v1/chat/widgets", "chatWidgets"},
+    {"/v1/voice/trunks", "trunks"},
+    {"/v1/voice/numbers", "numbers"},
+};
+
+static const struct config_kind *kind_of(const struct api_req *req)
 {
-    return strncmp(req->path, "/v1/chat/bots", 13) == 0 ? "bots" : "chatWidgets";
+    for (size_t i = 0; i < sizeof(collections) / sizeof(collections[0]); i++) {
+        size_t n = strlen(collections[i].path);
+        if (strncmp(req->path, collections[i].path, n) == 0 &&
+            (req->path[n] == '\0' || req->path[n] == '/'))
+            return config_kind_find(collections[i].kind);
+    }
+    return NULL;
 }
 
 static void list_objects(struct api_req *req)
 {
-    const struct config_kind *k = config_kind_find(kind_of(req));
+    const struct config_kind *k = kind_of(req);
     json_t *list = NULL;
     int err = k->export(req->app, &list);
     if (err) {
@@ -33,7 +49,7 @@ static void list_objects(struct api_req *req)
 
 static void get_object(struct api_req *req)
 {
-    json_t *spec = chat_object_get(req->app, kind_of(req), req->params[0]);
+    json_t *spec = kind_of(req)->get(req->app, req->params[0]);
     if (!spec)
         api_reply_error(req, 404, "not_found", "nothing has the id \"%s\"", req->params[0]);
     else
@@ -42,20 +58,22 @@ static void get_object(struct api_req *req)
 
 static void put_object(struct api_req *req)
 {
-    const struct config_kind *k = config_kind_find(kind_of(req));
-    json_t *id = json_object_get(req->body, "id");
+    const struct config_kind *k = kind_of(req);
+    const char *key = k->id_key ? k->id_key : "name";
+    json_t *id = json_object_get(req->body, key);
     if (id && (!json_is_string(id) || strcmp(json_string_value(id), req->params[0]) != 0)) {
-        api_reply_error(req, 422, "validation_failed", "id: the body's id must match the URL's");
+        api_reply_error(req, 422, "validation_failed", "%s: the body's %s must match the URL's",
+                        key, key);
         return;
     }
-    json_object_set_new(req->body, "id", json_string(req->params[0]));
+    json_object_set_new(req->body, key, json_string(req->params[0]));
     struct schema_result res;
     memset(&res, 0, sizeof(res));
     if (!config_validate_object(k, req->body, "", "", &res)) {
         api_reply_problems(req, &res);
         return;
     }
-    json_t *before = chat_object_get(req->app, k->key, req->params[0]);
+    json_t *before = k->get(req->app, req->params[0]);
     json_decref(before);
     const char *why = NULL;
     bool own;
@@ -71,13 +89,13 @@ static void put_object(struct api_req *req)
         api_reply_store_error(req, err, "the configuration");
         return;
     }
-    api_reply_json(req, before ? 200 : 201, chat_object_get(req->app, k->key, req->params[0]));
+    api_reply_json(req, before ? 200 : 201, k->get(req->app, req->params[0]));
 }
 
 static void delete_object(struct api_req *req)
 {
     const char *why = NULL;
-    int err = chat_object_delete(req->app, kind_of(req), req->params[0], &why);
+    int err = kind_of(req)->remove(req->app, req->params[0], &why);
     if (err == EBUSY)
         api_reply_error(req, 409, "in_use", "%s", why);
     else if (err == ENOENT)
@@ -88,21 +106,24 @@ static void delete_object(struct api_req *req)
         api_reply_empty(req, 204);
 }
 
-#define CONFIG_ROUTES(path)                                                                        \
-    {"GET", path, ROLES_LEADS, 0, list_objects},                                                   \
-        {"GET", path "/{id}", ROLES_LEADS, 0, get_object},                                         \
+/* Readers: leads, except for trunks, whose specs hold the carrier's
+ * credentials (admins only). */
+#define CONFIG_ROUTES(path, readers)                                                               \
+    {"GET", path, readers, 0, list_objects}, {"GET", path "/{id}", readers, 0, get_object},        \
         {"PUT", path "/{id}", ROLE_ADMIN, ROUTE_JSON_BODY, put_object},                            \
     {                                                                                              \
         "DELETE", path "/{id}", ROLE_ADMIN, 0, delete_object                                       \
     }
 
 static const struct api_route routes[] = {
-    CONFIG_ROUTES("/v1/chat/bots"),
-    CONFIG_ROUTES("/v1/chat/widgets"),
+    CONFIG_ROUTES("/v1/chat/bots", ROLES_LEADS),
+    CONFIG_ROUTES("/v1/chat/widgets", ROLES_LEADS),
+    CONFIG_ROUTES("/v1/voice/trunks", ROLE_ADMIN),
+    CONFIG_ROUTES("/v1/voice/numbers", ROLES_LEADS),
     {0},
 };
 
-int api_chat_config_register(void)
+int api_config_objects_register(void)
 {
     return api_routes_register(routes);
 }
