@@ -24,43 +24,117 @@ enum call_app {
     APP_OUTBOUND,  /* an external number, through a trunk */
 };
 
+/* One far end of a call: a SIP session (the caller's, accepted, or one
+ * we placed) and who it is. The same session handlers serve both kinds
+ * (party.c); a call holds its parties. */
+struct party {
+    struct le le; /* in call.forks while it rings */
+    struct call *c;
+    struct sipsess *sess;
+    char contact[256];     /* the URI we rang (parties we called) */
+    char aor[256];         /* who it is, as a From for calls made for it */
+    uint32_t relink_leg;   /* a new leg offered by re-INVITE (party_relink) */
+    char user_id[ID_SIZE]; /* the person, when known */
+    struct sipnot * not ;  /* NOTIFYs about a transfer it asked for (REFER) */
+    struct tmr release;    /* hangs up a party transferred away */
+    bool leaving;          /* transferred away: its hang-up ends nothing */
+};
+
 struct call {
     struct le le; /* in sipsvc.calls */
     struct sipsvc *s;
-    struct sipsess *sess;
+    struct party *a; /* the caller's side: the session the call began with */
+    struct party *b; /* the far end talking with a (once answered) */
     char id[ID_SIZE];
     char user_id[ID_SIZE];
-    uint32_t leg;
+    uint32_t leg;   /* a's media leg */
+    uint32_t leg_b; /* b's, or the one offered to the parties ringing */
     enum call_app app;
     const char *direction; /* "internal", "inbound" (from a trunk), "outbound" */
     json_t *trunk;         /* the trunk spec of an inbound or outbound call */
     json_t *target;        /* APP_ANNOUNCE: the number's target spec */
+    char host[128];        /* our host as the caller addressed us */
     struct tmr limit;
+    struct tmr end_tmr;
     bool ended;
-    /* APP_DIGITS */
+    /* APP_DIGITS, APP_ANNOUNCE */
     struct tmr digit_tmr;
     bool collecting;
     char digits[32];
     unsigned ndigits;
     unsigned want;    /* APP_ANNOUNCE: digits to collect (0: none) */
     bool prompt_done; /* APP_ANNOUNCE: the prompt has been played */
-    /* APP_EXTENSION (ring.c) */
+    /* APP_EXTENSION, APP_OUTBOUND (ring.c) */
     char callee_id[ID_SIZE];
-    uint32_t leg_b;        /* our leg towards the callee */
-    struct list forks;     /* struct fork: contacts still ringing */
-    void *winner;          /* the answered contact (struct fork in ring.c) */
+    struct list forks;     /* struct party: far ends still ringing */
+    struct party *early;   /* the ringing party whose early media a hears */
+    struct list leaving;   /* struct party: transferred away, hanging up */
     struct mbuf *a_answer; /* our SDP answer to the caller, sent with the 200 */
     struct tmr ring_tmr;
-    bool answered;
+    bool answered; /* a has had our 200 */
 };
+
+/* The Allow header of every answer and request we send. */
+extern const char sip_allow[];
+
+/* ---- party.c ---- */
+/* A party of call c; its session is set by the caller. */
+struct party *party_alloc(struct call *c);
+/* The session handlers, for sipsess_accept/connect with the party as arg. */
+sipsess_offer_h party_offer;
+sipsess_answer_h party_answer;
+sipsess_progr_h party_progress;
+sipsess_estab_h party_estab;
+sipsess_info_h party_info;
+sipsess_refer_h party_refer;
+sipsess_close_h party_close;
+/* p stops being part of the call (its leg is closed by the caller); its
+ * session is hung up soon, outside any handler of it. */
+void party_leave(struct party *p);
+/* Bridge b's leg (c->leg_b) with c->leg; when they are on different media
+ * threads, offer b a new leg beside c->leg by re-INVITE first. */
+int party_relink(struct party *b, uint32_t near);
 
 /* End the call once (media closed, record updated); the caller then drops
  * its reference (the session's BYE goes when the call is freed). */
 void call_finish(struct call *c, const char *by, const char *reason);
+/* call_finish, then the reference is dropped from the main loop: for use
+ * inside a handler of one of the call's own sessions. */
+void call_end_soon(struct call *c, const char *by, const char *reason);
 
 /* Answer a re-INVITE's offer on one of the call's legs (hold with
  * sendonly/inactive, resume, a new address): *descp is our answer. */
 int call_reoffer(struct call *c, uint32_t leg, const struct sip_msg *msg, struct mbuf **descp);
+
+/* Ring c->callee_id's phones, or c's number through c->trunk, as from
+ * (the caller's address) towards target (what was dialled). */
+int call_ring(struct call *c, const char *from, const char *target);
+
+/* ---- route.c: where a call goes ---- */
+struct route {
+    char target[64]; /* what was dialled, normalised */
+    char user_id[ID_SIZE];
+    char callee[ID_SIZE];
+    enum call_app app;
+    const char *direction;
+    json_t *trunk; /* inbound from it, or outbound through it */
+    json_t *target_spec;
+    uint16_t scode;     /* refused: the answer to give */
+    const char *reason; /* and its reason phrase */
+};
+void route_clear(struct route *r);
+/* Refuse with scode and reason; returns EPERM. */
+int route_refuse(struct route *r, uint16_t scode, const char *reason);
+/* r->target from what was dialled (normalised when it is a number). */
+int route_set_target(struct route *r, const char *dialled);
+/* A person (r->user_id) dialling r->target: a feature code, an
+ * extension, one of our numbers, or an external number through a trunk
+ * that allows it for their role. 0, or refused with r->scode. */
+int route_person(struct sipsvc *s, struct route *r);
+/* An INVITE: a trunk delivering one of our numbers, or an authenticated
+ * person. 0; EACCES when the challenge or refusal has been answered;
+ * another error with r->scode to answer. */
+int route_invite(struct sipsvc *s, const struct sip_msg *msg, struct route *r);
 
 /* Stop the call's media leg (its figures are kept with the call). */
 void call_close_leg(struct call *c, uint32_t leg);
@@ -72,10 +146,23 @@ int ring_target(struct sipsvc *s, const char *extension, char user_id[ID_SIZE]);
 /* The registered contacts of a user (a JSON array of URIs). */
 int ring_contacts(struct sipsvc *s, const char *user_id, json_t **contacts);
 /* Ring every contact (SIP URIs) with an offer from a new leg beside
- * c->leg, as `from`; the caller's session has had 180. Calls through a
+ * c->leg, as `from`; the caller's session has had 180 (or, when a
+ * transfer rings someone new, is answered already). Calls through a
  * trunk answer the carrier's challenges with its outbound credentials. */
-int ring_start(struct call *c, const char *from, const json_t *contacts);
+int ring_start(struct call *c, const char *from, const json_t *contacts, const char *target);
 void ring_stop(struct call *c);
+/* Handlers of a ringing party (from party.c). */
+int ring_answered(struct party *p, const struct sip_msg *msg);
+void ring_progress(struct party *p, const struct sip_msg *msg);
+/* A ringing party refused or failed (msg: its final answer, if any). */
+void ring_failed(struct party *p, int err, const struct sip_msg *msg);
+
+/* ---- transfer.c ---- */
+/* A REFER from a party: blind transfer (Refer-To a number) or attended
+ * (Refer-To with Replaces naming another call's dialog). */
+void transfer_refer(struct party *p, const struct sip_msg *msg);
+/* How a transfer ended, for the transferor's NOTIFY (sipfrag). */
+void transfer_notify(struct party *p, uint16_t scode, const char *reason);
 
 /* ---- apps.c ---- */
 /* The application a feature code reaches; ENOENT if none. */

@@ -1,10 +1,10 @@
 /*
  * calls.c - calls into Switchboard (a back-to-back user agent: every call
- * ends here and its media runs through the media engine). So far the
- * applications reached by dialling a feature code (apps.c).
- * Each call is authenticated (407 challenge), answered with our SDP,
- * limited to sip.maxCallSeconds, and recorded in the calls table with
- * its media figures and who hung up.
+ * ends here and its media runs through the media engine): the INVITE that
+ * starts one (routed by route.c, answered with our SDP by an application
+ * or after ringing a far end), its limit of sip.maxCallSeconds, its end,
+ * and its record in the calls table with the legs' media figures and who
+ * hung up. The sessions' handlers are party.c's.
  */
 #include "core/app.h"
 #include "core/clock.h"
@@ -24,8 +24,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char allow[] = "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REGISTER\r\n";
-
 /* Calls that ring a far end before they are answered. */
 static bool rings(const struct call *c)
 {
@@ -36,13 +34,16 @@ static void call_destructor(void *arg)
 {
     struct call *c = arg;
     tmr_cancel(&c->limit);
+    tmr_cancel(&c->end_tmr);
     tmr_cancel(&c->digit_tmr);
     ring_stop(c);
     mem_deref(c->a_answer);
     json_decref(c->trunk);
     json_decref(c->target);
     list_unlink(&c->le);
-    c->sess = mem_deref(c->sess);
+    list_flush(&c->leaving);
+    c->b = mem_deref(c->b);
+    c->a = mem_deref(c->a);
 }
 
 static void record_end(struct call *c, const char *by, const char *reason)
@@ -75,6 +76,19 @@ void call_finish(struct call *c, const char *by, const char *reason)
     log_info("sip", "call ended", "call=%s by=%s reason=\"%s\"", c->id, by, reason);
 }
 
+static void on_end(void *arg)
+{
+    mem_deref(arg);
+}
+
+void call_end_soon(struct call *c, const char *by, const char *reason)
+{
+    if (c->ended)
+        return;
+    call_finish(c, by, reason);
+    tmr_start(&c->end_tmr, 0, on_end, c);
+}
+
 void call_close_leg(struct call *c, uint32_t leg)
 {
     if (!leg)
@@ -85,33 +99,11 @@ void call_close_leg(struct call *c, uint32_t leg)
     media_leg_close(c->s->media, leg);
 }
 
-static void on_close(int err, const struct sip_msg *msg, void *arg)
-{
-    struct call *c = arg;
-    /* libre ends a session with ECONNRESET when the peer sent BYE. */
-    bool bye = err == ECONNRESET || (msg && !pl_strcmp(&msg->met, "BYE"));
-    if (rings(c) && !c->answered)
-        call_finish(c, "caller", "cancelled");
-    else
-        call_finish(c, bye ? "caller" : "system",
-                    bye   ? "hangup"
-                    : err ? "signalling error"
-                          : "closed");
-    mem_deref(c); /* the session is done; so is the call */
-}
-
 static void on_limit(void *arg)
 {
     struct call *c = arg;
     call_finish(c, "system", "maximum call duration");
     mem_deref(c); /* freeing the session sends BYE */
-}
-
-static void on_estab(const struct sip_msg *msg, void *arg)
-{
-    (void)msg;
-    struct call *c = arg;
-    log_info("sip", "call established", "call=%s", c->id);
 }
 
 int call_reoffer(struct call *c, uint32_t leg, const struct sip_msg *msg, struct mbuf **descp)
@@ -131,41 +123,6 @@ int call_reoffer(struct call *c, uint32_t leg, const struct sip_msg *msg, struct
     mbuf_set_pos(mb, 0);
     *descp = mb;
     return 0;
-}
-
-/* A new offer within the call (re-INVITE: hold, resume, new address). */
-static int on_offer(struct mbuf **descp, const struct sip_msg *msg, void *arg)
-{
-    struct call *c = arg;
-    return call_reoffer(c, c->leg, msg, descp);
-}
-
-static int on_answer(const struct sip_msg *msg, void *arg)
-{
-    (void)msg;
-    (void)arg;
-    return 0;
-}
-
-/* DTMF by SIP INFO: application/dtmf-relay ("Signal=5") or
- * application/dtmf ("5"). */
-static void on_info(struct sip *sip, const struct sip_msg *msg, void *arg)
-{
-    struct call *c = arg;
-    struct pl body = {(const char *)mbuf_buf(msg->mb), mbuf_get_left(msg->mb)};
-    struct pl sig = PL_INIT;
-    if (msg_ctype_cmp(&msg->ctyp, "application", "dtmf-relay"))
-        /* Each [...] of libre's patterns is a capture: one pl each. */
-        re_regex(body.p, body.l, "Signal[ \t]*=[ \t]*[0-9*#A-Da-d]1", NULL, NULL, &sig);
-    else if (msg_ctype_cmp(&msg->ctyp, "application", "dtmf"))
-        re_regex(body.p, body.l, "[0-9*#A-Da-d]1", &sig);
-    else {
-        sip_reply(sip, msg, 415, "Unsupported Media Type");
-        return;
-    }
-    sip_reply(sip, msg, 200, "OK");
-    if (pl_isset(&sig))
-        app_digit(c, (char)toupper((unsigned char)sig.p[0]));
 }
 
 static int record_start(struct call *c, const struct sip_msg *msg, const char *target)
@@ -249,61 +206,28 @@ static int answer_media(struct sipsvc *s, const struct sip_msg *msg, uint32_t *l
     return 0;
 }
 
-/* Ring the person's phones, or the number through the trunk. */
-static int ring_call(struct call *c, const struct sip_msg *invite, const char *target)
+int call_ring(struct call *c, const char *from, const char *target)
 {
-    char from[256] = "";
+    char caller[256];
     json_t *contacts = NULL;
     int err = 0;
+    snprintf(caller, sizeof(caller), "%s", from);
     if (c->app == APP_OUTBOUND) {
         char uri[320];
         const json_t *out = json_object_get(c->trunk, "outbound");
         const char *caller_id = json_string_value(json_object_get(out, "callerId"));
-        char host[128];
-        pl_strcpy(&invite->uri.host, host, sizeof(host));
+        const char *at = strchr(from, '@');
         if (caller_id)
-            snprintf(from, sizeof(from), "sip:%s@%s", caller_id, host);
-        else
-            pl_strcpy(&invite->from.auri, from, sizeof(from));
+            snprintf(caller, sizeof(caller), "sip:%s@%s", caller_id, at ? at + 1 : "invalid");
         err = trunk_request_uri(c->trunk, target, uri, sizeof(uri));
         contacts = err ? NULL : json_pack("[s]", uri);
     } else {
-        pl_strcpy(&invite->from.auri, from, sizeof(from));
         err = ring_contacts(c->s, c->callee_id, &contacts);
     }
     if (!err)
-        err = ring_start(c, from, contacts);
+        err = ring_start(c, caller, contacts, target);
     json_decref(contacts);
     return err;
-}
-
-/* Where a call goes: what was dialled, who calls, and what answers. */
-struct route {
-    char target[64]; /* the dialled number, normalised */
-    char user_id[ID_SIZE];
-    char callee[ID_SIZE];
-    enum call_app app;
-    const char *direction;
-    json_t *trunk; /* inbound from it, or outbound through it */
-    json_t *target_spec;
-};
-
-static void route_clear(struct route *r)
-{
-    json_decref(r->trunk);
-    json_decref(r->target_spec);
-    r->trunk = r->target_spec = NULL;
-}
-
-static unsigned user_role(struct sipsvc *s, const char *user_id)
-{
-    json_t *row = NULL;
-    struct store_val v[] = {sv_text(user_id)};
-    if (store_query_one(s->app->store, "SELECT role FROM users WHERE id = ?", v, 1, &row) != 0)
-        return ROLE_NONE;
-    unsigned role = role_parse(json_string_value(json_object_get(row, "role")));
-    json_decref(row);
-    return role;
 }
 
 static unsigned trunk_calls(struct sipsvc *s, const char *name)
@@ -317,95 +241,16 @@ static unsigned trunk_calls(struct sipsvc *s, const char *name)
     return n;
 }
 
-/* A number of ours: what its target reaches. 0, or the answer sent. */
-static int route_number(struct sipsvc *s, const struct sip_msg *msg, json_t *number,
-                        struct route *r)
-{
-    r->target_spec = json_incref(json_object_get(number, "target"));
-    json_decref(number);
-    int e = app_for_target(s, r->target_spec, &r->app, r->callee);
-    if (e == EAGAIN)
-        sip_reply(s->sip, msg, 480, "Temporarily Unavailable");
-    else if (e)
-        sip_reply(s->sip, msg, 404, "Not Found (the number's extension does not exist)");
-    return e;
-}
-
-/* A call from a person: a feature code, an extension, one of our numbers,
- * or an external number through a trunk that allows it for their role
- * (the guard against toll fraud). 0, or the answer sent. */
-static int route_internal(struct sipsvc *s, const struct sip_msg *msg, struct route *r)
-{
-    r->direction = "internal";
-    if (app_for(r->target, &r->app) == 0)
-        return 0;
-    int e = ring_target(s, r->target, r->callee);
-    if (e == 0) {
-        r->app = APP_EXTENSION;
-        return 0;
-    }
-    if (e == EAGAIN) {
-        sip_reply(s->sip, msg, 480, "Temporarily Unavailable");
-        return e;
-    }
-    json_t *number = number_find(s->app, r->target);
-    if (number)
-        return route_number(s, msg, number, r);
-    e = trunk_route_out(s->app, r->target, user_role(s, r->user_id), &r->trunk);
-    if (e == EPERM) {
-        log_warn("sip", "dialling out refused", "user=%s number=%s why=role", r->user_id,
-                 r->target);
-        sip_reply(s->sip, msg, 403, "Forbidden (your role may not dial this number)");
-        return e;
-    }
-    if (e) {
-        sip_replyf(s->sip, msg, 404, "Not Found", "%sContent-Length: 0\r\n\r\n", allow);
-        return e;
-    }
-    r->app = APP_OUTBOUND;
-    r->direction = "outbound";
-    return 0;
-}
-
-/* Who calls and where the call goes: a trunk delivering one of our
- * numbers (by source address, or by its digest credentials), or a person
- * authenticated by digest. 0, or the answer has been sent. */
-static int route_call(struct sipsvc *s, const struct sip_msg *msg, struct route *r)
-{
-    if (!pl_isset(&msg->uri.user) || msg->uri.user.l >= sizeof(r->target)) {
-        sip_reply(s->sip, msg, 404, "Not Found");
-        return ENOENT;
-    }
-    char dialled[sizeof(r->target)];
-    pl_strcpy(&msg->uri.user, dialled, sizeof(dialled));
-    if (!dial_normalise(dialled, r->target, sizeof(r->target)))
-        snprintf(r->target, sizeof(r->target), "%s", dialled);
-    json_t *trunk = trunk_by_source(s->app, &msg->src);
-    json_t *number = trunk ? number_find(s->app, r->target) : NULL;
-    if (!number) {
-        json_decref(trunk);
-        trunk = NULL;
-        if (sipauth_check(s, msg, true, r->user_id, &trunk) != 0)
-            return EACCES;
-        if (!trunk)
-            return route_internal(s, msg, r);
-        number = number_find(s->app, r->target);
-        if (!number) {
-            json_decref(trunk);
-            sip_reply(s->sip, msg, 404, "Not Found (not one of our numbers)");
-            return ENOENT;
-        }
-    }
-    r->trunk = trunk;
-    r->direction = "inbound";
-    return route_number(s, msg, number, r);
-}
-
 static void on_invite(const struct sip_msg *msg, void *arg)
 {
     struct sipsvc *s = arg;
     struct route r = {0};
-    if (route_call(s, msg, &r) != 0) {
+    int e = route_invite(s, msg, &r);
+    if (e) {
+        if (e != EACCES && r.scode == 404)
+            sip_replyf(s->sip, msg, 404, r.reason, "%sContent-Length: 0\r\n\r\n", sip_allow);
+        else if (e != EACCES)
+            sip_reply(s->sip, msg, r.scode ? r.scode : 500, r.reason ? r.reason : "Error");
         route_clear(&r);
         return;
     }
@@ -430,9 +275,11 @@ static void on_invite(const struct sip_msg *msg, void *arg)
     c->target = r.target_spec;
     snprintf(c->callee_id, sizeof(c->callee_id), "%s", r.callee);
     tmr_init(&c->limit);
+    tmr_init(&c->end_tmr);
     tmr_init(&c->digit_tmr);
     tmr_init(&c->ring_tmr);
     list_init(&c->forks);
+    list_init(&c->leaving);
     id_new(c->id, "call");
     snprintf(c->user_id, sizeof(c->user_id), "%s", r.user_id);
     list_append(&s->calls, &c->le, c);
@@ -447,18 +294,29 @@ static void on_invite(const struct sip_msg *msg, void *arg)
     bool ring = rings(c);
     if (ring)
         c->a_answer = mem_ref(desc);
-    int err =
-        sipsess_accept(&c->sess, s->sess_sock, msg, ring ? 180 : 200, ring ? "Ringing" : "OK",
-                       "switchboard", "application/sdp", ring ? NULL : desc, NULL, NULL, false,
-                       on_offer, on_answer, on_estab, on_info, NULL, on_close, c, "%s", allow);
+    c->answered = !ring;
+    c->a = party_alloc(c);
+    pl_strcpy(&msg->uri.host, c->host, sizeof(c->host));
+    if (c->a) {
+        snprintf(c->a->user_id, sizeof(c->a->user_id), "%s", r.user_id);
+        pl_strcpy(&msg->from.auri, c->a->aor, sizeof(c->a->aor));
+    }
+    int err = c->a ? sipsess_accept(&c->a->sess, s->sess_sock, msg, ring ? 180 : 200,
+                                    ring ? "Ringing" : "OK", "switchboard", "application/sdp",
+                                    ring ? NULL : desc, NULL, NULL, false, party_offer,
+                                    party_answer, party_estab, party_info, party_refer, party_close,
+                                    c->a, "%s", sip_allow)
+                   : ENOMEM;
     mem_deref(desc);
+    char from[256] = "";
+    pl_strcpy(&msg->from.auri, from, sizeof(from));
     if (!err)
         err = record_start(c, msg, r.target);
     if (!err)
-        err = ring ? ring_call(c, msg, r.target) : app_start(c);
+        err = ring ? call_ring(c, from, r.target) : app_start(c);
     if (err) {
         log_error("sip", "call not answered", "err=%d", err);
-        if (!c->sess)
+        if (!c->a || !c->a->sess)
             sip_reply(s->sip, msg, 500, "Server Internal Error");
         call_finish(c, "system", "internal error");
         mem_deref(c);
@@ -519,6 +377,9 @@ int calls_start(struct sipsvc *s)
 {
     list_init(&s->calls);
     s->leg_calls = json_object();
+    int err = sipevent_listen(&s->evsock, s->sip, 64, 64, NULL, NULL);
+    if (err)
+        return err;
     return sipsess_listen(&s->sess_sock, s->sip, 256, on_invite, s);
 }
 
@@ -535,4 +396,5 @@ void calls_stop(struct sipsvc *s)
     s->sess_sock = mem_deref(s->sess_sock);
     json_decref(s->leg_calls);
     s->leg_calls = NULL;
+    s->evsock = mem_deref(s->evsock);
 }

@@ -1,10 +1,13 @@
 /*
- * ring.c - a call to a person: every phone they have registered rings at
+ * ring.c - ringing far ends: every phone a person has registered rings at
  * once (one outgoing INVITE per contact, all with the offer of one media
- * leg beside the caller's), the first to answer wins and the others are
- * cancelled; the caller, who has had 180 Ringing, then gets our 200 and
- * the two legs are bridged. Nobody answering within the ring time, or
- * every phone refusing, ends the call with 480.
+ * leg beside the caller's), or a number through a trunk; the first to
+ * answer wins and the others are cancelled; the caller, who has had
+ * 180 Ringing, then gets our 200 and the two legs are bridged. A far end's
+ * 183 with SDP is relayed as early media. Nobody answering within the
+ * ring time, or every phone refusing, ends the call with 480 (a carrier's
+ * own refusal is passed on). When a transfer rings someone new, the
+ * caller is answered already and hears ringback meanwhile.
  */
 #include "core/app.h"
 #include "core/clock.h"
@@ -20,22 +23,6 @@
 #include <string.h>
 
 enum { RING_MS = 30000 };
-
-struct fork {
-    struct le le;
-    struct call *c;
-    struct sipsess *sess;
-    char contact[256];
-};
-
-static const char allow[] = "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REGISTER\r\n";
-
-static void fork_destructor(void *arg)
-{
-    struct fork *f = arg;
-    list_unlink(&f->le);
-    mem_deref(f->sess); /* an unanswered INVITE is cancelled */
-}
 
 int ring_target(struct sipsvc *s, const char *extension, char user_id[ID_SIZE])
 {
@@ -54,10 +41,14 @@ int ring_target(struct sipsvc *s, const char *extension, char user_id[ID_SIZE])
     return n ? 0 : EAGAIN;
 }
 
-/* Nobody will answer: the caller hears 480 and the call ends. */
+/* Nobody will answer. Before the caller was answered: the caller hears
+ * scode. After (a transfer's target): the caller is hung up. */
 static void give_up(struct call *c, uint16_t scode, const char *reason, const char *why)
 {
-    sipsess_reject(c->sess, scode, reason, "%s", allow);
+    if (c->a && !c->answered)
+        sipsess_reject(c->a->sess, scode, reason, "%s", sip_allow);
+    for (struct le *le = c->leaving.head; le; le = le->next)
+        transfer_notify(le->data, scode, reason);
     call_finish(c, "system", why);
     mem_deref(c); /* the caller's session goes with the call */
 }
@@ -67,71 +58,77 @@ static void on_ring_timeout(void *arg)
     give_up(arg, 480, "Temporarily Unavailable", "no answer");
 }
 
-/* A re-INVITE from the callee (hold, resume, a new address): answered
- * for its own leg; the caller's leg is not disturbed. */
-static int on_fork_offer(struct mbuf **descp, const struct sip_msg *msg, void *arg)
+/* A ringing party answered (200 with its SDP): bridge, answer the caller
+ * (unless a transfer rang it), cancel the others. */
+int ring_answered(struct party *p, const struct sip_msg *msg)
 {
-    struct fork *f = arg;
-    return call_reoffer(f->c, f->c->leg_b, msg, descp);
-}
-
-/* The callee answered (200 with its SDP): bridge, answer the caller,
- * cancel the other phones. */
-static int on_fork_answer(const struct sip_msg *msg, void *arg)
-{
-    struct fork *f = arg;
-    struct call *c = f->c;
-    if (c->answered || c->ended)
+    struct call *c = p->c;
+    if (c->b || c->ended)
         return 0;
     int err = media_leg_answered(c->s->media, c->leg_b, (const char *)mbuf_buf(msg->mb),
                                  mbuf_get_left(msg->mb));
     if (!err)
         err = media_bridge(c->s->media, c->leg, c->leg_b);
-    if (!err)
-        err = sipsess_answer(c->sess, 200, "OK", c->a_answer, "%s", allow);
+    if (!err && !c->answered)
+        err = sipsess_answer(c->a->sess, 200, "OK", c->a_answer, "%s", sip_allow);
     if (err) {
         log_error("sip", "answered call not bridged", "call=%s err=%d", c->id, err);
         return err;
     }
+    bool transfer = c->answered;
     c->answered = true;
     tmr_cancel(&c->ring_tmr);
-    list_unlink(&f->le); /* the winner: kept, no longer ringing */
-    c->winner = f;
+    list_unlink(&p->le); /* the one answering: kept, no longer ringing */
+    c->b = p;
+    c->early = NULL;
     while (c->forks.head)
         mem_deref(c->forks.head->data);
+    const char *by = p->user_id[0] ? p->user_id : "external";
     struct store_val v[] = {sv_int(clock_now_ms()), sv_text(c->id)};
-    store_exec(c->s->app->store,
-               "UPDATE calls SET state = 'answered', answered_at = ? WHERE id = ?", v, 2, NULL);
-    events_append(c->s->app->events, "calls", "callAnswered", c->id, c->user_id,
-                  json_pack("{s:s, s:s}", "userId", c->user_id, "answeredBy",
-                            c->callee_id[0] ? c->callee_id : "external"));
-    log_info("sip", "call answered", "call=%s by=%s", c->id,
-             c->callee_id[0] ? c->callee_id : "external");
+    if (!transfer)
+        store_exec(c->s->app->store,
+                   "UPDATE calls SET state = 'answered', answered_at = ? WHERE id = ?", v, 2, NULL);
+    events_append(c->s->app->events, "calls", transfer ? "callTransferred" : "callAnswered", c->id,
+                  c->user_id[0] ? c->user_id : NULL,
+                  json_pack("{s:s, s:s}", "userId", c->user_id, "answeredBy", by));
+    for (struct le *le = c->leaving.head; le; le = le->next)
+        transfer_notify(le->data, 200, "OK");
+    log_info("sip", transfer ? "transfer answered" : "call answered", "call=%s by=%s", c->id, by);
     return 0;
 }
 
-static void on_fork_estab(const struct sip_msg *msg, void *arg)
+/* 180/183 with SDP from a far end before it answers (a carrier's
+ * announcement, a phone's ringback): the caller gets 183 with our SDP
+ * and hears it through the bridge. The first such party wins. */
+void ring_progress(struct party *p, const struct sip_msg *msg)
 {
-    (void)msg;
-    (void)arg;
-}
-
-/* The answered callee hung up (hang up the caller too); or, before any
- * answer, this phone refused or failed. */
-static void on_fork_close(int err, const struct sip_msg *msg, void *arg)
-{
-    struct fork *f = arg;
-    struct call *c = f->c;
-    if (f == c->winner) {
-        bool bye = err == ECONNRESET || (msg && !pl_strcmp(&msg->met, "BYE"));
-        c->winner = NULL;
-        mem_deref(f);
-        call_finish(c, "callee", bye ? "hangup" : "signalling error");
-        mem_deref(c); /* the caller's session sends BYE */
+    struct call *c = p->c;
+    if (c->b || c->early || c->answered || msg->scode < 180 ||
+        !msg_ctype_cmp(&msg->ctyp, "application", "sdp") || !mbuf_get_left(msg->mb))
+        return;
+    int err = media_leg_answered(c->s->media, c->leg_b, (const char *)mbuf_buf(msg->mb),
+                                 mbuf_get_left(msg->mb));
+    if (!err)
+        err = media_bridge(c->s->media, c->leg, c->leg_b);
+    if (!err)
+        err = sipsess_progress(c->a->sess, 183, "Session Progress", c->a_answer, "%s", sip_allow);
+    if (err) {
+        log_warn("sip", "early media not relayed", "call=%s err=%d", c->id, err);
         return;
     }
-    mem_deref(f);
-    if (c->answered || c->forks.head || c->ended)
+    c->early = p;
+    log_info("sip", "early media", "call=%s from=%s", c->id, p->contact);
+}
+
+void ring_failed(struct party *p, int err, const struct sip_msg *msg)
+{
+    struct call *c = p->c;
+    if (p == c->early) { /* its early media ends with it */
+        c->early = NULL;
+        media_unbridge(c->s->media, c->leg);
+    }
+    mem_deref(p);
+    if (c->b || c->forks.head || c->ended)
         return;
     /* A carrier's refusal (busy, no such number, ...) reaches the caller
      * as it is; a person's phones refusing is 480. */
@@ -159,21 +156,23 @@ static int trunk_auth(char **username, char **password, const char *realm, void 
     return err ? err : str_dup(password, pass);
 }
 
-static int ring_one(struct call *c, const char *contact, const char *from, struct mbuf *offer)
+static int ring_one(struct call *c, const char *contact, const char *from, struct mbuf *offer,
+                    const char *target)
 {
-    struct fork *f = mem_zalloc(sizeof(*f), fork_destructor);
-    if (!f)
+    struct party *p = party_alloc(c);
+    if (!p)
         return ENOMEM;
-    f->c = c;
-    snprintf(f->contact, sizeof(f->contact), "%s", contact);
-    list_append(&c->forks, &f->le, f);
+    snprintf(p->contact, sizeof(p->contact), "%s", contact);
+    snprintf(p->aor, sizeof(p->aor), "sip:%s@%s", target, c->host);
+    snprintf(p->user_id, sizeof(p->user_id), "%s", c->callee_id);
+    list_append(&c->forks, &p->le, p);
     mbuf_set_pos(offer, 0);
-    int err = sipsess_connect(&f->sess, c->s->sess_sock, contact, NULL, from, "switchboard", NULL,
+    int err = sipsess_connect(&p->sess, c->s->sess_sock, contact, NULL, from, "switchboard", NULL,
                               0, "application/sdp", offer, c->trunk ? trunk_auth : NULL, c, false,
-                              on_fork_offer, on_fork_answer, NULL, on_fork_estab, NULL, NULL,
-                              on_fork_close, f, "%s", allow);
+                              party_offer, party_answer, party_progress, party_estab, party_info,
+                              party_refer, party_close, p, "%s", sip_allow);
     if (err)
-        mem_deref(f);
+        mem_deref(p);
     return err;
 }
 
@@ -199,7 +198,7 @@ int ring_contacts(struct sipsvc *s, const char *user_id, json_t **contacts)
     return 0;
 }
 
-int ring_start(struct call *c, const char *from, const json_t *contacts)
+int ring_start(struct call *c, const char *from, const json_t *contacts, const char *target)
 {
     char *offer = NULL;
     int err = media_leg_offer(c->s->media, c->leg, &c->leg_b, &offer);
@@ -213,7 +212,7 @@ int ring_start(struct call *c, const char *from, const json_t *contacts)
     unsigned rung = 0;
     json_array_foreach(contacts, i, r)
     {
-        if (!err && ring_one(c, json_string_value(r), from, mb) == 0)
+        if (!err && ring_one(c, json_string_value(r), from, mb, target) == 0)
             rung++;
     }
     mem_deref(mb);
@@ -227,7 +226,7 @@ int ring_start(struct call *c, const char *from, const json_t *contacts)
 void ring_stop(struct call *c)
 {
     tmr_cancel(&c->ring_tmr);
+    c->early = NULL;
     while (c->forks.head)
         mem_deref(c->forks.head->data);
-    c->winner = mem_deref(c->winner); /* an answered callee gets BYE */
 }

@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "core/settings.h"
 #include "media/media.h"
+#include "sip/call.h"
 #include "sip/sip_internal.h"
 #include "sip/trunks.h"
 
@@ -20,8 +21,6 @@
 #include <string.h>
 
 enum { TABLE_SIZE = 1024 };
-
-static const char allow[] = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REGISTER";
 
 static struct sipsvc *svc_of(struct app *app)
 {
@@ -54,9 +53,8 @@ static bool on_request(const struct sip_msg *msg, void *arg)
         registrar_request(s, msg);
     } else if (!pl_strcmp(&msg->met, "OPTIONS")) {
         sip_replyf(s->sip, msg, 200, "OK",
-                   "Allow: %s\r\nAccept: application/sdp\r\nSupported: path\r\n"
-                   "Content-Length: 0\r\n\r\n",
-                   allow);
+                   "%sAccept: application/sdp\r\nSupported: path\r\nContent-Length: 0\r\n\r\n",
+                   sip_allow);
     } else {
         return false; /* calls and their in-dialog requests: the session layer */
     }

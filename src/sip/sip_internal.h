@@ -26,10 +26,11 @@ struct sipsvc {
     struct tmr expiry;          /* removes registrations that lapsed */
     uint8_t nonce_key[32];      /* signs the nonces we hand out */
     struct sipsess_sock *sess_sock;
-    struct media *media; /* the media engine (src/media/) */
-    struct list calls;   /* struct call */
-    json_t *leg_calls;   /* closing leg id -> call id */
-    struct tls *tls;     /* SIP over TLS, when on */
+    struct sipevent_sock *evsock; /* NOTIFYs of transfers (REFER) */
+    struct media *media;          /* the media engine (src/media/) */
+    struct list calls;            /* struct call */
+    json_t *leg_calls;            /* closing leg id -> call id */
+    struct tls *tls;              /* SIP over TLS, when on */
     struct sa tls_bound;
 };
 

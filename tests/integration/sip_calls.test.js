@@ -78,3 +78,43 @@ test('nobody registered gives 480; a busy phone ends the call', async (t) => {
     assert.equal(r2.res.status, 480, `${r2.res.status} ${r2.res.reason}`);
     await bob.ringing;
 });
+
+test('early media: the callee\'s 183 with SDP reaches the caller, who hears it before the answer', async (t) => {
+    const srv = await useServer(t);
+    const port = sipPort(srv);
+    const bob = await SipUA.open({port, user: '1002', password: 'demo-bob'});
+    t.after(() => bob.close());
+    assert.equal((await bob.register()).status, 200);
+    const alice = await SipUA.open({port, user: '1001', password: 'demo-alice'});
+    t.after(() => alice.close());
+    const pending = alice.invite(`sip:1002@127.0.0.1:${port}`);
+    const inv = await bob.next((m) => m.method === 'INVITE', 10000);
+    const toBob = sdpMedia(inv.body);
+    bob.answer(inv, 183, 'Session Progress', {toTag: 'bobtag', body: bob.offer([0, 101])});
+    // alice gets 183 with our SDP, then bob's early audio through it.
+    const progress = await alice.next((m) => m.status === 183, 5000);
+    const toAlice = sdpMedia(progress.body);
+    assert.ok(toAlice.port > 0, 'the 183 carries an SDP answer');
+    for (let i = 0; i < 25; i++) {
+        bob.rtp.send(rtpPacket(i, i * 160, 0xb0, 0, Buffer.alloc(160, 0x33)), toBob.port, '127.0.0.1');
+        await sleep(20);
+    }
+    await sleep(200);
+    const early = alice.rtpIn.filter((b) => b.subarray(12).every((x) => x === 0x33)).length;
+    assert.ok(early >= 15, `alice hears the early media before any answer (${early} packets)`);
+    assert.ok(srv.logs().some((l) => /msg="early media"/.test(l)));
+    bob.answer(inv, 200, 'OK', {toTag: 'bobtag', body: bob.offer([0, 101])});
+    const {res, call} = await pending;
+    assert.equal(res.status, 200);
+    alice.ack(call);
+    assert.equal(sdpMedia(res.body).port, toAlice.port, 'the same media after the answer');
+    const before = alice.rtpIn.length;
+    for (let i = 25; i < 40; i++) {
+        bob.rtp.send(rtpPacket(i, i * 160, 0xb0, 0, Buffer.alloc(160, 0x44)), toBob.port, '127.0.0.1');
+        await sleep(20);
+    }
+    await sleep(200);
+    assert.ok(alice.rtpIn.length - before >= 10, 'and the talk after it');
+    assert.equal((await alice.bye(call)).status, 200);
+    bob.answer(await bob.next((m) => m.method === 'BYE', 5000));
+});
