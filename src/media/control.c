@@ -190,6 +190,7 @@ static int send_cmd(struct media *m, uint32_t leg, struct cmd *proto)
     c->first_ms = proto->first_ms;
     c->inter_ms = proto->inter_ms;
     c->op_id = proto->op_id;
+    c->level = proto->level;
     c->other = proto->other;
     if (proto->str && str_dup(&c->str, proto->str)) {
         mem_deref(c);
@@ -303,4 +304,124 @@ int media_leg_stats(struct media *m, uint32_t leg, struct media_stats *out)
     if (!reply.err)
         *out = reply.st;
     return reply.err;
+}
+
+/* ---- recording ---- */
+
+int media_record_start(struct media *m, uint32_t leg, const char *path, uint32_t op_id)
+{
+    struct cmd c = {.type = CMD_RECORD, .str = (char *)path, .op_id = op_id};
+
+    if (!path || !*path)
+        return EINVAL;
+    return send_cmd(m, leg, &c);
+}
+
+int media_record_stop(struct media *m, uint32_t leg)
+{
+    struct cmd c = {.type = CMD_RECORD_STOP};
+
+    return send_cmd(m, leg, &c);
+}
+
+/* ---- conferences ---- */
+
+static void conf_ref_destructor(void *arg)
+{
+    struct conf_ref *cr = arg;
+
+    hash_unlink(&cr->he);
+}
+
+static bool conf_ref_match(struct le *le, void *arg)
+{
+    return ((struct conf_ref *)le->data)->id == *(uint32_t *)arg;
+}
+
+static struct conf_ref *conf_ref_find(struct media *m, uint32_t id)
+{
+    struct le *le = m ? hash_lookup(m->confs, id, conf_ref_match, &id) : NULL;
+
+    return le ? le->data : NULL;
+}
+
+int media_conf_alloc(struct media *m, uint32_t near, uint32_t *conf)
+{
+    struct conf_ref *cr;
+    struct cmd *c;
+
+    if (!m || !conf)
+        return EINVAL;
+    if (near && !live_ref(m, near))
+        return ENOENT;
+    cr = mem_zalloc(sizeof(*cr), conf_ref_destructor);
+    c = cmd_new(CMD_CONF_ALLOC, 0);
+    if (!cr || !c) {
+        mem_deref(cr);
+        mem_deref(c);
+        return ENOMEM;
+    }
+    cr->id = new_id(m); /* one counter with legs: no id is both */
+    cr->w = pick_worker(m, near);
+    c->leg = cr->id;
+    hash_append(m->confs, cr->id, &cr->he, cr);
+    cmd_send(cr->w, c);
+    *conf = cr->id;
+    return 0;
+}
+
+int media_conf_join(struct media *m, uint32_t conf, uint32_t leg)
+{
+    struct conf_ref *cr = conf_ref_find(m, conf);
+    struct leg_ref *ref = m ? live_ref(m, leg) : NULL;
+    struct cmd c = {.type = CMD_CONF_JOIN, .other = conf};
+
+    if (!cr || !ref)
+        return ENOENT;
+    if (cr->w != ref->w)
+        return EXDEV;
+    return send_cmd(m, leg, &c);
+}
+
+int media_conf_leave(struct media *m, uint32_t leg)
+{
+    struct cmd c = {.type = CMD_CONF_LEAVE};
+
+    return send_cmd(m, leg, &c);
+}
+
+void media_conf_free(struct media *m, uint32_t conf)
+{
+    struct conf_ref *cr = conf_ref_find(m, conf);
+    struct cmd *c;
+
+    if (!cr)
+        return;
+    c = cmd_new(CMD_CONF_FREE, conf);
+    if (c)
+        cmd_send(cr->w, c);
+    mem_deref(cr);
+}
+
+/* ---- silence detection ---- */
+
+int media_silence_detect(struct media *m, uint32_t leg, int threshold_dbov, unsigned silence_ms,
+                         unsigned first_ms, uint32_t op_id)
+{
+    struct cmd c = {.type = CMD_SILENCE,
+                    .level = threshold_dbov,
+                    .inter_ms = silence_ms,
+                    .first_ms = first_ms,
+                    .op_id = op_id};
+
+    if (threshold_dbov > 0 || threshold_dbov < -96 || !silence_ms)
+        return EINVAL;
+    return send_cmd(m, leg, &c);
+}
+
+int media_silence_stop(struct media *m, uint32_t leg)
+{
+    struct cmd c = {.type = CMD_SILENCE_STOP};
+
+    return send_cmd(m, leg, &c);
 }

@@ -3,6 +3,11 @@
  * (libre's telev drops the retransmissions) or, when the peer did not
  * offer telephone-event, in-band tones (librem's Goertzel decoder) become
  * MEDIA_EV_DTMF, and a collect gathers them into MEDIA_EV_DIGITS.
+ *
+ * In-band audio comes through a tap (a jitter buffer: order, duplicates,
+ * lost frames as silence), taken as packets arrive rather than on a clock,
+ * so a burst is analysed whole; when the stream pauses, what waits in the
+ * buffer is analysed after twice its depth.
  */
 #include "media/media_internal.h"
 
@@ -10,12 +15,13 @@
 #include <string.h>
 
 #include <rem_dtmf.h>
-#include <rem_g711.h>
 
 struct dtmf {
     struct leg *leg;
     struct telev *tel;
     struct dtmf_dec *dec;
+    struct tap *tap; /* in-band: the leg's decoded audio */
+    struct tmr drain_tmr;
     int pending; /* the event whose start was reported, -1: none */
 
     bool collecting;
@@ -33,6 +39,8 @@ static void dtmf_destructor(void *arg)
     struct dtmf *d = arg;
 
     tmr_cancel(&d->tmr);
+    tmr_cancel(&d->drain_tmr);
+    mem_deref(d->tap);
     mem_deref(d->tel);
     mem_deref(d->dec);
 }
@@ -52,6 +60,7 @@ int dtmf_alloc(struct dtmf **dp, struct leg *leg)
     d->leg = leg;
     d->pending = -1;
     tmr_init(&d->tmr);
+    tmr_init(&d->drain_tmr);
     err = telev_alloc(&d->tel, TELEV_PTIME);
     err = err ? err : dtmf_dec_alloc(&d->dec, MEDIA_SRATE, 1, inband_digit, d);
     if (err) {
@@ -115,19 +124,42 @@ void dtmf_recv(struct dtmf *d, struct mbuf *mb)
         dtmf_digit(d, digit);
 }
 
-void dtmf_audio(struct dtmf *d, uint8_t pt, const uint8_t *p, size_t len)
+static void probe(struct dtmf *d)
 {
-    int16_t pcm[MEDIA_FRAME];
+    int16_t pcm[JITTER_FRAME];
 
-    while (len) {
-        size_t n = len < MEDIA_FRAME ? len : MEDIA_FRAME;
+    (void)tap_get(d->tap, pcm);
+    dtmf_dec_probe(d->dec, pcm, JITTER_FRAME);
+}
 
-        for (size_t i = 0; i < n; i++)
-            pcm[i] = pt == 8 ? g711_alaw2pcm(p[i]) : g711_ulaw2pcm(p[i]);
-        dtmf_dec_probe(d->dec, pcm, n);
-        p += n;
-        len -= n;
+/* The stream paused: analyse what it left in the buffer. */
+static void drain(void *arg)
+{
+    struct dtmf *d = arg;
+
+    while (d->tap && jitter_pending(d->tap->jb))
+        probe(d);
+}
+
+static void inband_put(void *arg)
+{
+    struct dtmf *d = arg;
+
+    while (jitter_ready(d->tap->jb))
+        probe(d);
+    tmr_start(&d->drain_tmr, 2 * JITTER_DEPTH_MS, drain, d);
+}
+
+int dtmf_inband(struct dtmf *d, bool on)
+{
+    if (!on) {
+        tmr_cancel(&d->drain_tmr);
+        d->tap = mem_deref(d->tap);
+        return 0;
     }
+    if (d->tap)
+        return 0;
+    return tap_alloc(&d->tap, d->leg, inband_put, d);
 }
 
 void dtmf_digit(struct dtmf *d, char digit)

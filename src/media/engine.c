@@ -22,14 +22,19 @@ struct ev_item {
     struct media_event ev;
 };
 
-void media_post(struct worker *w, const struct media_event *ev)
+void media_post_main(struct media *m, const struct media_event *ev)
 {
     struct ev_item *it = mem_zalloc(sizeof(*it), NULL);
 
     if (!it)
         return;
     it->ev = *ev;
-    mailbox_post(&w->m->events, &it->le, it);
+    mailbox_post(&m->events, &it->le, it);
+}
+
+void media_post(struct worker *w, const struct media_event *ev)
+{
+    media_post_main(w->m, ev);
 }
 
 void media_post_simple(struct leg *leg, enum media_event_type type, uint32_t op_id,
@@ -119,6 +124,7 @@ static void cmd_on_leg(struct worker *w, struct cmd *c)
 {
     struct leg *leg = leg_find(w, c->leg);
     struct leg *other;
+    struct conf *conf;
     struct media_stats st;
 
     if (!leg) {
@@ -160,6 +166,26 @@ static void cmd_on_leg(struct worker *w, struct cmd *c)
         leg_stats(leg, &st);
         reply_stats(c->reply, 0, &st);
         break;
+    case CMD_RECORD:
+        leg_record(leg, c->str, c->op_id);
+        break;
+    case CMD_RECORD_STOP:
+        leg_record_stop(leg);
+        break;
+    case CMD_CONF_JOIN:
+        conf = conf_find(w, c->other);
+        if (conf)
+            leg_conf_join(leg, conf);
+        break;
+    case CMD_CONF_LEAVE:
+        leg_conf_leave(leg);
+        break;
+    case CMD_SILENCE:
+        leg_silence(leg, c->level, c->inter_ms, c->first_ms, c->op_id);
+        break;
+    case CMD_SILENCE_STOP:
+        leg_silence_stop(leg);
+        break;
     default:
         break;
     }
@@ -172,6 +198,12 @@ static void cmd_handler(struct le *le, void *arg)
 
     if (c->type == CMD_QUIT) {
         re_cancel();
+    } else if (c->type == CMD_CONF_ALLOC) {
+        struct conf *conf;
+
+        (void)conf_alloc(&conf, w, c->leg); /* ENOMEM: joining it finds none */
+    } else if (c->type == CMD_CONF_FREE) {
+        mem_deref(conf_find(w, c->leg));
     } else if (c->type == CMD_OPEN) {
         struct leg *leg = c->newleg;
 
@@ -213,7 +245,9 @@ static void *worker_main(void *arg)
     set_ready(w, 1);
     (void)re_main(NULL);
 
-    /* media_free(): the legs go without events */
+    /* media_free(): the conferences and legs go without events */
+    while ((le = list_head(&w->confs)))
+        mem_deref(le->data);
     while ((le = list_head(&w->legs)))
         leg_close(le->data, false);
     mailbox_close(&w->cmds);
@@ -227,6 +261,7 @@ static int worker_start(struct media *m, struct worker *w)
 
     w->m = m;
     list_init(&w->legs);
+    list_init(&w->confs);
     pthread_mutex_init(&w->ready_lock, NULL);
     pthread_cond_init(&w->ready_cond, NULL);
     w->quit = cmd_new(CMD_QUIT, 0);
@@ -274,9 +309,13 @@ static void media_destructor(void *arg)
         pthread_mutex_destroy(&m->workers[i].ready_lock);
         pthread_cond_destroy(&m->workers[i].ready_cond);
     }
-    /* legs are gone with their workers: drop the records and queued events */
+    /* legs are gone with their workers; the files they recorded are
+     * finished once the writer stops; then drop the records and events */
+    mem_deref(m->writer);
     hash_flush(m->refs);
     mem_deref(m->refs);
+    hash_flush(m->confs);
+    mem_deref(m->confs);
     if (m->events_ready)
         mailbox_close(&m->events);
     mem_deref(m->workers);
@@ -307,10 +346,14 @@ int media_alloc(struct media **mp, const struct media_opts *opts, media_event_h 
     }
     err = port_pool_alloc(&m->ports, opts->port_min, opts->port_max);
     err = err ? err : hash_alloc(&m->refs, 256);
+    err = err ? err : hash_alloc(&m->confs, 64);
     err = err ? err : mailbox_init(&m->events, event_handler, m);
     if (err)
         goto out;
     m->events_ready = true;
+    err = writer_alloc(&m->writer, m);
+    if (err)
+        goto out;
 
     n = opts->threads;
     if (!n) {

@@ -1,7 +1,9 @@
 /*
  * leg.c - one RTP/RTCP port pair facing one peer, on its worker thread:
  * receiving (latching, counters, loss, jitter), sending, and what the leg
- * does with what it receives (nothing, echo, relay to a bridged leg).
+ * does with what it receives (nothing, echo, relay to a bridged leg, mix in
+ * a conference) and who listens to it (taps: recorders, conferences,
+ * silence detection, in-band DTMF).
  *
  * A leg is built on the main thread (its sockets bound there so a busy
  * port is known at once, then detached from the main loop) and handed to
@@ -14,9 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <rem_g711.h>
-
-enum leg_mode { MODE_IDLE, MODE_ECHO, MODE_PLAY, MODE_BRIDGE };
+enum leg_mode { MODE_IDLE, MODE_ECHO, MODE_PLAY, MODE_BRIDGE, MODE_CONF };
 
 struct leg {
     struct le le;
@@ -49,7 +49,11 @@ struct leg {
     enum leg_mode mode;
     struct player *player;
     struct leg *bridged;
+    struct conf_part *part; /* MODE_CONF */
     struct dtmf *dtmf;
+    struct recorder *rec;
+    struct vad *vad;
+    struct list taps; /* struct tap: decoded audio for listeners */
 };
 
 static void leg_destructor(void *arg)
@@ -59,6 +63,8 @@ static void leg_destructor(void *arg)
     tmr_cancel(&leg->timeout_tmr);
     if (leg->player)
         player_stop(leg->player, false);
+    /* other legs' recorders listening to us hear silence from now on */
+    taps_detach(&leg->taps);
     mem_deref(leg->dtmf);
     /* closes the sockets: on the worker whose loop they are attached to */
     mem_deref(leg->rtp);
@@ -77,6 +83,21 @@ struct worker *leg_worker(const struct leg *leg)
 int leg_pt(const struct leg *leg)
 {
     return leg->r.pt;
+}
+
+struct leg *leg_bridged(const struct leg *leg)
+{
+    return leg->bridged;
+}
+
+bool leg_in_conf(const struct leg *leg)
+{
+    return leg->part != NULL;
+}
+
+struct list *leg_taps(struct leg *leg)
+{
+    return &leg->taps;
 }
 
 static bool leg_match(struct le *le, void *arg)
@@ -127,6 +148,7 @@ void leg_send(struct leg *leg, uint8_t pt, const uint8_t *payload, size_t len, s
  * other law. */
 static void relay(struct leg *to, uint8_t pt, const uint8_t *p, size_t len)
 {
+    int16_t pcm[1024];
     uint8_t buf[1024];
 
     if (to->r.pt < 0 || to->r.pt == pt) {
@@ -135,11 +157,8 @@ static void relay(struct leg *to, uint8_t pt, const uint8_t *p, size_t len)
     }
     if (len > sizeof(buf))
         return;
-    for (size_t i = 0; i < len; i++) {
-        int16_t s = pt == 0 ? g711_ulaw2pcm(p[i]) : g711_alaw2pcm(p[i]);
-
-        buf[i] = to->r.pt == 0 ? g711_pcm2ulaw(s) : g711_pcm2alaw(s);
-    }
+    pcm_decode(pt, p, len, pcm);
+    pcm_encode(to->r.pt, pcm, len, buf);
     leg_send(to, (uint8_t)to->r.pt, buf, len, len);
 }
 
@@ -218,9 +237,8 @@ static void rtp_recv(const struct sa *src, const struct rtp_header *hdr, struct 
     if (hdr->pt != 0 && hdr->pt != 8)
         return;
     update_jitter(leg, hdr);
-    /* in-band digits only from a peer that cannot send RFC 4733 events */
-    if (leg->r.telev_pt < 0)
-        dtmf_audio(leg->dtmf, hdr->pt, p, len);
+    /* listeners (none: nothing is decoded) */
+    taps_feed(&leg->taps, hdr, p, len);
 
     if (leg->mode == MODE_ECHO)
         leg_send(leg, hdr->pt, p, len, len);
@@ -253,6 +271,7 @@ int leg_alloc(struct leg **lp, uint32_t id, const struct sa *laddr, uint16_t por
     if (!leg)
         return ENOMEM;
     leg->id = id;
+    list_init(&leg->taps);
     leg->r.pt = -1;
     leg->r.telev_pt = -1;
     tmr_init(&leg->timeout_tmr);
@@ -277,6 +296,9 @@ void leg_set_remote(struct leg *leg, const struct remote *r)
     leg->last_rx_ms = tmr_jiffies();
     if (moved)
         leg->latched = false; /* a new address: send there until RTP comes */
+    /* in-band digits only from a peer that cannot send RFC 4733 events */
+    if (leg->dtmf)
+        (void)dtmf_inband(leg->dtmf, r->telev_pt < 0);
     if (!leg->rtcp_started && sa_isset(&r->rtcp, SA_ALL)) {
         rtcp_start(leg->rtp, "switchboard", &r->rtcp);
         leg->rtcp_started = true;
@@ -332,6 +354,7 @@ void leg_close(struct leg *leg, bool events)
 {
     struct media_event ev;
     struct worker *w = leg->w;
+    struct recorder *rec;
 
     memset(&ev, 0, sizeof(ev));
     ev.type = MEDIA_EV_CLOSED;
@@ -339,15 +362,23 @@ void leg_close(struct leg *leg, bool events)
     ev.reason = "done";
     leg_stats(leg, &ev.stats);
     leg_unbridge(leg);
+    leg_conf_leave(leg);
     list_unlink(&leg->le);
     if (leg->player) {
         player_stop(leg->player, events);
         leg->player = NULL;
     }
     dtmf_collect_end(leg->dtmf, events);
+    if (leg->vad)
+        vad_stop(leg->vad, events);
+    rec = leg->rec;
+    leg->rec = NULL;
     /* the sockets close before the main loop hears of it and reuses the ports */
     mem_deref(leg);
-    if (events)
+    /* a recording is finished first; CLOSED follows its RECORD_DONE */
+    if (rec)
+        recorder_stop(rec, "closed", events, events ? &ev : NULL);
+    else if (events)
         media_post(w, &ev);
 }
 
@@ -361,6 +392,7 @@ static void leg_idle(struct leg *leg)
         leg->player = NULL;
     }
     leg_unbridge(leg);
+    leg_conf_leave(leg);
     leg->mode = MODE_IDLE;
 }
 
@@ -407,6 +439,8 @@ int leg_bridge(struct leg *a, struct leg *b)
     b->bridged = a;
     a->mode = b->mode = MODE_BRIDGE;
     a->marker = b->marker = true;
+    recorder_update(a->rec);
+    recorder_update(b->rec);
     return 0;
 }
 
@@ -420,4 +454,72 @@ void leg_unbridge(struct leg *leg)
     other->mode = MODE_IDLE;
     leg->bridged = NULL;
     leg->mode = MODE_IDLE;
+    recorder_update(other->rec);
+    recorder_update(leg->rec);
+}
+
+/* ---- conferences, recording, silence detection ---- */
+
+void leg_conf_join(struct leg *leg, struct conf *conf)
+{
+    leg_idle(leg);
+    if (conf_add(conf, leg, &leg->part))
+        return;
+    leg->mode = MODE_CONF;
+    leg->marker = true;
+    recorder_update(leg->rec);
+}
+
+void leg_conf_gone(struct leg *leg)
+{
+    leg->part = NULL;
+    leg->mode = MODE_IDLE;
+    recorder_update(leg->rec);
+}
+
+void leg_conf_leave(struct leg *leg)
+{
+    struct conf_part *p = leg->part;
+
+    if (!p)
+        return;
+    leg_conf_gone(leg);
+    conf_remove(p);
+}
+
+void leg_record(struct leg *leg, const char *path, uint32_t op_id)
+{
+    unsigned channels = leg->bridged || leg->part ? 2 : 1;
+
+    leg_record_stop(leg);
+    if (recorder_alloc(&leg->rec, leg, path, channels, op_id))
+        media_post_simple(leg, MEDIA_EV_RECORD_DONE, op_id, "error");
+}
+
+void leg_record_stop(struct leg *leg)
+{
+    struct recorder *rec = leg->rec;
+
+    leg->rec = NULL;
+    if (rec)
+        recorder_stop(rec, "stopped", true, NULL);
+}
+
+void leg_record_feed(struct leg *leg, const int16_t *in, const int16_t *out)
+{
+    recorder_feed(leg->rec, in, out);
+}
+
+void leg_silence(struct leg *leg, int threshold_dbov, unsigned silence_ms, unsigned first_ms,
+                 uint32_t op_id)
+{
+    leg_silence_stop(leg);
+    if (vad_alloc(&leg->vad, leg, threshold_dbov, silence_ms, first_ms, op_id))
+        media_post_simple(leg, MEDIA_EV_SILENCE, op_id, "error");
+}
+
+void leg_silence_stop(struct leg *leg)
+{
+    if (leg->vad)
+        vad_stop(leg->vad, true);
 }

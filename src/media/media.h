@@ -37,6 +37,8 @@ enum media_event_type {
     MEDIA_EV_PLAY_DONE,   /* a play or tone finished (not for loops): op_id, reason */
     MEDIA_EV_RTP_TIMEOUT, /* no RTP from the peer for the configured time */
     MEDIA_EV_CLOSED,      /* the leg is gone: stats */
+    MEDIA_EV_RECORD_DONE, /* a recording's file is complete: op_id, reason, duration_ms */
+    MEDIA_EV_SILENCE,     /* silence detection fired or ended: op_id, reason, duration_ms */
 };
 
 struct media_stats {
@@ -53,7 +55,10 @@ struct media_event {
     uint32_t op_id;           /* the id given to the command that finished */
     char digit;               /* MEDIA_EV_DTMF: 0-9 * # A-D */
     char digits[64];          /* MEDIA_EV_DIGITS: what was collected */
-    const char *reason;       /* "done", "terminator", "max", "timeout", "stopped", "error" */
+    const char *reason;       /* "done", "terminator", "max", "timeout", "stopped", "error",
+                               * "closed" (RECORD_DONE), "silence" (SILENCE) */
+    uint32_t duration_ms;     /* RECORD_DONE: audio recorded; SILENCE: the silence (or the
+                               * wait, "timeout") that ended it */
     struct media_stats stats; /* MEDIA_EV_CLOSED */
 };
 
@@ -114,6 +119,58 @@ int media_collect(struct media *m, uint32_t leg, unsigned max, const char *termi
  * otherwise. */
 int media_bridge(struct media *m, uint32_t a, uint32_t b);
 int media_unbridge(struct media *m, uint32_t a);
+
+/* ---- recording (independent of what the leg does; one per leg) ---- */
+/* Record the leg to a WAV file at path (8 kHz, 16-bit PCM; created or
+ * truncated). Mono, what the leg's peer sends, unless the leg is bridged
+ * or in a conference when the recording starts: then stereo, left = what
+ * the leg's peer sends, right = what is sent to it (the other side of the
+ * bridge, or the conference's mix of the others). The channel count stays
+ * as it started; a side with nothing to say is silence, and the two sides
+ * stay aligned in time (each placed by its RTP timestamps behind a 60 ms
+ * jitter buffer; lost packets are silence). Files are written by the
+ * engine's writer thread, never on the main loop or a media thread.
+ * MEDIA_EV_RECORD_DONE (op_id, duration_ms) comes once the file is
+ * complete on disk (header sizes written): reason "stopped" (media_record_stop
+ * or a new media_record_start), "closed" (the leg closed: its MEDIA_EV_CLOSED
+ * follows the RECORD_DONE), "error" (the file could not be written).
+ * Pure relaying in a bridge decodes nothing; a recording decodes only while
+ * it runs. */
+int media_record_start(struct media *m, uint32_t leg, const char *path, uint32_t op_id);
+/* Stop the leg's recording, if any (no event when there is none). */
+int media_record_stop(struct media *m, uint32_t leg);
+
+/* ---- conferences ---- */
+/* A conference mixes any number of legs on one worker: every 20 ms each
+ * participant's audio (decoded, behind a 60 ms jitter buffer; nothing
+ * arriving is silence) is summed, and each participant is sent the sum
+ * minus its own voice, saturated to 16 bits, in its own codec.
+ * media_conf_alloc: a conference on the worker of leg `near` (0: the least
+ * loaded one); *conf is its id (never 0, never a leg's id). */
+int media_conf_alloc(struct media *m, uint32_t near, uint32_t *conf);
+/* Add a leg: what it did stops (a play ends "stopped", a bridge is undone:
+ * its other leg goes idle until joined too). EXDEV: the leg is on another
+ * worker (create legs with `near`); ENOENT: no such leg or conference. A
+ * leg is in one conference at most: joining another leaves the first. A
+ * recording under way goes on, now recording the conference: left the
+ * leg's voice, right the mix it hears. */
+int media_conf_join(struct media *m, uint32_t conf, uint32_t leg);
+/* Take a leg out of its conference (it goes idle). */
+int media_conf_leave(struct media *m, uint32_t leg);
+/* End a conference: its legs go idle (they stay open). */
+void media_conf_free(struct media *m, uint32_t conf);
+
+/* ---- silence detection (independent of what the leg does) ---- */
+/* Watch the level of the peer's audio (decoded, RMS of 20 ms frames, in dB
+ * below full scale; comfort noise and missing packets are silence):
+ * speech is 60 ms above threshold_dbov (e.g. -40; 0 takes -40); then
+ * silence_ms below it ends with MEDIA_EV_SILENCE reason "silence",
+ * duration_ms the silence. first_ms (0: no limit) with no speech at all
+ * ends with reason "timeout". Once only; a new call replaces the previous
+ * one (which ends "stopped"), as does media_silence_stop or the leg closing. */
+int media_silence_detect(struct media *m, uint32_t leg, int threshold_dbov, unsigned silence_ms,
+                         unsigned first_ms, uint32_t op_id);
+int media_silence_stop(struct media *m, uint32_t leg);
 
 /* The statistics so far (a copy taken on the leg's thread; may block the
  * caller for a moment: for the API and tests, not for every packet). */

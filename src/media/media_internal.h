@@ -11,6 +11,7 @@
 #define SB_MEDIA_INTERNAL_H
 
 #include "core/libre.h"
+#include "media/jitter.h"
 #include "media/media.h"
 
 #include <pthread.h>
@@ -79,6 +80,7 @@ struct worker {
     struct mailbox cmds; /* consumed by the worker */
     struct cmd *quit;    /* CMD_QUIT, ready for media_free() */
     struct list legs;    /* worker thread only */
+    struct list confs;   /* worker thread only */
     unsigned nlegs;      /* main thread only: legs placed here */
     pthread_mutex_t ready_lock;
     pthread_cond_t ready_cond;
@@ -97,7 +99,16 @@ struct media {
     bool events_ready;
     struct hash *refs; /* struct leg_ref by id, main thread only */
     struct port_pool *ports;
+    struct writer *writer; /* the recordings' disk writer */
+    struct hash *confs;    /* struct conf_ref by id, main thread only */
     uint32_t next_id;
+};
+
+/* The main thread's record of a conference. */
+struct conf_ref {
+    struct le he;
+    uint32_t id;
+    struct worker *w;
 };
 
 /* The main thread's record of a leg. */
@@ -124,6 +135,14 @@ enum cmd_type {
     CMD_BRIDGE,
     CMD_UNBRIDGE,
     CMD_STATS,
+    CMD_RECORD,
+    CMD_RECORD_STOP,
+    CMD_CONF_ALLOC,
+    CMD_CONF_JOIN,
+    CMD_CONF_LEAVE,
+    CMD_CONF_FREE,
+    CMD_SILENCE,
+    CMD_SILENCE_STOP,
 };
 
 struct stats_reply {
@@ -142,11 +161,12 @@ struct cmd {
     uint32_t leg;
     struct leg *newleg; /* CMD_OPEN: built on main, owned by the worker */
     struct remote remote;
-    char *str; /* CMD_PLAY: path; CMD_TONE: name; CMD_COLLECT: terminators */
+    char *str; /* CMD_PLAY, CMD_RECORD: path; CMD_TONE: name; CMD_COLLECT: terminators */
     bool loop;
     unsigned max, first_ms, inter_ms;
     uint32_t op_id;
-    uint32_t other; /* CMD_BRIDGE */
+    int level;      /* CMD_SILENCE: threshold, dBov */
+    uint32_t other; /* CMD_BRIDGE: the other leg; CMD_CONF_JOIN: the conference */
     struct stats_reply *reply;
 };
 
@@ -176,6 +196,91 @@ void leg_send(struct leg *leg, uint8_t pt, const uint8_t *payload, size_t len, s
 int leg_pt(const struct leg *leg);
 uint32_t leg_id(const struct leg *leg);
 struct worker *leg_worker(const struct leg *leg);
+struct leg *leg_bridged(const struct leg *leg);
+bool leg_in_conf(const struct leg *leg);
+struct list *leg_taps(struct leg *leg);
+void leg_record(struct leg *leg, const char *path, uint32_t op_id);
+void leg_record_stop(struct leg *leg);
+/* The conference's mixer: what it took from the leg and sent it. */
+void leg_record_feed(struct leg *leg, const int16_t *in, const int16_t *out);
+struct conf;
+void leg_conf_join(struct leg *leg, struct conf *conf);
+void leg_conf_leave(struct leg *leg);
+/* The conference is going: the leg is out of it, idle. */
+void leg_conf_gone(struct leg *leg);
+void leg_silence(struct leg *leg, int threshold_dbov, unsigned silence_ms, unsigned first_ms,
+                 uint32_t op_id);
+void leg_silence_stop(struct leg *leg);
+
+/* G.711 and levels (pcm.c): pt 8 is PCMA, anything else PCMU */
+void pcm_decode(int pt, const uint8_t *p, size_t n, int16_t *out);
+void pcm_encode(int pt, const int16_t *in, size_t n, uint8_t *out);
+/* RMS level in dB relative to full scale; -96 for digital silence. */
+double pcm_level(const int16_t *s, size_t n);
+
+/* A 20 ms clock paced against its start (ticker.c), on the worker. */
+typedef bool(ticker_h)(void *arg); /* one frame is due; false: stopped (maybe freed) */
+struct ticker {
+    struct tmr tmr;
+    uint64_t t0, frames;
+    ticker_h *h;
+    void *arg;
+};
+void ticker_start(struct ticker *t, ticker_h *h, void *arg);
+void ticker_stop(struct ticker *t);
+
+/* Taps (tap.c): a listener's jitter buffer fed with a leg's decoded audio. */
+typedef void(tap_h)(void *arg); /* after each packet put: arrival-paced listeners */
+struct tap {
+    struct le le;
+    struct leg *leg; /* NULL: detached, silence */
+    struct jitter *jb;
+    tap_h *h;
+    void *arg;
+};
+int tap_alloc(struct tap **tp, struct leg *leg, tap_h *h, void *arg);
+/* Listen to another leg (or none); the jitter buffer starts afresh. */
+void tap_move(struct tap *t, struct leg *leg);
+size_t tap_get(struct tap *t, int16_t *frame);
+/* A leg's received G.711 packet, decoded once for all its taps. */
+void taps_feed(struct list *taps, const struct rtp_header *hdr, const uint8_t *p, size_t len);
+/* The leg is going: its taps hear nothing more. */
+void taps_detach(struct list *taps);
+
+/* The disk writer thread (writer.c) */
+struct writer;
+struct wavout;
+int writer_alloc(struct writer **wp, struct media *m);
+/* A WAV file opened on the writer thread; NULL: no memory. */
+struct wavout *writer_open(struct writer *w, const char *path, unsigned channels);
+/* data: a mem buffer of interleaved 16-bit little-endian samples, now the writer's. */
+void writer_write(struct wavout *f, uint8_t *data, size_t len);
+/* Finish the file (header sizes), then post ev and after (each may be NULL). */
+void writer_close(struct wavout *f, const struct media_event *ev, const struct media_event *after);
+
+/* Recorders (record.c), on the worker */
+struct recorder;
+int recorder_alloc(struct recorder **rp, struct leg *leg, const char *path, unsigned channels,
+                   uint32_t op_id);
+/* The leg was bridged, unbridged, joined or left a conference. */
+void recorder_update(struct recorder *r);
+void recorder_feed(struct recorder *r, const int16_t *left, const int16_t *right);
+/* RECORD_DONE (if events) then after (if not NULL) once the file is complete; frees r. */
+void recorder_stop(struct recorder *r, const char *reason, bool events,
+                   const struct media_event *after);
+
+/* Conferences (conf.c), on the worker */
+struct conf_part;
+int conf_alloc(struct conf **cp, struct worker *w, uint32_t id);
+struct conf *conf_find(struct worker *w, uint32_t id);
+int conf_add(struct conf *c, struct leg *leg, struct conf_part **pp);
+void conf_remove(struct conf_part *p);
+
+/* Silence detection (vad.c), on the worker; *ref cleared when it ends */
+struct vad;
+int vad_alloc(struct vad **vp, struct leg *leg, int threshold_dbov, unsigned silence_ms,
+              unsigned first_ms, uint32_t op_id);
+void vad_stop(struct vad *v, bool events);
 
 /* DTMF and collecting (dtmf.c), on the worker */
 struct dtmf;
@@ -184,8 +289,9 @@ void dtmf_recv(struct dtmf *d, struct mbuf *mb);
 /* The digit an RFC 4733 packet (the RTP payload) reports, 0 for none;
  * *pending is the event whose start was reported (-1: none). Pure. */
 char dtmf_event(struct telev *tel, struct mbuf *mb, int *pending);
-/* G.711 audio to look for in-band digits in. */
-void dtmf_audio(struct dtmf *d, uint8_t pt, const uint8_t *p, size_t len);
+/* Look for in-band digits in the peer's audio (when it cannot send
+ * RFC 4733 events), through a tap of the leg. */
+int dtmf_inband(struct dtmf *d, bool on);
 void dtmf_digit(struct dtmf *d, char digit);
 void dtmf_collect(struct dtmf *d, unsigned max, const char *terms, unsigned first_ms,
                   unsigned inter_ms, uint32_t op_id);
@@ -200,8 +306,9 @@ int player_tone(struct player **pp, struct leg *leg, const char *name, uint32_t 
 /* Stop it: PLAY_DONE "stopped" if events; then mem_deref it. */
 void player_stop(struct player *p, bool events);
 
-/* Events (engine.c): from a worker to the main loop. */
+/* Events (engine.c): from a worker (or the writer) to the main loop. */
 void media_post(struct worker *w, const struct media_event *ev);
+void media_post_main(struct media *m, const struct media_event *ev);
 void media_post_simple(struct leg *leg, enum media_event_type type, uint32_t op_id,
                        const char *reason);
 

@@ -1,6 +1,6 @@
 /*
  * player.c - WAV files and tones sent on a leg, on its worker: one 20 ms
- * frame of G.711 per tick of a timer paced against the start time (so a
+ * frame of G.711 per tick of a ticker (paced against the start time, so a
  * late tick does not slow the stream down), MEDIA_EV_PLAY_DONE at the end.
  *
  * Files (8 kHz, 16-bit mono PCM WAV) are read a frame at a time with
@@ -14,9 +14,6 @@
 
 #include <rem_au.h>
 #include <rem_aufile.h>
-#include <rem_g711.h>
-
-enum { MAX_CATCHUP = 3 };
 
 struct tone {
     const char *name;
@@ -34,8 +31,7 @@ static const struct tone tones[] = {
 struct player {
     struct leg *leg;
     struct player **ref; /* the leg's pointer to us, cleared when we finish */
-    struct tmr tmr;
-    uint64_t t0, frames; /* start (ms) and frames sent */
+    struct ticker tk;
     uint32_t op_id;
     bool loop;
     /* file */
@@ -50,7 +46,7 @@ static void player_destructor(void *arg)
 {
     struct player *p = arg;
 
-    tmr_cancel(&p->tmr);
+    ticker_stop(&p->tk);
     mem_deref(p->af);
     mem_deref(p->path);
 }
@@ -127,31 +123,21 @@ static void finish(struct player *p, const char *reason, bool events)
         media_post_simple(leg, MEDIA_EV_PLAY_DONE, op_id, reason);
 }
 
-static void tick(void *arg)
+/* One frame is due: send it, or finish. */
+static bool play_frame(void *arg)
 {
     struct player *p = arg;
-    uint64_t now = tmr_jiffies();
-    unsigned sent = 0;
     int pt = leg_pt(p->leg) == 8 ? 8 : 0;
+    int16_t pcm[MEDIA_FRAME];
+    uint8_t g711[MEDIA_FRAME];
 
-    /* every frame that is due, but never a burst after a long stall */
-    while (p->t0 + p->frames * MEDIA_PTIME <= now && sent < MAX_CATCHUP) {
-        int16_t pcm[MEDIA_FRAME];
-        uint8_t g711[MEDIA_FRAME];
-
-        if (!(p->tone ? tone_frame(p, pcm) : file_frame(p, pcm))) {
-            finish(p, "done", true);
-            return;
-        }
-        for (size_t i = 0; i < MEDIA_FRAME; i++)
-            g711[i] = pt == 8 ? g711_pcm2alaw(pcm[i]) : g711_pcm2ulaw(pcm[i]);
-        leg_send(p->leg, (uint8_t)pt, g711, sizeof(g711), MEDIA_FRAME);
-        p->frames++;
-        sent++;
+    if (!(p->tone ? tone_frame(p, pcm) : file_frame(p, pcm))) {
+        finish(p, "done", true);
+        return false;
     }
-    if (p->t0 + p->frames * MEDIA_PTIME < now)
-        p->t0 = now - p->frames * MEDIA_PTIME; /* drop what a stall missed */
-    tmr_start(&p->tmr, p->t0 + p->frames * MEDIA_PTIME - now, tick, p);
+    pcm_encode(pt, pcm, MEDIA_FRAME, g711);
+    leg_send(p->leg, (uint8_t)pt, g711, sizeof(g711), MEDIA_FRAME);
+    return true;
 }
 
 static struct player *player_new(struct player **pp, struct leg *leg, uint32_t op_id)
@@ -163,15 +149,13 @@ static struct player *player_new(struct player **pp, struct leg *leg, uint32_t o
     p->leg = leg;
     p->ref = pp;
     p->op_id = op_id;
-    tmr_init(&p->tmr);
     return p;
 }
 
 static void player_go(struct player **pp, struct player *p)
 {
-    p->t0 = tmr_jiffies();
     *pp = p;
-    tmr_start(&p->tmr, 0, tick, p);
+    ticker_start(&p->tk, play_frame, p);
 }
 
 int player_file(struct player **pp, struct leg *leg, const char *path, bool loop, uint32_t op_id)
