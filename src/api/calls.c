@@ -1,14 +1,19 @@
 /*
  * calls.c - /v1/calls: call records, newest first (docs/voice.md).
  * Leads see every call; agents and experts the calls they placed.
+ * /v1/calls/{id}/recording: leads start and stop recording a call going
+ * on, and download the WAV.
  */
 #include "api/api_modules.h"
 #include "core/app.h"
 #include "core/clock.h"
 #include "http/api.h"
+#include "sip/sip.h"
 #include "store/store.h"
 
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 static void list_calls(struct api_req *req)
 {
@@ -23,7 +28,8 @@ static void list_calls(struct api_req *req)
                                " caller_user_id AS callerUserId, target, application, state,"
                                " started_at AS startedAt, answered_at AS answeredAt,"
                                " ended_at AS endedAt, ended_by AS endedBy, end_reason AS endReason,"
-                               " trunk, legs FROM calls WHERE (? = 1 OR caller_user_id = ?)"
+                               " trunk, recording, legs FROM calls WHERE (? = 1 OR"
+                               " caller_user_id = ?)"
                                " ORDER BY started_at DESC, id DESC LIMIT ?",
                                v, 3, &rows);
     if (err) {
@@ -42,12 +48,54 @@ static void list_calls(struct api_req *req)
         }
         json_t *legs = json_loads(json_string_value(json_object_get(r, "legs")), 0, NULL);
         json_object_set_new(r, "legs", legs ? legs : json_array());
+        json_t *rec = json_loads(json_string_value(json_object_get(r, "recording")), 0, NULL);
+        json_object_set_new(r, "recording", rec ? rec : json_null());
     }
     api_reply_json(req, 200, json_pack("{s:o, s:n}", "items", rows, "nextCursor"));
 }
 
+static void recording(struct api_req *req, bool start)
+{
+    int err = sipsvc_record(req->app, req->params[0], start);
+    if (err == ENOENT)
+        api_reply_error(req, 404, "not_found",
+                        "no call \"%s\" is going on (only calls in progress are recorded)",
+                        req->params[0]);
+    else if (err)
+        api_reply_error(req, 500, "internal", "the recording could not be %s: %s",
+                        start ? "started" : "stopped", strerror(err));
+    else
+        api_reply_json(req, 202,
+                       json_pack("{s:s, s:s}", "callId", req->params[0], "recording",
+                                 start ? "started" : "stopping"));
+}
+
+static void start_recording(struct api_req *req)
+{
+    recording(req, true);
+}
+
+static void stop_recording(struct api_req *req)
+{
+    recording(req, false);
+}
+
+static void get_recording(struct api_req *req)
+{
+    char path[1100];
+    if (strspn(req->params[0], "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(req->params[0]) ||
+        sipsvc_recording_path(req->app, req->params[0], path, sizeof(path)) != 0) {
+        api_reply_error(req, 404, "not_found", "no call has the id \"%s\"", req->params[0]);
+        return;
+    }
+    api_reply_file(req, path, "audio/wav", "Cache-Control: no-store\r\n");
+}
+
 static const struct api_route routes[] = {
     {"GET", "/v1/calls", ROLES_STAFF, 0, list_calls},
+    {"POST", "/v1/calls/{id}/recording", ROLES_LEADS, ROUTE_JSON_OPTIONAL, start_recording},
+    {"DELETE", "/v1/calls/{id}/recording", ROLES_LEADS, 0, stop_recording},
+    {"GET", "/v1/calls/{id}/recording", ROLES_LEADS, 0, get_recording},
     {0},
 };
 

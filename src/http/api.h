@@ -85,6 +85,8 @@ void api_reply_problems(struct api_req *req, const struct schema_result *res);
 void api_reply_store_error(struct api_req *req, int err, const char *what);
 /* The connection was upgraded (WebSocket): no reply, log 101. */
 void api_reply_upgraded(struct api_req *req);
+/* A file's whole content (404 when there is no such file). */
+void api_reply_file(struct api_req *req, const char *path, const char *ctype, const char *extra);
 /* A raw reply (static files); body may be NULL. */
 void api_reply_raw(struct api_req *req, uint16_t status, const char *ctype,
                    const char *extra_headers, const void *body, size_t len);

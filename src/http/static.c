@@ -147,3 +147,24 @@ void static_serve(struct api_req *req)
     }
     send_file(req, real);
 }
+
+void api_reply_file(struct api_req *req, const char *path, const char *ctype, const char *extra)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (fd >= 0)
+            close(fd);
+        api_reply_error(req, 404, "not_found", "%s has no such file", req->path);
+        return;
+    }
+    char *buf = NULL;
+    int err = read_file(fd, (size_t)st.st_size, &buf);
+    close(fd);
+    if (err) {
+        api_reply_error(req, 500, "internal", "could not read the file of %s", req->path);
+        return;
+    }
+    api_reply_raw(req, 200, ctype, extra, buf, (size_t)st.st_size);
+    free(buf);
+}

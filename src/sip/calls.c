@@ -360,6 +360,10 @@ static void leg_closed(struct sipsvc *s, const struct media_event *ev)
 
 void calls_media_event(struct sipsvc *s, const struct media_event *ev)
 {
+    if (ev->type == MEDIA_EV_RECORD_DONE) {
+        recording_done(s, ev);
+        return;
+    }
     if (ev->type == MEDIA_EV_CLOSED) {
         leg_closed(s, ev);
         return;
@@ -377,6 +381,7 @@ int calls_start(struct sipsvc *s)
 {
     list_init(&s->calls);
     s->leg_calls = json_object();
+    s->recordings = json_object();
     int err = sipevent_listen(&s->evsock, s->sip, 64, 64, NULL, NULL);
     if (err)
         return err;
@@ -397,4 +402,6 @@ void calls_stop(struct sipsvc *s)
     json_decref(s->leg_calls);
     s->leg_calls = NULL;
     s->evsock = mem_deref(s->evsock);
+    json_decref(s->recordings);
+    s->recordings = NULL;
 }

@@ -7,6 +7,7 @@
 #define SB_SIP_SIP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct app;
 struct sa;
@@ -19,5 +20,11 @@ int sipsvc_start(struct app *app, const char *listen, struct sa *bound);
 /* Where SIP over TLS listens; ENOENT when it is off. */
 int sipsvc_tls_bound(const struct app *app, struct sa *bound);
 void sipsvc_stop(struct app *app);
+
+/* Start or stop recording an active call (see recording.c). 0; ENOENT
+ * when no such call is going on. */
+int sipsvc_record(struct app *app, const char *call_id, bool start);
+/* Where a call's recording is kept. */
+int sipsvc_recording_path(const struct app *app, const char *call_id, char *out, size_t size);
 
 #endif

@@ -32,6 +32,8 @@ struct sipsvc {
     json_t *leg_calls;            /* closing leg id -> call id */
     struct tls *tls;              /* SIP over TLS, when on */
     struct sa tls_bound;
+    json_t *recordings; /* recording op id -> call id */
+    uint32_t record_ops;
 };
 
 /* ---- tlscert.c ---- */
@@ -68,6 +70,10 @@ struct sip_verdict {
 /* 0, or the status the request is to be answered with (400, 416, 420).
  * Pure: no sockets, no state. */
 int sip_request_check(const struct sip_msg *msg, struct sip_verdict *v);
+
+/* ---- recording.c ---- */
+/* MEDIA_EV_RECORD_DONE: the call record says how the recording went. */
+void recording_done(struct sipsvc *s, const struct media_event *ev);
 
 /* ---- calls.c ---- */
 int calls_start(struct sipsvc *s);
