@@ -223,6 +223,13 @@ static void set_ready(struct worker *w, int ready)
     pthread_mutex_unlock(&w->ready_lock);
 }
 
+static bool close_quietly(struct le *le, void *arg)
+{
+    (void)arg;
+    leg_close(le->data, false);
+    return false;
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
@@ -248,8 +255,9 @@ static void *worker_main(void *arg)
     /* media_free(): the conferences and legs go without events */
     while ((le = list_head(&w->confs)))
         mem_deref(le->data);
-    while ((le = list_head(&w->legs)))
-        leg_close(le->data, false);
+    hash_apply(w->legs, close_quietly, NULL);
+    w->legs = mem_deref(w->legs);
+    prompts_flush();
     mailbox_close(&w->cmds);
     re_thread_close();
     return NULL;
@@ -260,8 +268,10 @@ static int worker_start(struct media *m, struct worker *w)
     int err;
 
     w->m = m;
-    list_init(&w->legs);
     list_init(&w->confs);
+    err = hash_alloc(&w->legs, 4096);
+    if (err)
+        return err;
     pthread_mutex_init(&w->ready_lock, NULL);
     pthread_cond_init(&w->ready_cond, NULL);
     w->quit = cmd_new(CMD_QUIT, 0);
@@ -295,6 +305,7 @@ static void worker_stop(struct worker *w)
     } else {
         mem_deref(quit);
     }
+    w->legs = mem_deref(w->legs);
 }
 
 /* ---- alloc / free ---- */

@@ -107,7 +107,7 @@ static bool leg_match(struct le *le, void *arg)
 
 struct leg *leg_find(struct worker *w, uint32_t id)
 {
-    struct le *le = list_apply(&w->legs, true, leg_match, &id);
+    struct le *le = hash_lookup(w->legs, id, leg_match, &id);
 
     return le ? le->data : NULL;
 }
@@ -311,7 +311,7 @@ void leg_start(struct leg *leg, struct worker *w, const struct remote *r)
     int err;
 
     leg->w = w;
-    list_append(&w->legs, &leg->le, leg);
+    hash_append(w->legs, leg->id, &leg->le, leg);
     leg->marker = true;
     leg->tx_ts = rand_u32();
     leg->last_rx_ms = tmr_jiffies();

@@ -79,7 +79,7 @@ struct worker {
     bool running;
     struct mailbox cmds; /* consumed by the worker */
     struct cmd *quit;    /* CMD_QUIT, ready for media_free() */
-    struct list legs;    /* worker thread only */
+    struct hash *legs;   /* by id; worker thread only */
     struct list confs;   /* worker thread only */
     unsigned nlegs;      /* main thread only: legs placed here */
     pthread_mutex_t ready_lock;
@@ -218,13 +218,25 @@ void pcm_encode(int pt, const int16_t *in, size_t n, uint8_t *out);
 /* RMS level in dB relative to full scale; -96 for digital silence. */
 double pcm_level(const int16_t *s, size_t n);
 
-/* A 20 ms clock paced against its start (ticker.c), on the worker. */
+/* WAV files cached in memory on the worker, encoded once (prompts.c).
+ * *out is a new reference (mem_deref it when done). EFBIG: too long to
+ * keep (stream it instead). */
+struct prompt;
+int prompt_get(const char *path, struct prompt **out);
+size_t prompt_frames(const struct prompt *p);
+const uint8_t *prompt_frame(const struct prompt *p, size_t i, int pt);
+void prompts_flush(void);
+
+/* The worker's 20 ms clock (ticker.c): h runs once per frame on the
+ * worker's thread while the ticker is started. A ticker must be zeroed
+ * (mem_zalloc) before its first start; stopping it inside its own h is
+ * fine, and so is freeing it after. */
 typedef bool(ticker_h)(void *arg); /* one frame is due; false: stopped (maybe freed) */
 struct ticker {
-    struct tmr tmr;
-    uint64_t t0, frames;
+    struct le le; /* in the thread's clock */
     ticker_h *h;
     void *arg;
+    bool on;
 };
 void ticker_start(struct ticker *t, ticker_h *h, void *arg);
 void ticker_stop(struct ticker *t);

@@ -3,8 +3,10 @@
  * frame of G.711 per tick of a ticker (paced against the start time, so a
  * late tick does not slow the stream down), MEDIA_EV_PLAY_DONE at the end.
  *
- * Files (8 kHz, 16-bit mono PCM WAV) are read a frame at a time with
- * librem's aufile; tones are generated as pairs of sines with their cadence.
+ * Files (8 kHz, 16-bit mono PCM WAV) come from the worker's cache of
+ * encoded prompts (prompts.c), or, too long to keep, are read a frame at
+ * a time with librem's aufile; tones are generated as pairs of sines with
+ * their cadence.
  */
 #include "media/media_internal.h"
 
@@ -34,7 +36,9 @@ struct player {
     struct ticker tk;
     uint32_t op_id;
     bool loop;
-    /* file */
+    /* file: cached in memory (prompts.c), else read from disk */
+    struct prompt *prompt;
+    size_t frame;
     struct aufile *af;
     char *path;
     /* tone */
@@ -47,6 +51,7 @@ static void player_destructor(void *arg)
     struct player *p = arg;
 
     ticker_stop(&p->tk);
+    mem_deref(p->prompt);
     mem_deref(p->af);
     mem_deref(p->path);
 }
@@ -131,6 +136,17 @@ static bool play_frame(void *arg)
     int16_t pcm[MEDIA_FRAME];
     uint8_t g711[MEDIA_FRAME];
 
+    if (p->prompt) {
+        if (p->frame >= prompt_frames(p->prompt) && p->loop)
+            p->frame = 0;
+        if (p->frame >= prompt_frames(p->prompt)) {
+            finish(p, "done", true);
+            return false;
+        }
+        leg_send(p->leg, (uint8_t)pt, prompt_frame(p->prompt, p->frame++, pt), MEDIA_FRAME,
+                 MEDIA_FRAME);
+        return true;
+    }
     if (!(p->tone ? tone_frame(p, pcm) : file_frame(p, pcm))) {
         finish(p, "done", true);
         return false;
@@ -166,8 +182,10 @@ int player_file(struct player **pp, struct leg *leg, const char *path, bool loop
     if (!p)
         return ENOMEM;
     p->loop = loop;
-    err = str_dup(&p->path, path);
-    err = err ? err : file_open(p);
+    err = prompt_get(path, &p->prompt);
+    if (err == EFBIG)
+        err = str_dup(&p->path, path);
+    err = err || p->prompt ? err : file_open(p);
     if (err) {
         mem_deref(p);
         return err;

@@ -54,7 +54,7 @@ struct call {
     json_t *trunk;         /* the trunk spec of an inbound or outbound call */
     json_t *target;        /* APP_ANNOUNCE: the number's target spec */
     char host[128];        /* our host as the caller addressed us */
-    struct tmr limit;
+    uint64_t limit_at; /* when sip.maxCallSeconds ends it (tmr_jiffies) */
     struct tmr end_tmr;
     bool ended;
     /* APP_DIGITS, APP_ANNOUNCE */
@@ -70,7 +70,7 @@ struct call {
     struct party *early;   /* the ringing party whose early media a hears */
     struct list leaving;   /* struct party: transferred away, hanging up */
     struct mbuf *a_answer; /* our SDP answer to the caller, sent with the 200 */
-    struct tmr ring_tmr;
+    uint64_t ring_until; /* when ringing gives up (0: not ringing) */
     bool answered; /* a has had our 200 */
 };
 
@@ -98,6 +98,11 @@ int party_relink(struct party *b, uint32_t near);
 /* End the call once (media closed, record updated); the caller then drops
  * its reference (the session's BYE goes when the call is freed). */
 void call_finish(struct call *c, const char *by, const char *reason);
+/* Calls' deadlines (maximum duration, ringing) are checked by one timer a
+ * second, not a timer each: libre inserts a timer by walking the thread's
+ * sorted timer list, which long timers by the thousand make slow. */
+void calls_sweep(struct sipsvc *s);
+
 /* call_finish, then the reference is dropped from the main loop: for use
  * inside a handler of one of the call's own sessions. */
 void call_end_soon(struct call *c, const char *by, const char *reason);
@@ -106,6 +111,9 @@ void call_end_soon(struct call *c, const char *by, const char *reason);
  * sendonly/inactive, resume, a new address): *descp is our answer. */
 int call_reoffer(struct call *c, uint32_t leg, const struct sip_msg *msg, struct mbuf **descp);
 
+/* The trunk the call uses from now on (stolen; NULL: none), counted
+ * against the trunk's maxCalls. */
+void call_set_trunk(struct call *c, json_t *trunk);
 /* Ring c->callee_id's phones, or c's number through c->trunk, as from
  * (the caller's address) towards target (what was dialled). */
 int call_ring(struct call *c, const char *from, const char *target);
@@ -151,6 +159,9 @@ int ring_contacts(struct sipsvc *s, const char *user_id, json_t **contacts);
  * trunk answer the carrier's challenges with its outbound credentials. */
 int ring_start(struct call *c, const char *from, const json_t *contacts, const char *target);
 void ring_stop(struct call *c);
+/* Ringing for too long: the caller hears 480 (or, after a transfer, is
+ * hung up). */
+void ring_timeout(struct call *c);
 /* Handlers of a ringing party (from party.c). */
 int ring_answered(struct party *p, const struct sip_msg *msg);
 void ring_progress(struct party *p, const struct sip_msg *msg);

@@ -30,10 +30,32 @@ static bool rings(const struct call *c)
     return c->app == APP_EXTENSION || c->app == APP_OUTBOUND;
 }
 
+static unsigned trunk_calls(struct sipsvc *s, const char *name)
+{
+    return (unsigned)json_integer_value(json_object_get(s->trunk_load, name));
+}
+
+static void trunk_count(struct call *c, int delta)
+{
+    const char *t = json_string_value(json_object_get(c->trunk, "name"));
+    if (!t || c->ended)
+        return;
+    json_int_t n = json_integer_value(json_object_get(c->s->trunk_load, t)) + delta;
+    json_object_set_new(c->s->trunk_load, t, json_integer(n > 0 ? n : 0));
+}
+
+void call_set_trunk(struct call *c, json_t *trunk)
+{
+    trunk_count(c, -1);
+    json_decref(c->trunk);
+    c->trunk = trunk;
+    trunk_count(c, +1);
+}
+
 static void call_destructor(void *arg)
 {
     struct call *c = arg;
-    tmr_cancel(&c->limit);
+    trunk_count(c, -1); /* when it never ended */
     tmr_cancel(&c->end_tmr);
     tmr_cancel(&c->digit_tmr);
     ring_stop(c);
@@ -67,6 +89,7 @@ void call_finish(struct call *c, const char *by, const char *reason)
 {
     if (c->ended)
         return;
+    trunk_count(c, -1);
     c->ended = true;
     app_stop(c);
     ring_stop(c);
@@ -99,11 +122,29 @@ void call_close_leg(struct call *c, uint32_t leg)
     media_leg_close(c->s->media, leg);
 }
 
-static void on_limit(void *arg)
+static void on_sweep(void *arg)
 {
-    struct call *c = arg;
-    call_finish(c, "system", "maximum call duration");
-    mem_deref(c); /* freeing the session sends BYE */
+    struct sipsvc *s = arg;
+    uint64_t now = tmr_jiffies();
+    struct le *le = s->calls.head;
+    while (le) {
+        struct call *c = le->data;
+        le = le->next; /* the call may go */
+        if (c->ended)
+            continue;
+        if (c->ring_until && now >= c->ring_until) {
+            ring_timeout(c);
+        } else if (c->limit_at && now >= c->limit_at) {
+            call_finish(c, "system", "maximum call duration");
+            mem_deref(c); /* freeing the sessions sends BYE */
+        }
+    }
+    tmr_start(&s->sweep, 1000 - now % 1000, on_sweep, s);
+}
+
+void calls_sweep(struct sipsvc *s)
+{
+    tmr_start(&s->sweep, 1000, on_sweep, s);
 }
 
 int call_reoffer(struct call *c, uint32_t leg, const struct sip_msg *msg, struct mbuf **descp)
@@ -230,17 +271,6 @@ int call_ring(struct call *c, const char *from, const char *target)
     return err;
 }
 
-static unsigned trunk_calls(struct sipsvc *s, const char *name)
-{
-    unsigned n = 0;
-    for (struct le *le = s->calls.head; le; le = le->next) {
-        struct call *c = le->data;
-        const char *t = json_string_value(json_object_get(c->trunk, "name"));
-        n += !c->ended && t && strcmp(t, name) == 0;
-    }
-    return n;
-}
-
 static void on_invite(const struct sip_msg *msg, void *arg)
 {
     struct sipsvc *s = arg;
@@ -271,13 +301,11 @@ static void on_invite(const struct sip_msg *msg, void *arg)
     c->s = s;
     c->app = r.app;
     c->direction = r.direction;
-    c->trunk = r.trunk;
     c->target = r.target_spec;
+    call_set_trunk(c, r.trunk);
     snprintf(c->callee_id, sizeof(c->callee_id), "%s", r.callee);
-    tmr_init(&c->limit);
     tmr_init(&c->end_tmr);
     tmr_init(&c->digit_tmr);
-    tmr_init(&c->ring_tmr);
     list_init(&c->forks);
     list_init(&c->leaving);
     id_new(c->id, "call");
@@ -322,7 +350,7 @@ static void on_invite(const struct sip_msg *msg, void *arg)
         mem_deref(c);
         return;
     }
-    tmr_start(&c->limit, (uint64_t)settings_int(s->app, "sip.maxCallSeconds") * 1000, on_limit, c);
+    c->limit_at = tmr_jiffies() + (uint64_t)settings_int(s->app, "sip.maxCallSeconds") * 1000;
     log_info("sip", "call answered", "call=%s direction=%s target=%s", c->id, c->direction,
              r.target);
 }
@@ -382,6 +410,9 @@ int calls_start(struct sipsvc *s)
     list_init(&s->calls);
     s->leg_calls = json_object();
     s->recordings = json_object();
+    s->trunk_load = json_object();
+    tmr_init(&s->sweep);
+    calls_sweep(s);
     int err = sipevent_listen(&s->evsock, s->sip, 64, 64, NULL, NULL);
     if (err)
         return err;
@@ -390,6 +421,7 @@ int calls_start(struct sipsvc *s)
 
 void calls_stop(struct sipsvc *s)
 {
+    tmr_cancel(&s->sweep);
     struct le *le;
     while ((le = s->calls.head) != NULL) {
         struct call *c = le->data;
@@ -404,4 +436,6 @@ void calls_stop(struct sipsvc *s)
     s->evsock = mem_deref(s->evsock);
     json_decref(s->recordings);
     s->recordings = NULL;
+    json_decref(s->trunk_load);
+    s->trunk_load = NULL;
 }

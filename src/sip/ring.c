@@ -53,9 +53,9 @@ static void give_up(struct call *c, uint16_t scode, const char *reason, const ch
     mem_deref(c); /* the caller's session goes with the call */
 }
 
-static void on_ring_timeout(void *arg)
+void ring_timeout(struct call *c)
 {
-    give_up(arg, 480, "Temporarily Unavailable", "no answer");
+    give_up(c, 480, "Temporarily Unavailable", "no answer");
 }
 
 /* A ringing party answered (200 with its SDP): bridge, answer the caller
@@ -77,7 +77,7 @@ int ring_answered(struct party *p, const struct sip_msg *msg)
     }
     bool transfer = c->answered;
     c->answered = true;
-    tmr_cancel(&c->ring_tmr);
+    c->ring_until = 0;
     list_unlink(&p->le); /* the one answering: kept, no longer ringing */
     c->b = p;
     c->early = NULL;
@@ -219,13 +219,13 @@ int ring_start(struct call *c, const char *from, const json_t *contacts, const c
     if (!err && !rung)
         err = EAGAIN;
     if (!err)
-        tmr_start(&c->ring_tmr, RING_MS, on_ring_timeout, c);
+        c->ring_until = tmr_jiffies() + RING_MS;
     return err;
 }
 
 void ring_stop(struct call *c)
 {
-    tmr_cancel(&c->ring_tmr);
+    c->ring_until = 0;
     c->early = NULL;
     while (c->forks.head)
         mem_deref(c->forks.head->data);

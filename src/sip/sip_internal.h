@@ -33,6 +33,8 @@ struct sipsvc {
     struct tls *tls;              /* SIP over TLS, when on */
     struct sa tls_bound;
     json_t *recordings; /* recording op id -> call id */
+    struct tmr sweep;   /* checks the calls' deadlines every second */
+    json_t *trunk_load; /* trunk name -> calls going on through it */
     uint32_t record_ops;
 };
 

@@ -128,8 +128,7 @@ static void blind(struct party *t, const struct sip_msg *msg, const char *target
     char from[256];
     snprintf(from, sizeof(from), "%s", stay->aor);
     transferor_leaves(c, t);
-    json_decref(c->trunk);
-    c->trunk = r.trunk;
+    call_set_trunk(c, r.trunk);
     r.trunk = NULL;
     c->app = r.app;
     snprintf(c->callee_id, sizeof(c->callee_id), "%s", r.callee);
