@@ -79,7 +79,50 @@ async function endedCall(srv, legs = 1) {
 /* The SIP message received by SIPp whose first line matches re. */
 const received = (r, re) => messages(r, 'received').find((m) => re.test(m));
 
-describe('SIPp calls', {concurrency: 2}, () => {
+// Three at a time (each test has its own server): most of a test is
+// SIPp pausing while audio plays; the longest (the digits timeout) first.
+describe('SIPp calls', {concurrency: 3}, () => {
+    /* *44 with scenario; resolves with the callDigits event's data once
+     * Switchboard has read the digits back and hung up. */
+    async function digits(t, scenario) {
+        const srv = await useServer(t);
+        const events = await EventStream.open(srv.url, {...admin, query: {topics: 'calls'}});
+        t.after(() => events.close());
+        const r = await call(srv, scenario, {caller: CAROL, dial: '*44'});
+        assertPassed(r); // it ends on Switchboard's BYE
+        assert.ok(received(r, /^BYE sip:1003@/), trace(r));
+        const m = await events.next((e) => e.type === 'event' && e.event.type === 'callDigits');
+        const rec = await endedCall(srv, 1);
+        assert.equal(rec.application, 'digits');
+        assert.equal(rec.endedBy, 'system');
+        assert.equal(rec.endReason, 'application done');
+        assert.equal(m.event.subject, rec.id);
+        assert.ok(rec.legs[0].txPackets > 0, `the prompt and the read-back were sent: ${JSON.stringify(rec.legs)}`);
+        return {data: m.event.data, rec, at: Date.parse(m.event.time)};
+    }
+
+    test('*44 without #: the collection ends after the inter-digit timeout', async (t) => {
+        const {data, rec, at} = await digits(t, 'call_digits_timeout.xml');
+        assert.equal(data.digits, '246');
+        assert.equal(data.reason, 'timeout');
+        // the keys come 1 to 2 s after the answer, the timeout 5 s after the last
+        const after = at - Date.parse(rec.answeredAt);
+        assert.ok(after >= 6000, `collected ${after} ms after the answer: not before the timeout`);
+    });
+
+    test('*44 collects RFC 4733 digits (SIPp\'s dtmf_2833 captures) until #', async (t) => {
+        const {data, rec} = await digits(t, 'call_digits_rfc4733.xml');
+        assert.equal(data.digits, '159');
+        assert.equal(data.reason, 'terminator');
+        assert.ok(rec.legs[0].rxPackets >= 4 * 10 * 0.8, JSON.stringify(rec.legs)); // 10 packets a key
+    });
+
+    test('*44 collects digits sent by SIP INFO (application/dtmf-relay) until #', async (t) => {
+        const {data} = await digits(t, 'call_digits_info.xml');
+        assert.equal(data.digits, '703');
+        assert.equal(data.reason, 'terminator');
+    });
+
     test('alice calls bob: his SIPp phone answers, RTP flows both ways through both legs, alice hangs up',
          async (t) => {
              const srv = await useServer(t);
@@ -183,47 +226,6 @@ describe('SIPp calls', {concurrency: 2}, () => {
              const rec = await endedCall(srv, 2);
              assert.equal(rec.endedBy, 'caller');
          });
-
-    /* *44 with scenario; resolves with the callDigits event's data once
-     * Switchboard has read the digits back and hung up. */
-    async function digits(t, scenario) {
-        const srv = await useServer(t);
-        const events = await EventStream.open(srv.url, {...admin, query: {topics: 'calls'}});
-        t.after(() => events.close());
-        const r = await call(srv, scenario, {caller: CAROL, dial: '*44'});
-        assertPassed(r); // it ends on Switchboard's BYE
-        assert.ok(received(r, /^BYE sip:1003@/), trace(r));
-        const m = await events.next((e) => e.type === 'event' && e.event.type === 'callDigits');
-        const rec = await endedCall(srv, 1);
-        assert.equal(rec.application, 'digits');
-        assert.equal(rec.endedBy, 'system');
-        assert.equal(rec.endReason, 'application done');
-        assert.equal(m.event.subject, rec.id);
-        assert.ok(rec.legs[0].txPackets > 0, `the prompt and the read-back were sent: ${JSON.stringify(rec.legs)}`);
-        return {data: m.event.data, rec, at: Date.parse(m.event.time)};
-    }
-
-    test('*44 collects RFC 4733 digits (SIPp\'s dtmf_2833 captures) until #', async (t) => {
-        const {data, rec} = await digits(t, 'call_digits_rfc4733.xml');
-        assert.equal(data.digits, '159');
-        assert.equal(data.reason, 'terminator');
-        assert.ok(rec.legs[0].rxPackets >= 4 * 10 * 0.8, JSON.stringify(rec.legs)); // 10 packets a key
-    });
-
-    test('*44 collects digits sent by SIP INFO (application/dtmf-relay) until #', async (t) => {
-        const {data} = await digits(t, 'call_digits_info.xml');
-        assert.equal(data.digits, '703');
-        assert.equal(data.reason, 'terminator');
-    });
-
-    test('*44 without #: the collection ends after the inter-digit timeout', async (t) => {
-        const {data, rec, at} = await digits(t, 'call_digits_timeout.xml');
-        assert.equal(data.digits, '246');
-        assert.equal(data.reason, 'timeout');
-        // the keys come 1 to 2 s after the answer, the timeout 5 s after the last
-        const after = at - Date.parse(rec.answeredAt);
-        assert.ok(after >= 6000, `collected ${after} ms after the answer: not before the timeout`);
-    });
 
     test('*43 returns the audio sent', async (t) => {
         const srv = await useServer(t);
