@@ -75,10 +75,26 @@ export async function freeMediaPort() {
     }
 }
 
+/* Whether something has bound UDP port, read from /proc/net/udp (Linux)
+ * rather than by trying to bind it, which could make SIPp's own bind
+ * fail. */
+function udpBound(port) {
+    const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+    return ['/proc/net/udp', '/proc/net/udp6'].some((f) => {
+        try {
+            // "  sl  local_address ...": e.g. "  12: 0100007F:13C4 00000000:0000 07 ..."
+            return readFileSync(f, 'utf8').split('\n').slice(1)
+                .some((l) => (l.trim().split(/\s+/)[1] || '').endsWith(hex));
+        } catch {
+            return false;
+        }
+    });
+}
+
 /* Resolves once something has bound UDP port (i.e. SIPp is listening). */
 export async function waitBound(port, timeoutMs = 10000) {
     const deadline = Date.now() + timeoutMs;
-    while (await portFree(port, {tcp: false})) {
+    while (!udpBound(port)) {
         if (Date.now() > deadline) throw new Error(`nothing bound UDP 127.0.0.1:${port} within ${timeoutMs} ms`);
         await sleep(20);
     }
