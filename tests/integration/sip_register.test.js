@@ -6,107 +6,21 @@
 // 127.0.0.1).
 import {test, describe, before, after} from 'node:test';
 import assert from 'node:assert/strict';
-import {spawn, spawnSync} from 'node:child_process';
-import {writeFileSync, readFileSync, existsSync} from 'node:fs';
-import {join} from 'node:path';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import {
-    startServer, makeTempDir, removeDir, api, login, userByName, demoConfigText, sleep,
-    REPO, DEMO_API_KEY, DEMO_YAML,
+    startServer, api, login, userByName, demoConfigText, sleep, DEMO_API_KEY, DEMO_YAML,
 } from './lib/server.js';
 import {EventStream} from './lib/ws.js';
+import {requireSipp, runSipp as sipp, freePort, trace, assertPassed, statuses} from './lib/sipp.js';
 
 const admin = {apiKey: DEMO_API_KEY};
 /* Injection file rows: extension; authentication user name; password. */
 const ALICE = [['1001', '1001', 'demo-alice']];
 const BOB = [['1002', '1002', 'demo-bob']];
 const CAROL = [['1003', 'carol', 'demo-carol']]; // the login name as the user name
-const SIP_DIR = join(REPO, 'tests/sip');
-const SIPP = process.env.SIPP || 'sipp';
 
-if (spawnSync(SIPP, ['-v'], {encoding: 'utf8'}).error)
-    throw new Error(`${SIPP} is missing: run scripts/install-deps (Debian package sip-tester)`);
-
-/* A port free for both UDP and TCP on 127.0.0.1 (for SIPp's -p). */
-async function freePort() {
-    for (;;) {
-        const srv = net.createServer();
-        await new Promise((res, rej) => srv.once('error', rej).listen(0, '127.0.0.1', res));
-        const {port} = srv.address();
-        await new Promise((res) => srv.close(res));
-        const sock = dgram.createSocket('udp4');
-        const ok = await new Promise((res) => {
-            sock.once('error', () => res(false));
-            sock.bind(port, '127.0.0.1', () => res(true));
-        });
-        await new Promise((res) => sock.close(res)).catch(() => {});
-        if (ok) return port;
-    }
-}
-
-/*
- * Run one SIPp scenario to its end against srv. users: rows of
- * [extension, authUser, password] for the injection file; transport 'udp'
- * or 'tcp'; port: SIPp's local port (the contact's). Returns {code,
- * messages, errors, log, stdout, stderr, argv}: code 0 means every call
- * of the scenario succeeded.
- */
-async function sipp(srv, scenario, {users, transport = 'udp', port, recvTimeoutMs = 5000, calls = 1,
-                                    args = []} = {}) {
-    assert.ok(srv.sip, 'the server printed no SIP line in its banner');
-    const dir = makeTempDir(null, 'sb-sipp-');
-    const files = {
-        messages: join(dir, 'messages.log'),
-        errors: join(dir, 'errors.log'),
-        log: join(dir, 'log.log'),
-    };
-    const argv = [`${srv.sip.host}:${srv.sip.port}`, '-sf', join(SIP_DIR, scenario),
-                  '-i', '127.0.0.1', '-m', String(calls), '-nostdin', '-nd',
-                  '-recv_timeout', String(recvTimeoutMs), '-timeout', '60', '-timeout_error',
-                  '-trace_msg', '-message_file', files.messages,
-                  '-trace_err', '-error_file', files.errors,
-                  '-trace_logs', '-log_file', files.log];
-    if (users) {
-        const csv = join(dir, 'users.csv');
-        writeFileSync(csv, `SEQUENTIAL\n${users.map((u) => u.join(';')).join('\n')}\n`);
-        argv.push('-inf', csv);
-    }
-    if (transport === 'tcp') argv.push('-t', 't1');
-    if (port) argv.push('-p', String(port));
-    argv.push(...args);
-    const proc = spawn(SIPP, argv, {stdio: ['ignore', 'pipe', 'pipe'], cwd: dir});
-    let stdout = '';
-    let stderr = '';
-    proc.stdout.on('data', (c) => (stdout += c));
-    proc.stderr.on('data', (c) => (stderr += c));
-    const kill = setTimeout(() => proc.kill('SIGKILL'), 90000);
-    const code = await new Promise((res) => proc.on('close', (c, sig) => res(c ?? sig)));
-    clearTimeout(kill);
-    const read = (f) => (existsSync(f) ? readFileSync(f, 'utf8') : '');
-    const r = {code, messages: read(files.messages), errors: read(files.errors), log: read(files.log),
-               stdout, stderr, argv};
-    removeDir(dir);
-    return r;
-}
-
-/* For assertion messages: what SIPp sent and got. */
-function trace(r) {
-    return `sipp ${r.argv.join(' ')}\nexit ${r.code}\n--- errors:\n${r.errors.slice(-3000)}\n` +
-           `--- messages:\n${r.messages.slice(-6000)}\n--- stderr:\n${r.stderr.slice(-1000)}`;
-}
-
-function assertPassed(r) {
-    assert.equal(r.code, 0, `the scenario failed\n${trace(r)}`);
-}
-
-/* The status codes of the responses SIPp received, in order (provisional
- * ones left out, a response repeated for a retransmission counted once). */
-function statuses(r) {
-    const codes = [...r.messages.matchAll(/message received \[\d+\] bytes :\s*\nSIP\/2\.0 (\d{3})/g)]
-        .map((m) => Number(m[1])).filter((c) => c >= 200 || c < 100);
-    return codes.filter((c, i) => i === 0 || c !== codes[i - 1]);
-}
+requireSipp();
 
 /* Send raw bytes over UDP; resolves with the first datagram back, or null. */
 async function udpExchange(srv, text, waitMs = 1500) {
