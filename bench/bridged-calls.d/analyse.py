@@ -8,8 +8,13 @@ C0, C1 (the measured process's CPU ticks at the window's edges), G0, G1
 total jiffies), MEDIA (seconds of audio each caller plays), and for the
 server SOURCE (api or db), URL, KEY, DB.
 
+SOCK_DROPS and ECHO_DROPS are the packets the measured process's and the
+echo's UDP sockets dropped for want of room from the step's start to the
+window's end (drops.py).
+
 Prints one JSON object: n, label, up, failed, loss_pct, pps, cpu_pct,
-us_per_packet, gen_cpu_pct, busy_pct, pass, why, and the totals.
+us_per_packet, gen_cpu_pct, busy_pct, pass, why, missing (packets missing
+along the way), where (the same in words), and the totals.
 """
 import datetime
 import json
@@ -87,6 +92,7 @@ if mode == "sb":
         time.sleep(0.5)
     answered = [c for c in calls if c.get("answeredAt") and len(c["legs"]) >= 2]
     relayed_total = in_window = tx_a = lost = 0
+    sums = {"a_rx": 0, "a_tx": 0, "b_rx": 0, "b_tx": 0}
     up = 0
     jitter = 0.0
     for c in answered:
@@ -94,6 +100,9 @@ if mode == "sb":
         relayed = a["txPackets"] + b["txPackets"]
         relayed_total += relayed
         tx_a += a["txPackets"]
+        for leg, name in ((a, "a"), (b, "b")):
+            sums[name + "_rx"] += leg["rxPackets"]
+            sums[name + "_tx"] += leg["txPackets"]
         lost += a["lost"] + b["lost"]
         jitter = max(jitter, a["jitterMs"], b["jitterMs"])
         start = ms(c["answeredAt"])
@@ -106,6 +115,13 @@ if mode == "sb":
         starts = sorted(ms(c["answeredAt"]) - t_start for c in answered)
         result.update(first_answer_s=round(starts[0], 3), last_answer_s=round(starts[-1], 3),
                       window_from_s=round(t0 - t_start, 3), window_to_s=round(t1 - t_start, 3))
+    # where packets went missing, along their way (see bench/bridged-calls)
+    where = {"into leg A": len(answered) * packets - sums["a_rx"],
+             "A->B relay": sums["a_rx"] - sums["b_tx"],
+             "B->echo->B": sums["b_tx"] - sums["b_rx"],
+             "B->A relay": sums["b_rx"] - sums["a_tx"]}
+    result["missing"] = where
+    result["where"] = ", ".join(f"{k} {v}" for k, v in where.items() if v)
     result.update(calls=len(calls), answered=len(answered), relayed=relayed_total,
                   lost_seen_by_server=lost, max_jitter_ms=round(jitter, 2))
     if len(calls) < n:
@@ -120,6 +136,10 @@ else:
     loss = 1 - last["to_caller"] / (ok * packets) if ok else 1.0
     # no per-call records: all N were up if the window carried N calls' packets
     up = min(n, round(in_window / (window / PTIME * 2)))
+    where = {"caller->relay->echo": ok * packets - last["to_echo"],
+             "echo->relay->caller": last["to_echo"] - last["to_caller"]}
+    result["missing"] = where
+    result["where"] = ", ".join(f"{k} {v}" for k, v in where.items() if v)
     result.update(relayed=last["relayed"], send_errors=last["errors"])
 
 loss = max(0.0, loss)
@@ -128,7 +148,11 @@ if failed:
 if up < n:
     why.append(f"only {up} of {n} calls streamed through the whole window")
 if loss >= LOSS_MAX:
-    why.append(f"loss {loss * 100:.3f}% >= {LOSS_MAX * 100:g}%")
+    why.append(f"loss {loss * 100:.3f}% >= {LOSS_MAX * 100:g}% (missing: {result['where']})")
+result.update(socket_drops=int(env.get("SOCK_DROPS", 0)), echo_socket_drops=int(env.get("ECHO_DROPS", 0)))
+if result["where"]:
+    result["where"] += (f"; full socket buffers dropped {result['socket_drops']} in the {result['label']}"
+                        f" and {result['echo_socket_drops']} at the echo, until the window's end")
 result.update(
     up=up, failed=failed, loss_pct=loss * 100, window_s=round(window, 3),
     packets_in_window=round(in_window), pps=in_window / window if window else 0,

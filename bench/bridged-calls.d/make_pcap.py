@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
 """make_pcap.py OUT SECONDS - a G.711 stream for SIPp's play_pcap_audio.
+make_pcap.py --raw OUT SECONDS - the same audio as raw mu-law bytes, for
+SIPp's rtp_stream (8000 bytes a second, sent 160 to a packet).
 
 One RTP stream (PCMU, payload type 0, 20 ms packets of 160 bytes, 50 a
 second) of SECONDS seconds: a 440 Hz tone, in a classic pcap file
@@ -37,9 +39,14 @@ def checksum(data):
 
 
 def main():
-    out, seconds = sys.argv[1], float(sys.argv[2])
+    raw = sys.argv[1] == "--raw"
+    out, seconds = sys.argv[1 + raw], float(sys.argv[2 + raw])
     count = int(round(seconds / PTIME))
     period = [ulaw(int(8000 * math.sin(2 * math.pi * 440 * i / RATE))) for i in range(RATE)]
+    if raw:
+        with open(out, "wb") as f:
+            f.write(bytes(period[i % RATE] for i in range(count * SAMPLES)))
+        return
     src, dst = bytes([127, 0, 0, 1]), bytes([127, 0, 0, 1])
     with open(out, "wb") as f:
         # pcap: magic, version 2.4, zone, sigfigs, snaplen, link type 1 (Ethernet)
