@@ -10,7 +10,7 @@ server SOURCE (api or db), URL, KEY, DB.
 
 SOCK_DROPS and ECHO_DROPS are the packets the measured process's and the
 echo's UDP sockets dropped for want of room from the step's start to the
-window's end (drops.py).
+window's end, and to the step's end (drops.py).
 
 Prints one JSON object: n, label, up, failed, loss_pct, pps, cpu_pct,
 us_per_packet, gen_cpu_pct, busy_pct, pass, why, missing (packets missing
@@ -135,24 +135,28 @@ else:
     last = counts[-1]
     loss = 1 - last["to_caller"] / (ok * packets) if ok else 1.0
     # no per-call records: all N were up if the window carried N calls' packets
-    up = min(n, round(in_window / (window / PTIME * 2)))
+    # (from the packets towards the echo: the way back has the echo's losses)
+    up = min(n, round((counts[1]["to_echo"] - counts[0]["to_echo"]) / (window / PTIME)))
     where = {"caller->relay->echo": ok * packets - last["to_echo"],
              "echo->relay->caller": last["to_echo"] - last["to_caller"]}
     result["missing"] = where
     result["where"] = ", ".join(f"{k} {v}" for k, v in where.items() if v)
     result.update(relayed=last["relayed"], send_errors=last["errors"])
 
-loss = max(0.0, loss)
+result.update(socket_drops=int(env.get("SOCK_DROPS", 0)), echo_socket_drops=int(env.get("ECHO_DROPS", 0)))
+expected = (len(answered) if mode == "sb" else ok) * packets
+echo_loss = min(max(0.0, loss), result["echo_socket_drops"] / expected if expected else 0.0)
+loss = max(0.0, loss - echo_loss)  # the load generator's drops apart
+result["echo_loss_pct"] = echo_loss * 100
+if result["where"]:
+    result["where"] += (f"; full socket buffers dropped {result['socket_drops']} in the {result['label']}"
+                        f" (until the window's end) and {result['echo_socket_drops']} at the echo")
 if failed:
     why.append(f"{failed} calls failed")
 if up < n:
     why.append(f"only {up} of {n} calls streamed through the whole window")
 if loss >= LOSS_MAX:
     why.append(f"loss {loss * 100:.3f}% >= {LOSS_MAX * 100:g}% (missing: {result['where']})")
-result.update(socket_drops=int(env.get("SOCK_DROPS", 0)), echo_socket_drops=int(env.get("ECHO_DROPS", 0)))
-if result["where"]:
-    result["where"] += (f"; full socket buffers dropped {result['socket_drops']} in the {result['label']}"
-                        f" and {result['echo_socket_drops']} at the echo, until the window's end")
 result.update(
     up=up, failed=failed, loss_pct=loss * 100, window_s=round(window, 3),
     packets_in_window=round(in_window), pps=in_window / window if window else 0,
