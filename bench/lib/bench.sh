@@ -1,5 +1,6 @@
 # bench/lib/bench.sh - what the shell benchmarks share (sourced, not run):
-#   free_port            a port free for TCP and UDP alike on 127.0.0.1
+#   free_port            a port free for TCP and UDP alike on 127.0.0.1 (and
+#                        port + 2 for UDP: SIPp's media port takes both)
 #   cpu_ticks PID        user + system clock ticks a process has used
 #   sipp_stats FILE      "ACHIEVED SUCCESSFUL FAILED" from SIPp's -stf file
 #                        (achieved: successful calls per second of the run)
@@ -10,16 +11,20 @@ free_port() {
 import socket
 while True:
     t = socket.socket(); t.bind(("127.0.0.1", 0)); port = t.getsockname()[1]
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    held = [t]
     try:
-        u.bind(("127.0.0.1", port))
+        for p in (port, port + 2):  # SIPp binds its media port and media port + 2
+            u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); held.append(u)
+            u.bind(("127.0.0.1", p))
     except OSError:
-        t.close(); u.close(); continue
-    t.close(); u.close(); print(port); break
+        continue
+    finally:
+        for s in held: s.close()
+    print(port); break
 PY
 }
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
 sipp_stats() {
   python3 - "$1" <<'PY'
