@@ -142,7 +142,8 @@ int main(int argc, char **argv)
                 if (!from_b) {
                     p->peer = src;
                     p->latched = true;
-                    if (sendto(out, buf, (size_t)len, 0, (struct sockaddr *)&echo, sizeof(echo)) < 0)
+                    if (sendto(out, buf, (size_t)len, 0, (struct sockaddr *)&echo, sizeof(echo)) <
+                        0)
                         errors++;
                     else
                         to_echo++;

@@ -17,8 +17,8 @@
 #include <rem_aufile.h>
 
 enum {
-    PROMPT_MAX_S = 600,                 /* ten minutes of music on hold */
-    CACHE_BUDGET = 128 * 1024 * 1024,   /* bytes per worker */
+    PROMPT_MAX_S = 600,               /* ten minutes of music on hold */
+    CACHE_BUDGET = 128 * 1024 * 1024, /* bytes per worker */
 };
 
 struct prompt {

@@ -54,7 +54,7 @@ struct call {
     json_t *trunk;         /* the trunk spec of an inbound or outbound call */
     json_t *target;        /* APP_ANNOUNCE: the number's target spec */
     char host[128];        /* our host as the caller addressed us */
-    uint64_t limit_at; /* when sip.maxCallSeconds ends it (tmr_jiffies) */
+    uint64_t limit_at;     /* when sip.maxCallSeconds ends it (tmr_jiffies) */
     struct tmr end_tmr;
     bool ended;
     /* APP_DIGITS, APP_ANNOUNCE */
@@ -70,8 +70,8 @@ struct call {
     struct party *early;   /* the ringing party whose early media a hears */
     struct list leaving;   /* struct party: transferred away, hanging up */
     struct mbuf *a_answer; /* our SDP answer to the caller, sent with the 200 */
-    uint64_t ring_until; /* when ringing gives up (0: not ringing) */
-    bool answered; /* a has had our 200 */
+    uint64_t ring_until;   /* when ringing gives up (0: not ringing) */
+    bool answered;         /* a has had our 200 */
 };
 
 /* The Allow header of every answer and request we send. */
