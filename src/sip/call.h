@@ -41,7 +41,8 @@ struct party {
 };
 
 struct call {
-    struct le le; /* in sipsvc.calls */
+    struct le le;     /* in sipsvc.calls */
+    struct le leg_le; /* in sipsvc.by_leg, by c->leg */
     struct sipsvc *s;
     struct party *a; /* the caller's side: the session the call began with */
     struct party *b; /* the far end talking with a (once answered) */
@@ -111,6 +112,9 @@ void call_end_soon(struct call *c, const char *by, const char *reason);
  * sendonly/inactive, resume, a new address): *descp is our answer. */
 int call_reoffer(struct call *c, uint32_t leg, const struct sip_msg *msg, struct mbuf **descp);
 
+/* The caller's side's media leg from now on (the one the applications
+ * play to and hear digits from). */
+void call_set_leg(struct call *c, uint32_t leg);
 /* The trunk the call uses from now on (stolen; NULL: none), counted
  * against the trunk's maxCalls. */
 void call_set_trunk(struct call *c, json_t *trunk);

@@ -52,9 +52,23 @@ void call_set_trunk(struct call *c, json_t *trunk)
     trunk_count(c, +1);
 }
 
+static bool leg_match(struct le *le, void *arg)
+{
+    return ((struct call *)le->data)->leg == *(const uint32_t *)arg;
+}
+
+void call_set_leg(struct call *c, uint32_t leg)
+{
+    hash_unlink(&c->leg_le);
+    c->leg = leg;
+    if (leg)
+        hash_append(c->s->by_leg, leg, &c->leg_le, c);
+}
+
 static void call_destructor(void *arg)
 {
     struct call *c = arg;
+    hash_unlink(&c->leg_le);
     trunk_count(c, -1); /* when it never ended */
     tmr_cancel(&c->end_tmr);
     tmr_cancel(&c->digit_tmr);
@@ -312,11 +326,12 @@ static void on_invite(const struct sip_msg *msg, void *arg)
     snprintf(c->user_id, sizeof(c->user_id), "%s", r.user_id);
     list_append(&s->calls, &c->le, c);
     struct mbuf *desc = NULL;
-    if (answer_media(s, msg, &c->leg, &desc) != 0) {
-        c->leg = 0;
+    uint32_t leg = 0;
+    if (answer_media(s, msg, &leg, &desc) != 0) {
         mem_deref(c);
         return;
     }
+    call_set_leg(c, leg);
     /* A person or a number outside: ringing now, our answer (kept) when
      * the far end answers. An application: answered at once. */
     bool ring = rings(c);
@@ -396,13 +411,11 @@ void calls_media_event(struct sipsvc *s, const struct media_event *ev)
         leg_closed(s, ev);
         return;
     }
-    for (struct le *le = s->calls.head; le; le = le->next) {
-        struct call *c = le->data;
-        if ((c->leg == ev->leg || c->leg_b == ev->leg) && !c->ended) {
-            app_media_event(c, ev);
-            return;
-        }
-    }
+    /* What the applications hear of: the caller's side's leg. */
+    struct le *le = hash_lookup(s->by_leg, ev->leg, leg_match, (void *)&ev->leg);
+    struct call *c = le ? le->data : NULL;
+    if (c && !c->ended)
+        app_media_event(c, ev);
 }
 
 int calls_start(struct sipsvc *s)
@@ -411,6 +424,9 @@ int calls_start(struct sipsvc *s)
     s->leg_calls = json_object();
     s->recordings = json_object();
     s->trunk_load = json_object();
+    int e = hash_alloc(&s->by_leg, 4096);
+    if (e)
+        return e;
     tmr_init(&s->sweep);
     calls_sweep(s);
     int err = sipevent_listen(&s->evsock, s->sip, 64, 64, NULL, NULL);
@@ -438,4 +454,5 @@ void calls_stop(struct sipsvc *s)
     s->recordings = NULL;
     json_decref(s->trunk_load);
     s->trunk_load = NULL;
+    s->by_leg = mem_deref(s->by_leg);
 }

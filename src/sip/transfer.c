@@ -94,7 +94,7 @@ static void transferor_leaves(struct call *c, struct party *t)
         c->a = c->b;
         c->b = t;
         uint32_t leg = c->leg;
-        c->leg = c->leg_b;
+        call_set_leg(c, c->leg_b);
         c->leg_b = leg;
     }
     media_unbridge(c->s->media, c->leg);

@@ -9,7 +9,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -287,6 +290,23 @@ static void test_play_wav(void **state)
     assert_true(count_events(MEDIA_EV_PLAY_DONE, leg) == 2);
     assert_int_equal(events[nevents - 1].op_id, 43);
     assert_string_equal(events[nevents - 1].reason, "error");
+
+    /* the file changes: the next play reads it again (prompts are kept
+     * encoded in memory until their file changes) */
+    int16_t other[320];
+    for (unsigned i = 0; i < 320; i++)
+        other[i] = 4000;
+    write_wav(wav_path, other, 320);
+    struct timespec later[2] = {{.tv_sec = time(NULL) + 10}, {.tv_sec = time(NULL) + 10}};
+    utimensat(AT_FDCWD, wav_path, later, 0);
+    p.nrx = 0;
+    assert_int_equal(media_play(m, leg, wav_path, false, 45), 0);
+    ev = wait_event(MEDIA_EV_PLAY_DONE, leg, 3000);
+    pause_ms(50);
+    peer_drain(&p);
+    assert_int_equal(p.nrx, 2);
+    assert_int_equal(p.rx[0].payload[5], g711_pcm2ulaw(4000));
+    write_wav(wav_path, samples, 1300);
 
     /* a loop runs until stopped */
     nevents = 0;
