@@ -22,6 +22,7 @@ static const struct {
     {"/v1/chat/widgets", "chatWidgets"},
     {"/v1/voice/trunks", "trunks"},
     {"/v1/voice/numbers", "numbers"},
+    {"/v1/voice/queues", "callQueues"},
 };
 
 static const struct config_kind *kind_of(const struct api_req *req)
@@ -120,6 +121,7 @@ static const struct api_route routes[] = {
     CONFIG_ROUTES("/v1/chat/widgets", ROLES_LEADS),
     CONFIG_ROUTES("/v1/voice/trunks", ROLE_ADMIN),
     CONFIG_ROUTES("/v1/voice/numbers", ROLES_LEADS),
+    CONFIG_ROUTES("/v1/voice/queues", ROLES_LEADS),
     {0},
 };
 

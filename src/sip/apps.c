@@ -52,6 +52,11 @@ int app_for_target(struct sipsvc *s, const json_t *target, enum call_app *app, c
         *app = APP_ANNOUNCE;
         return 0;
     }
+    if (kind && strcmp(kind, "callQueue") == 0) {
+        *app = APP_QUEUE;
+        return queue_exists(s, json_string_value(json_object_get(target, "callQueue"))) ? 0
+                                                                                        : ENOENT;
+    }
     *app = APP_EXTENSION;
     return ring_target(s, json_string_value(json_object_get(target, "extension")), callee);
 }
@@ -61,7 +66,7 @@ const char *app_name(enum call_app app)
     static const char *const names[] = {
         [APP_ECHO] = "echo",           [APP_DIGITS] = "digits",
         [APP_EXTENSION] = "extension", [APP_ANNOUNCE] = "announcement",
-        [APP_OUTBOUND] = "outbound",
+        [APP_OUTBOUND] = "outbound",   [APP_QUEUE] = "queue",
     };
     return names[app];
 }
@@ -91,10 +96,12 @@ static void on_prompt(int err, const char *path, void *arg)
     /* A digit pressed while the prompt was being made: it is barged in. */
     if ((sp->op == OP_PROMPT || sp->op == OP_ANNOUNCE) && c->ndigits)
         return;
+    if (c->b)
+        return; /* someone answered meanwhile: the caller talks to them */
     media_play(c->s->media, c->leg, path, false, sp->op);
 }
 
-static int speak(struct call *c, const char *text, uint32_t op)
+int app_speak(struct call *c, const char *text, uint32_t op)
 {
     struct speak *sp = mem_zalloc(sizeof(*sp), speak_destructor);
     if (!sp)
@@ -132,7 +139,7 @@ static void collected(struct call *c, const char *reason)
         if (n > 0 && (size_t)n < sizeof(text))
             text[n - 1] = '.';
     }
-    if (speak(c, text, OP_READBACK) != 0) {
+    if (app_speak(c, text, OP_READBACK) != 0) {
         call_finish(c, "system", "prompt not available");
         mem_deref(c);
     }
@@ -173,7 +180,7 @@ static int announce(struct call *c)
     const char *file = json_string_value(json_object_get(t, "file"));
     if (file)
         return media_play(c->s->media, c->leg, file, false, OP_ANNOUNCE);
-    return speak(c, json_string_value(json_object_get(t, "text")), OP_ANNOUNCE);
+    return app_speak(c, json_string_value(json_object_get(t, "text")), OP_ANNOUNCE);
 }
 
 /* The announcement has been played: hang up, or wait for the digits. */
@@ -197,15 +204,21 @@ int app_start(struct call *c)
         return 0; /* ring.c does the work */
     if (c->app == APP_ANNOUNCE)
         return announce(c);
+    if (c->app == APP_QUEUE)
+        return queue_start(c);
     if (c->app == APP_ECHO)
         return media_echo(c->s->media, c->leg);
     c->collecting = true;
     tmr_start(&c->digit_tmr, FIRST_DIGIT_MS, on_digit_timeout, c);
-    return speak(c, ask, OP_PROMPT);
+    return app_speak(c, ask, OP_PROMPT);
 }
 
 void app_media_event(struct call *c, const struct media_event *ev)
 {
+    if (c->app == APP_QUEUE) {
+        queue_media_event(c, ev);
+        return;
+    }
     if (ev->type == MEDIA_EV_DTMF) {
         app_digit(c, ev->digit);
     } else if (ev->type == MEDIA_EV_PLAY_DONE && ev->op_id == OP_READBACK) {

@@ -22,6 +22,7 @@ enum call_app {
     APP_EXTENSION, /* a person: every registered phone rings, the first answer wins */
     APP_ANNOUNCE,  /* a number's announcement: a prompt, optionally digits, hang up */
     APP_OUTBOUND,  /* an external number, through a trunk */
+    APP_QUEUE,     /* a call queue: music on hold until an agent answers (queues.c) */
 };
 
 /* One far end of a call: a SIP session (the caller's, accepted, or one
@@ -72,7 +73,14 @@ struct call {
     struct list leaving;   /* struct party: transferred away, hanging up */
     struct mbuf *a_answer; /* our SDP answer to the caller, sent with the 200 */
     uint64_t ring_until;   /* when ringing gives up (0: not ringing) */
-    bool answered;         /* a has had our 200 */
+    /* APP_QUEUE (queues.c) */
+    json_t *queue;          /* the call queue's spec */
+    char job_id[ID_SIZE];   /* its router job */
+    char offer_id[ID_SIZE]; /* the offer whose agent is ringing */
+    char offer_worker[64];
+    int64_t queued_at;
+    struct tmr queue_tmr; /* the next position announcement */
+    bool answered;        /* a has had our 200 */
 };
 
 /* The Allow header of every answer and request we send. */
@@ -172,6 +180,23 @@ void ring_progress(struct party *p, const struct sip_msg *msg);
 /* A ringing party refused or failed (msg: its final answer, if any). */
 void ring_failed(struct party *p, int err, const struct sip_msg *msg);
 
+/* ---- queues.c: call queues (config kind "callQueues") ---- */
+int queues_register(void);
+bool queue_exists(struct sipsvc *s, const char *id);
+/* The caller is answered: greeting, music on hold, a router job. */
+int queue_start(struct call *c);
+void queue_media_event(struct call *c, const struct media_event *ev);
+/* The router's events: offers ring the agent's phones. */
+void queue_router_event(struct sipsvc *s, const char *type, const json_t *data);
+/* The ringing agent answered: the offer is accepted (0), or it could
+ * not be (the agent is not connected). */
+int queue_agent_answered(struct call *c);
+/* Every phone of the ringing agent refused or failed: the offer is
+ * declined and the caller keeps waiting. */
+void queue_agent_missed(struct call *c);
+/* The call ends: its job is cancelled (abandoned) or closed. */
+void queue_call_ended(struct call *c);
+
 /* ---- transfer.c ---- */
 /* A REFER from a party: blind transfer (Refer-To a number) or attended
  * (Refer-To with Replaces naming another call's dialog). */
@@ -188,6 +213,10 @@ int app_for_target(struct sipsvc *s, const json_t *target, enum call_app *app,
                    char callee[ID_SIZE]);
 const char *app_name(enum call_app app);
 int app_start(struct call *c);
+/* Speak text to the caller (rendered by flite, cached); MEDIA_EV_PLAY_DONE
+ * with op when it has played. Nothing plays once the caller talks to
+ * someone. */
+int app_speak(struct call *c, const char *text, uint32_t op);
 void app_media_event(struct call *c, const struct media_event *ev);
 /* A digit that came by SIP INFO. */
 void app_digit(struct call *c, char digit);

@@ -16,6 +16,7 @@
 #include "sip/call.h"
 #include "sip/dialplan.h"
 #include "sip/trunks.h"
+#include "voice/moh.h"
 #include "sip/sip_internal.h"
 #include "store/store.h"
 
@@ -76,6 +77,8 @@ static void call_destructor(void *arg)
     mem_deref(c->a_answer);
     json_decref(c->trunk);
     json_decref(c->target);
+    tmr_cancel(&c->queue_tmr);
+    json_decref(c->queue);
     list_unlink(&c->le);
     list_flush(&c->leaving);
     c->b = mem_deref(c->b);
@@ -104,6 +107,8 @@ void call_finish(struct call *c, const char *by, const char *reason)
     if (c->ended)
         return;
     trunk_count(c, -1);
+    if (c->app == APP_QUEUE)
+        queue_call_ended(c);
     c->ended = true;
     app_stop(c);
     ring_stop(c);
@@ -320,6 +325,7 @@ static void on_invite(const struct sip_msg *msg, void *arg)
     snprintf(c->callee_id, sizeof(c->callee_id), "%s", r.callee);
     tmr_init(&c->end_tmr);
     tmr_init(&c->digit_tmr);
+    tmr_init(&c->queue_tmr);
     list_init(&c->forks);
     list_init(&c->leaving);
     id_new(c->id, "call");
@@ -418,9 +424,16 @@ void calls_media_event(struct sipsvc *s, const struct media_event *ev)
         app_media_event(c, ev);
 }
 
+static void on_router_event(const struct event *e, void *arg)
+{
+    if (strcmp(e->topic, "router") == 0)
+        queue_router_event(arg, e->type, e->data);
+}
+
 int calls_start(struct sipsvc *s)
 {
     list_init(&s->calls);
+    list_init(&s->declines);
     s->leg_calls = json_object();
     s->recordings = json_object();
     s->trunk_load = json_object();
@@ -430,8 +443,13 @@ int calls_start(struct sipsvc *s)
     tmr_init(&s->sweep);
     calls_sweep(s);
     int err = sipevent_listen(&s->evsock, s->sip, 64, 64, NULL, NULL);
+    if (!err)
+        err = events_subscribe(s->app->events, &s->router_sub, on_router_event, s);
     if (err)
         return err;
+    char moh[1100];
+    if (moh_default(s->app, moh, sizeof(moh)) != 0)
+        log_warn("sip", "no default music on hold", "dir=%s/media", s->app->data_dir);
     return sipsess_listen(&s->sess_sock, s->sip, 256, on_invite, s);
 }
 
@@ -450,6 +468,8 @@ void calls_stop(struct sipsvc *s)
     json_decref(s->leg_calls);
     s->leg_calls = NULL;
     s->evsock = mem_deref(s->evsock);
+    s->router_sub = mem_deref(s->router_sub);
+    list_flush(&s->declines);
     json_decref(s->recordings);
     s->recordings = NULL;
     json_decref(s->trunk_load);

@@ -65,6 +65,8 @@ int ring_answered(struct party *p, const struct sip_msg *msg)
     struct call *c = p->c;
     if (c->b || c->ended)
         return 0;
+    if (c->app == APP_QUEUE && queue_agent_answered(c) != 0)
+        return EPROTO; /* the offer is gone: this agent is hung up */
     int err = media_leg_answered(c->s->media, c->leg_b, (const char *)mbuf_buf(msg->mb),
                                  mbuf_get_left(msg->mb));
     if (!err)
@@ -75,7 +77,8 @@ int ring_answered(struct party *p, const struct sip_msg *msg)
         log_error("sip", "answered call not bridged", "call=%s err=%d", c->id, err);
         return err;
     }
-    bool transfer = c->answered;
+    bool transfer = c->answered && c->app != APP_QUEUE;
+    bool queue = c->app == APP_QUEUE;
     c->answered = true;
     c->ring_until = 0;
     list_unlink(&p->le); /* the one answering: kept, no longer ringing */
@@ -85,6 +88,10 @@ int ring_answered(struct party *p, const struct sip_msg *msg)
         mem_deref(c->forks.head->data);
     const char *by = p->user_id[0] ? p->user_id : "external";
     struct store_val v[] = {sv_int(clock_now_ms()), sv_text(c->id)};
+    if (queue) {
+        log_info("sip", "agent connected", "call=%s", c->id);
+        return 0;
+    }
     if (!transfer)
         store_exec(c->s->app->store,
                    "UPDATE calls SET state = 'answered', answered_at = ? WHERE id = ?", v, 2, NULL);
@@ -130,6 +137,10 @@ void ring_failed(struct party *p, int err, const struct sip_msg *msg)
     mem_deref(p);
     if (c->b || c->forks.head || c->ended)
         return;
+    if (c->app == APP_QUEUE) {
+        queue_agent_missed(c);
+        return;
+    }
     /* A carrier's refusal (busy, no such number, ...) reaches the caller
      * as it is; a person's phones refusing is 480. */
     if (c->app == APP_OUTBOUND && msg && msg->scode >= 400 && msg->scode != 401 &&
@@ -218,7 +229,7 @@ int ring_start(struct call *c, const char *from, const json_t *contacts, const c
     mem_deref(mb);
     if (!err && !rung)
         err = EAGAIN;
-    if (!err)
+    if (!err && c->app != APP_QUEUE) /* a queue's offers expire in the router */
         c->ring_until = tmr_jiffies() + RING_MS;
     return err;
 }

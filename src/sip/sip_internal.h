@@ -32,10 +32,12 @@ struct sipsvc {
     json_t *leg_calls;            /* closing leg id -> call id */
     struct tls *tls;              /* SIP over TLS, when on */
     struct sa tls_bound;
-    json_t *recordings;  /* recording op id -> call id */
-    struct tmr sweep;    /* checks the calls' deadlines every second */
-    json_t *trunk_load;  /* trunk name -> calls going on through it */
-    struct hash *by_leg; /* struct call by its caller's leg */
+    json_t *recordings;            /* recording op id -> call id */
+    struct tmr sweep;              /* checks the calls' deadlines every second */
+    json_t *trunk_load;            /* trunk name -> calls going on through it */
+    struct hash *by_leg;           /* struct call by its caller's leg */
+    struct events_sub *router_sub; /* offers for queued calls */
+    struct list declines;          /* offers to decline on the next loop turn */
     uint32_t record_ops;
 };
 

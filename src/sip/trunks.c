@@ -121,7 +121,8 @@ static const struct schema_field trunk_fields[] = {
 };
 static const struct schema trunk_schema = {.type = SCHEMA_OBJECT, .fields = trunk_fields};
 
-static const char *const target_kinds[] = {"extension", "application", "announcement", NULL};
+static const char *const target_kinds[] = {"extension", "application", "announcement", "callQueue",
+                                           NULL};
 static const char *const applications[] = {"echo", "digits", NULL};
 static const struct schema s_target_kind = {.type = SCHEMA_STRING, .enum_values = target_kinds};
 static const struct schema s_application = {.type = SCHEMA_STRING, .enum_values = applications};
@@ -139,6 +140,7 @@ static const struct schema_field target_fields[] = {
     {"file", &s_text, false},
     {"digits", &s_digits, false},
     {"timeoutSeconds", &s_timeout, false},
+    {"callQueue", &s_name, false},
     {0},
 };
 static const struct schema s_target = {.type = SCHEMA_OBJECT, .fields = target_fields};
@@ -186,6 +188,8 @@ static void number_check(const json_t *obj, const char *path, const char *pointe
     else if (strcmp(kind, "announcement") == 0 &&
              !json_object_get(t, "text") == !json_object_get(t, "file"))
         need = "target: an announcement needs \"text\" (spoken) or \"file\" (a WAV), one of them";
+    else if (strcmp(kind, "callQueue") == 0 && !json_object_get(t, "callQueue"))
+        need = "target: a callQueue target needs \"callQueue\" (the call queue's id)";
     if (need)
         schema_add_problem(res, path, pointer, false, need);
 }
@@ -211,6 +215,14 @@ static int trunk_apply(struct app *app, const json_t *obj, const char **message)
 
 static int number_apply(struct app *app, const json_t *obj, const char **message)
 {
+    const char *cq =
+        json_string_value(json_object_get(json_object_get(obj, "target"), "callQueue"));
+    json_t *q = cq ? config_spec_get(app, table, "callQueues", cq) : NULL;
+    json_decref(q);
+    if (cq && !q) {
+        *message = "target: no call queue has this id (define it under callQueues)";
+        return EINVAL;
+    }
     const char *trunk = json_string_value(json_object_get(obj, "trunk"));
     json_t *t = trunk ? config_spec_get(app, table, "trunks", trunk) : NULL;
     json_decref(t);
@@ -287,7 +299,7 @@ int trunks_register(void)
         {.key = "numbers",
          .list = true,
          .id_key = "number",
-         .order = 51,
+         .order = 53, /* after callQueues (52), which numbers lead to */
          .schema = &number_schema,
          .check = number_check,
          .apply = number_apply,

@@ -6,6 +6,7 @@
  * reader never sees half a prompt.
  */
 #include "voice/tts.h"
+#include "voice/wav.h"
 #include "core/app.h"
 #include "core/libre.h"
 #include "core/log.h"
@@ -40,50 +41,6 @@ static void render_destructor(void *arg)
     struct render *r = arg;
     mem_deref(r->text);
     mem_deref(r->arg);
-}
-
-static void put16(FILE *f, uint16_t v)
-{
-    fputc(v & 0xff, f);
-    fputc(v >> 8, f);
-}
-
-static void put32(FILE *f, uint32_t v)
-{
-    put16(f, v & 0xffff);
-    put16(f, v >> 16);
-}
-
-static int write_wav(const char *path, const int16_t *s, size_t n)
-{
-    char tmp[560];
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
-        return errno;
-    uint32_t bytes = (uint32_t)(n * 2);
-    fwrite("RIFF", 1, 4, f);
-    put32(f, 36 + bytes);
-    fwrite("WAVEfmt ", 1, 8, f);
-    put32(f, 16);
-    put16(f, 1);     /* PCM */
-    put16(f, 1);     /* mono */
-    put32(f, 8000);  /* rate */
-    put32(f, 16000); /* bytes per second */
-    put16(f, 2);     /* block align */
-    put16(f, 16);    /* bits */
-    fwrite("data", 1, 4, f);
-    put32(f, bytes);
-    for (size_t i = 0; i < n; i++)
-        put16(f, (uint16_t)s[i]);
-    int err = ferror(f) ? EIO : 0;
-    if (fclose(f) != 0 && !err)
-        err = errno;
-    if (!err && rename(tmp, path) != 0)
-        err = errno;
-    if (err)
-        unlink(tmp);
-    return err;
 }
 
 /* flite speaks at 16 kHz: down to 8 kHz through librem's filter. */
@@ -131,7 +88,7 @@ static void render_work(void *arg)
         delete_wave(w);
     pthread_mutex_unlock(&flite_lock);
     if (!r->err)
-        r->err = write_wav(r->path, pcm, n);
+        r->err = voice_write_wav(r->path, pcm, n);
     free(pcm);
 }
 

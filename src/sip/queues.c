@@ -1,0 +1,453 @@
+/*
+ * queues.c - call queues (config kind "callQueues", docs/voice.md): a
+ * number's caller is answered with the queue's greeting, then hears music
+ * on hold (the queue's WAV, or Switchboard's own piece) while a job on the
+ * router's voice channel finds an agent. Each offer rings the agent's
+ * phones; the agent answering accepts it and is bridged with the caller;
+ * every phone refusing declines it, and the router's offer expiring (the
+ * distribution policy's alert time) stops the ringing, so the router
+ * moves on. Optionally the caller hears their position every N seconds.
+ * A caller hanging up while waiting cancels the job ("abandoned"); a call
+ * that ends after an agent answered closes it.
+ */
+#include "core/app.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/events.h"
+#include "core/log.h"
+#include "core/schema.h"
+#include "media/media.h"
+#include "router/router.h"
+#include "routing/service.h"
+#include "sip/call.h"
+#include "sip/sip_internal.h"
+#include "store/store.h"
+#include "voice/moh.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char table[] = "voice_objects";
+static const char kind[] = "callQueues";
+
+enum {
+    OP_GREETING = 20,
+    OP_MUSIC = 21,
+    OP_POSITION = 22,
+    DEFAULT_EVERY_S = 60,
+    NO_PHONE_RETRY_S = 10, /* an agent without a phone is not offered this call again soon */
+};
+
+/* ---- the configuration kind ---- */
+
+static const struct schema s_id = {.type = SCHEMA_STRING, .min_len = 1, .max_len = 64};
+static const struct schema s_text = {.type = SCHEMA_STRING, .min_len = 1, .max_len = 1000};
+static const struct schema s_path = {.type = SCHEMA_STRING, .min_len = 1, .max_len = 1024};
+static const struct schema s_bool = {.type = SCHEMA_BOOLEAN};
+static const struct schema s_every = {
+    .type = SCHEMA_INTEGER, .has_min = true, .min = 15, .has_max = true, .max = 3600};
+static const struct schema s_priority = {
+    .type = SCHEMA_INTEGER, .has_min = true, .min = -100, .has_max = true, .max = 100};
+static const struct schema s_labels = {.type = SCHEMA_OBJECT, .allow_unknown = true};
+
+static const struct schema_field greeting_fields[] = {
+    {"text", &s_text, false},
+    {"file", &s_path, false},
+    {0},
+};
+static const struct schema s_greeting = {.type = SCHEMA_OBJECT, .fields = greeting_fields};
+
+static const struct schema_field queue_fields[] = {
+    {"id", &s_id, true},
+    {"name", &s_text, false},
+    {"queue", &s_id, true},
+    {"greeting", &s_greeting, false},
+    {"musicOnHold", &s_path, false},
+    {"announcePosition", &s_bool, false},
+    {"announceEverySeconds", &s_every, false},
+    {"priority", &s_priority, false},
+    {"labels", &s_labels, false},
+    {0},
+};
+static const struct schema queue_schema = {.type = SCHEMA_OBJECT, .fields = queue_fields};
+
+static void queue_check(const json_t *obj, const char *path, const char *pointer,
+                        struct schema_result *res)
+{
+    const json_t *g = json_object_get(obj, "greeting");
+    if (g && !json_object_get(g, "text") == !json_object_get(g, "file"))
+        schema_add_problem(res, path, pointer, false,
+                           "greeting: give \"text\" (spoken) or \"file\" (a WAV), one of them");
+}
+
+static int queue_apply(struct app *app, const json_t *obj, const char **message)
+{
+    const char *id = json_string_value(json_object_get(obj, "id"));
+    const char *rq = json_string_value(json_object_get(obj, "queue"));
+    json_t *q = routing_engine(app) ? router_queue_get(routing_engine(app), rq) : NULL;
+    json_decref(q);
+    if (!q) {
+        *message = "queue: no router queue has this id (define it under queues)";
+        return EINVAL;
+    }
+    if (config_spec_unchanged(app, table, kind, id, obj))
+        return 0;
+    int err = config_spec_put(app, table, kind, id, obj);
+    if (!err)
+        err = events_append(app->events, "calls", "configUpdated", id, NULL,
+                            json_pack("{s:s, s:s}", "kind", kind, "id", id));
+    return err;
+}
+
+static int queue_export(struct app *app, json_t **out)
+{
+    return config_export_specs(app, table, kind, out);
+}
+
+static json_t *queue_get(struct app *app, const char *id)
+{
+    return config_spec_get(app, table, kind, id);
+}
+
+static int queue_remove(struct app *app, const char *id, const char **why)
+{
+    json_t *row = NULL;
+    char like[100];
+    snprintf(like, sizeof(like), "%%\"callQueue\":\"%s\"%%", id);
+    struct store_val v[] = {sv_text(like)};
+    if (store_query_one(app->store,
+                        "SELECT id FROM voice_objects WHERE kind = 'numbers' AND spec LIKE ?", v, 1,
+                        &row) == 0) {
+        json_decref(row);
+        *why = "a number leads to this call queue: change or delete the number first";
+        return EBUSY;
+    }
+    int err = config_spec_delete(app, table, kind, id);
+    if (!err)
+        err = events_append(app->events, "calls", "configDeleted", id, NULL,
+                            json_pack("{s:s, s:s}", "kind", kind, "id", id));
+    return err;
+}
+
+int queues_register(void)
+{
+    static const struct config_kind k = {
+        .key = "callQueues",
+        .list = true,
+        .id_key = "id",
+        .order = 52,
+        .schema = &queue_schema,
+        .check = queue_check,
+        .apply = queue_apply,
+        .export = queue_export,
+        .get = queue_get,
+        .remove = queue_remove,
+    };
+    return config_kind_register(&k);
+}
+
+bool queue_exists(struct sipsvc *s, const char *id)
+{
+    json_t *q = id ? config_spec_get(s->app, table, kind, id) : NULL;
+    json_decref(q);
+    return q != NULL;
+}
+
+/* ---- a caller in the queue ---- */
+
+static void queue_event(struct call *c, const char *type, json_t *data)
+{
+    json_object_set_new(data, "callId", json_string(c->id));
+    json_object_set_new(
+        data, "callQueue",
+        json_string(c->target ? json_string_value(json_object_get(c->target, "callQueue")) : ""));
+    if (c->job_id[0])
+        json_object_set_new(data, "jobId", json_string(c->job_id));
+    if (events_append(c->s->app->events, "calls", type, c->id, NULL, data) != 0)
+        log_error("sip", "queue event not stored", "call=%s type=%s", c->id, type);
+}
+
+static void music(struct call *c)
+{
+    if (c->b || c->ended)
+        return;
+    char path[1100];
+    const char *file = json_string_value(json_object_get(c->queue, "musicOnHold"));
+    if (!file && moh_default(c->s->app, path, sizeof(path)) == 0)
+        file = path;
+    if (!file || media_play(c->s->media, c->leg, file, true, OP_MUSIC) != 0)
+        media_tone(c->s->media, c->leg, "ringback", OP_MUSIC);
+}
+
+static void on_position(void *arg)
+{
+    struct call *c = arg;
+    if (c->b || c->ended)
+        return;
+    json_t *job = router_job_get(routing_engine(c->s->app), c->job_id, clock_now_ms());
+    const json_t *pos = json_object_get(job, "position");
+    const json_t *est = json_object_get(job, "estimatedWaitSeconds");
+    char text[160] = "";
+    int n = json_is_integer(pos) ? snprintf(text, sizeof(text), "You are number %lld in line.",
+                                            (long long)json_integer_value(pos))
+                                 : 0;
+    if (n > 0 && json_is_number(est) && (size_t)n < sizeof(text)) {
+        double min = json_number_value(est) / 60.0 + 0.5;
+        snprintf(text + n, sizeof(text) - (size_t)n, " The wait is about %.0f minute%s.",
+                 min < 1 ? 1 : min, min >= 2 ? "s" : "");
+    }
+    json_decref(job);
+    if (text[0] && app_speak(c, text, OP_POSITION) != 0)
+        log_warn("sip", "position not announced", "call=%s", c->id);
+    json_int_t every = json_integer_value(json_object_get(c->queue, "announceEverySeconds"));
+    tmr_start(&c->queue_tmr, (uint64_t)(every ? every : DEFAULT_EVERY_S) * 1000, on_position, c);
+}
+
+static int create_job(struct call *c)
+{
+    const char *rq = json_string_value(json_object_get(c->queue, "queue"));
+    id_new(c->job_id, "job");
+    json_t *labels = json_deep_copy(json_object_get(c->queue, "labels"));
+    if (!labels)
+        labels = json_object();
+    json_object_set_new(labels, "callId", json_string(c->id));
+    json_t *spec = json_pack(
+        "{s:s, s:s, s:s, s:I, s:o}", "id", c->job_id, "channelId", "voice", "queueId", rq,
+        "priority", json_integer_value(json_object_get(c->queue, "priority")), "labels", labels);
+    const char *why = NULL;
+    int err = routing_begin(c->s->app);
+    if (!err)
+        err = routing_end_why(
+            c->s->app, router_job_create(routing_engine(c->s->app), spec, clock_now_ms(), &why),
+            &why);
+    json_decref(spec);
+    if (err) {
+        log_error("sip", "queue job not created", "call=%s why=\"%s\"", c->id, why ? why : "");
+        c->job_id[0] = '\0';
+    }
+    return err;
+}
+
+int queue_start(struct call *c)
+{
+    const char *id = json_string_value(json_object_get(c->target, "callQueue"));
+    c->queue = config_spec_get(c->s->app, table, kind, id);
+    if (!c->queue)
+        return ENOENT;
+    tmr_init(&c->queue_tmr);
+    c->queued_at = clock_now_ms();
+    int err = create_job(c);
+    if (err)
+        return err;
+    queue_event(
+        c, "queueEntered",
+        json_pack("{s:s}", "queueId", json_string_value(json_object_get(c->queue, "queue"))));
+    log_info("sip", "caller queued", "call=%s queue=%s job=%s", c->id, id, c->job_id);
+    const json_t *g = json_object_get(c->queue, "greeting");
+    const char *text = json_string_value(json_object_get(g, "text"));
+    const char *file = json_string_value(json_object_get(g, "file"));
+    if (text)
+        err = app_speak(c, text, OP_GREETING);
+    else if (file)
+        err = media_play(c->s->media, c->leg, file, false, OP_GREETING);
+    else
+        music(c);
+    if (json_is_true(json_object_get(c->queue, "announcePosition"))) {
+        json_int_t every = json_integer_value(json_object_get(c->queue, "announceEverySeconds"));
+        tmr_start(&c->queue_tmr, (uint64_t)(every ? every : DEFAULT_EVERY_S) * 1000, on_position,
+                  c);
+    }
+    return err;
+}
+
+void queue_media_event(struct call *c, const struct media_event *ev)
+{
+    bool after_words = ev->op_id == OP_GREETING || ev->op_id == OP_POSITION;
+    if (ev->type == MEDIA_EV_PLAY_DONE && after_words && strcmp(ev->reason, "stopped") != 0)
+        music(c);
+}
+
+/* Stop ringing the agent of the current offer (its leg goes too). */
+static void stop_ringing(struct call *c)
+{
+    c->offer_id[0] = '\0';
+    c->offer_worker[0] = '\0';
+    ring_stop(c);
+    if (!c->b && c->leg_b) {
+        call_close_leg(c, c->leg_b);
+        c->leg_b = 0;
+    }
+}
+
+/* Decline an offer from the main loop, not from inside the router's own
+ * event delivery. retry_s > 0: not this worker again for that long. */
+struct decline {
+    struct le le; /* in sipsvc.declines until it runs */
+    struct tmr tmr;
+    struct app *app;
+    char offer[ID_SIZE];
+    char worker[64];
+    int retry_s;
+};
+
+static void on_decline(void *arg)
+{
+    struct decline *d = arg;
+    int err = routing_begin(d->app);
+    if (!err)
+        err = routing_end(d->app, router_offer_decline(routing_engine(d->app), d->offer, d->worker,
+                                                       d->retry_s, clock_now_ms()));
+    if (err && err != EALREADY && err != ETIMEDOUT && err != ENOENT)
+        log_warn("sip", "queue offer not declined", "offer=%s err=%d", d->offer, err);
+    mem_deref(d);
+}
+
+static void decline_tmr_destructor(void *arg)
+{
+    struct decline *d = arg;
+    tmr_cancel(&d->tmr);
+    list_unlink(&d->le);
+}
+
+static void decline_later(struct sipsvc *s, const char *offer, const char *worker, int retry_s)
+{
+    struct decline *d = mem_zalloc(sizeof(*d), decline_tmr_destructor);
+    if (!d)
+        return;
+    d->app = s->app;
+    list_append(&s->declines, &d->le, d);
+    snprintf(d->offer, sizeof(d->offer), "%s", offer);
+    snprintf(d->worker, sizeof(d->worker), "%s", worker);
+    d->retry_s = retry_s;
+    tmr_init(&d->tmr);
+    tmr_start(&d->tmr, 0, on_decline, d);
+}
+
+static struct call *call_of_job(struct sipsvc *s, const char *job)
+{
+    for (struct le *le = job ? s->calls.head : NULL; le; le = le->next) {
+        struct call *c = le->data;
+        if (c->app == APP_QUEUE && !c->ended && strcmp(c->job_id, job) == 0)
+            return c;
+    }
+    return NULL;
+}
+
+static void offered(struct call *c, const json_t *data)
+{
+    const char *offer = json_string_value(json_object_get(data, "offerId"));
+    const char *worker = json_string_value(json_object_get(data, "workerId"));
+    const char *user = json_string_value(json_object_get(data, "workerUserId"));
+    if (!offer || !worker || c->b)
+        return;
+    if (c->offer_id[0]) /* one agent rings at a time; the router offers again */
+        return;
+    json_t *contacts = NULL;
+    int err = user ? ring_contacts(c->s, user, &contacts) : ENOENT;
+    if (!err && !json_array_size(contacts))
+        err = EAGAIN;
+    if (!err) {
+        snprintf(c->offer_id, sizeof(c->offer_id), "%s", offer);
+        snprintf(c->offer_worker, sizeof(c->offer_worker), "%s", worker);
+        snprintf(c->callee_id, sizeof(c->callee_id), "%s", user);
+        err = ring_start(c, c->a ? c->a->aor : "sip:caller@invalid", contacts, "queue");
+    }
+    json_decref(contacts);
+    if (err) {
+        /* No phone to ring: the offer goes back at once. */
+        log_info("sip", "queue offer declined", "call=%s worker=%s why=\"%s\"", c->id, worker,
+                 err == EAGAIN ? "no phone registered" : "not rung");
+        c->offer_id[0] = '\0';
+        decline_later(c->s, offer, worker, NO_PHONE_RETRY_S);
+        return;
+    }
+    queue_event(c, "queueOffered", json_pack("{s:s, s:s}", "workerId", worker, "userId", user));
+}
+
+void queue_router_event(struct sipsvc *s, const char *type, const json_t *data)
+{
+    struct call *c = call_of_job(s, json_string_value(json_object_get(data, "jobId")));
+    if (!c)
+        return;
+    const char *offer = json_string_value(json_object_get(data, "offerId"));
+    if (strcmp(type, "offerIssued") == 0) {
+        offered(c, data);
+    } else if ((strcmp(type, "offerExpired") == 0 || strcmp(type, "offerRevoked") == 0) && offer &&
+               strcmp(offer, c->offer_id) == 0 && !c->b) {
+        log_info("sip", "queue offer ended", "call=%s why=%s", c->id, type);
+        stop_ringing(c);
+    } else if (strcmp(type, "jobCancelled") == 0 && !c->b) {
+        c->job_id[0] = '\0';
+        call_end_soon(c, "system", "queue job cancelled");
+    }
+}
+
+int queue_agent_answered(struct call *c)
+{
+    const char *assignment = NULL;
+    int err = routing_begin(c->s->app);
+    if (!err)
+        err = routing_end(c->s->app,
+                          router_offer_accept(routing_engine(c->s->app), c->offer_id,
+                                              c->offer_worker, clock_now_ms(), &assignment));
+    if (err) {
+        log_warn("sip", "queue offer not accepted", "call=%s err=%d", c->id, err);
+        return err;
+    }
+    tmr_cancel(&c->queue_tmr);
+    media_stop(c->s->media, c->leg);
+    int64_t waited = clock_now_ms() - c->queued_at;
+    queue_event(c, "queueAnswered",
+                json_pack("{s:s, s:s, s:I}", "workerId", c->offer_worker, "userId", c->callee_id,
+                          "waitedMs", (json_int_t)waited));
+    log_info("sip", "queue call answered", "call=%s worker=%s waited_ms=%lld", c->id,
+             c->offer_worker, (long long)waited);
+    c->offer_id[0] = '\0';
+    return 0;
+}
+
+void queue_agent_missed(struct call *c)
+{
+    char offer[ID_SIZE], worker[64];
+    snprintf(offer, sizeof(offer), "%s", c->offer_id);
+    snprintf(worker, sizeof(worker), "%s", c->offer_worker);
+    stop_ringing(c);
+    if (!offer[0])
+        return;
+    log_info("sip", "queue offer declined", "call=%s worker=%s why=refused", c->id, worker);
+    decline_later(c->s, offer, worker, 0);
+}
+
+void queue_call_ended(struct call *c)
+{
+    tmr_cancel(&c->queue_tmr);
+    if (!c->job_id[0] || !routing_engine(c->s->app))
+        return;
+    /* Forget the job first: the router's events about it (jobCancelled)
+     * must not find this call again. */
+    char job_id[ID_SIZE];
+    snprintf(job_id, sizeof(job_id), "%s", c->job_id);
+    c->job_id[0] = '\0';
+    struct router *r = routing_engine(c->s->app);
+    int64_t now = clock_now_ms();
+    json_t *job = router_job_get(r, job_id, now);
+    const char *state = json_string_value(json_object_get(job, "state"));
+    int err = 0;
+    if (state && strcmp(state, "assigned") == 0) {
+        err = routing_begin(c->s->app);
+        if (!err)
+            err = routing_end(c->s->app, router_job_close(r, job_id, "completed", 0, now));
+    } else if (state && strcmp(state, "closed") != 0 && strcmp(state, "cancelled") != 0 &&
+               strcmp(state, "completed") != 0) {
+        err = routing_begin(c->s->app);
+        if (!err)
+            err = routing_end(c->s->app, router_job_cancel(r, job_id, "abandoned", now));
+        queue_event(
+            c, "queueAbandoned",
+            json_pack("{s:s, s:I}", "jobId", job_id, "waitedMs", (json_int_t)(now - c->queued_at)));
+    }
+    json_decref(job);
+    if (err)
+        log_error("sip", "queue job not finished", "call=%s job=%s err=%d", c->id, job_id, err);
+}

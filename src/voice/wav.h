@@ -1,0 +1,14 @@
+/*
+ * wav.h - writing the WAV files the voice applications play.
+ */
+#ifndef SB_VOICE_WAV_H
+#define SB_VOICE_WAV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* n samples as an 8 kHz 16-bit mono WAV file at path, written whole
+ * (PATH.tmp, then renamed). 0 or an errno value. */
+int voice_write_wav(const char *path, const int16_t *s, size_t n);
+
+#endif

@@ -1,0 +1,142 @@
+// Call queues (docs/voice.md): a carrier's call to a queue's number is
+// answered, hears music on hold, and waits as a job on the router's voice
+// channel; each offer rings the agent's phones; an agent without a phone
+// or refusing is passed over; the agent answering is bridged with the
+// caller (audio both ways) and the job is assigned, then closed at the
+// hang-up; a caller hanging up while waiting abandons the job.
+import {test} from 'node:test';
+import assert from 'node:assert/strict';
+import {useServer, sleep, api, DEMO_API_KEY} from './lib/server.js';
+import {SipUA, sdpMedia, rtpPacket} from './lib/sipua.js';
+import {EventStream} from './lib/ws.js';
+
+const admin = {apiKey: DEMO_API_KEY};
+
+async function agentPhone(t, port, user, password) {
+    const ua = await SipUA.open({port, user, password});
+    t.after(() => ua.close());
+    assert.equal((await ua.register()).status, 200);
+    return ua;
+}
+
+async function job(srv, id) {
+    const r = await api(srv.url, 'GET', `/v1/router/jobs/${id}`, admin);
+    assert.equal(r.status, 200, r.text);
+    return r.json;
+}
+
+const queueEvent = (events, type) =>
+    events.next((m) => m.type === 'event' && m.event.type === type, {timeoutMs: 15000});
+
+test('a queued caller hears music, the agent who answers is bridged, the job follows the call', async (t) => {
+    const srv = await useServer(t);
+    const port = srv.sip.port;
+    const events = await EventStream.open(srv.url, {apiKey: DEMO_API_KEY, query: {topics: 'calls'}});
+    t.after(() => events.close());
+    // support is served by alice, carol (voice) and dave (chat only). Only
+    // carol has a phone registered: an offer to alice is passed over.
+    const carol = await agentPhone(t, port, '1003', 'demo-carol');
+    const caller = await SipUA.open({port, user: '+15559870001'});
+    t.after(() => caller.close());
+    const {res, call} = await caller.invite(`sip:+15550102@127.0.0.1:${port}`);
+    assert.equal(res.status, 200, `${res.status} ${res.reason}`);
+    caller.ack(call);
+    const toCaller = sdpMedia(res.body);
+    const entered = await queueEvent(events, 'queueEntered');
+    assert.equal(entered.event.data.callQueue, 'support');
+    const jobId = entered.event.data.jobId;
+    assert.equal((await job(srv, jobId)).channelId, 'voice');
+
+    // carol's phone rings (as the caller); meanwhile the caller hears the
+    // greeting and the music.
+    const inv = await carol.next((m) => m.method === 'INVITE', 20000);
+    assert.match(inv.headers.from[0], /15559870001/);
+    for (let i = 0; i < 100 && caller.rtpIn.length <= 20; i++) await sleep(50);
+    assert.ok(caller.rtpIn.length > 20, `the caller hears the queue (${caller.rtpIn.length} packets)`);
+    carol.answer(inv, 180, 'Ringing', {toTag: 'carol'});
+    await sleep(200);
+    carol.answer(inv, 200, 'OK', {toTag: 'carol', body: carol.offer([0, 101])});
+    const answered = await queueEvent(events, 'queueAnswered');
+    assert.equal(answered.event.data.workerId, 'carol');
+    assert.ok(answered.event.data.waitedMs > 0);
+    const toCarol = sdpMedia(inv.body);
+    await sleep(200);
+    const before = caller.rtpIn.length;
+    for (let i = 0; i < 25; i++) {
+        caller.rtp.send(rtpPacket(i, i * 160, 0xc1, 0, Buffer.alloc(160, 0x5a)), toCaller.port, '127.0.0.1');
+        carol.rtp.send(rtpPacket(i, i * 160, 0xc2, 0, Buffer.alloc(160, 0x6b)), toCarol.port, '127.0.0.1');
+        await sleep(20);
+    }
+    await sleep(300);
+    const heard = (ua, from, byte) => ua.rtpIn.slice(from).filter((b) => b.subarray(12).every((v) => v === byte)).length;
+    assert.ok(heard(carol, 0, 0x5a) >= 15, 'carol hears the caller');
+    assert.ok(heard(caller, before, 0x6b) >= 15, 'the caller hears carol, not the music');
+    const assigned = await job(srv, jobId);
+    assert.equal(assigned.state, 'assigned');
+
+    // The caller hangs up: carol gets BYE, the job is closed.
+    assert.equal((await caller.bye(call)).status, 200);
+    carol.answer(await carol.next((m) => m.method === 'BYE', 5000));
+    await sleep(300);
+    const closed = await job(srv, jobId);
+    assert.ok(['closed', 'completed'].includes(closed.state), closed.state);
+    const rec = (await api(srv.url, 'GET', '/v1/calls', admin)).json.items[0];
+    assert.equal(rec.application, 'queue');
+    assert.equal(rec.direction, 'inbound');
+    assert.ok(srv.logs().some((l) => /queue offer declined.*worker=alice.*no phone registered/.test(l)) ||
+              srv.logs().every((l) => !/worker=alice/.test(l)), 'alice, without a phone, was passed over or never offered');
+});
+
+test('an agent who refuses is passed over; a caller who hangs up abandons the job', async (t) => {
+    const srv = await useServer(t);
+    const port = srv.sip.port;
+    const events = await EventStream.open(srv.url, {apiKey: DEMO_API_KEY, query: {topics: 'calls,router'}});
+    t.after(() => events.close());
+    // sales: alice and bob. Both have phones; whoever is offered first refuses.
+    const alice = await agentPhone(t, port, '1001', 'demo-alice');
+    const bob = await agentPhone(t, port, '1002', 'demo-bob');
+    const caller = await SipUA.open({port, user: '+15559870002'});
+    t.after(() => caller.close());
+    const {res, call} = await caller.invite(`sip:+15550101@127.0.0.1:${port}`);
+    assert.equal(res.status, 200);
+    caller.ack(call);
+    const first = await Promise.race([
+        alice.next((m) => m.method === 'INVITE', 20000).then((m) => ({ua: alice, m, other: bob})),
+        bob.next((m) => m.method === 'INVITE', 20000).then((m) => ({ua: bob, m, other: alice})),
+    ]);
+    first.ua.answer(first.m, 486, 'Busy Here', {toTag: 'busy'});
+    // The other agent's phone rings next.
+    const second = await first.other.next((m) => m.method === 'INVITE', 20000);
+    first.other.answer(second, 180, 'Ringing', {toTag: 'late'});
+    const declined = await events.next((m) => m.type === 'event' && m.event.type === 'offerDeclined', {timeoutMs: 5000});
+    assert.ok(declined);
+    // The caller gives up before anyone answers.
+    assert.equal((await caller.bye(call)).status, 200);
+    const cancel = await first.other.next((m) => m.method === 'CANCEL', 5000);
+    first.other.answer(cancel);
+    first.other.answer(second, 487, 'Request Terminated', {toTag: 'late'});
+    const abandoned = await queueEvent(events, 'queueAbandoned');
+    const j = await job(srv, abandoned.event.data.jobId);
+    assert.equal(j.state, 'cancelled');
+    assert.equal(j.disposition, 'abandoned');
+});
+
+test('call queues through the API: validation and use', async (t) => {
+    const srv = await useServer(t);
+    const put = (path, body) => api(srv.url, 'PUT', path, {...admin, body});
+    let r = await put('/v1/voice/queues/q1', {queue: 'nope'});
+    assert.equal(r.status, 422);
+    assert.match(r.json.error.message, /no router queue/);
+    r = await put('/v1/voice/queues/q1', {queue: 'support', greeting: {}});
+    assert.equal(r.status, 422);
+    r = await put('/v1/voice/queues/q1', {queue: 'support', greeting: {text: 'Hello.'}, musicOnHold: '/tmp/none.wav'});
+    assert.equal(r.status, 201, r.text);
+    r = await put('/v1/voice/numbers/+15550111', {target: {kind: 'callQueue', callQueue: 'q2'}});
+    assert.equal(r.status, 422);
+    assert.match(r.json.error.message, /no call queue/);
+    r = await put('/v1/voice/numbers/+15550111', {target: {kind: 'callQueue', callQueue: 'q1'}});
+    assert.equal(r.status, 201, r.text);
+    assert.equal((await api(srv.url, 'DELETE', '/v1/voice/queues/q1', admin)).status, 409);
+    const list = await api(srv.url, 'GET', '/v1/voice/queues', admin);
+    assert.deepEqual(list.json.items.map((q) => q.id), ['q1', 'sales', 'support']);
+});
