@@ -67,6 +67,7 @@ const char *app_name(enum call_app app)
         [APP_ECHO] = "echo",           [APP_DIGITS] = "digits",
         [APP_EXTENSION] = "extension", [APP_ANNOUNCE] = "announcement",
         [APP_OUTBOUND] = "outbound",   [APP_QUEUE] = "queue",
+        [APP_ATTENDANT] = "attendant", [APP_DISCONNECT] = "disconnect",
     };
     return names[app];
 }
@@ -74,6 +75,7 @@ const char *app_name(enum call_app app)
 struct speak {
     struct call *c;
     uint32_t op;
+    unsigned gen; /* c->prompt_gen when asked for */
 };
 
 static void speak_destructor(void *arg)
@@ -96,9 +98,17 @@ static void on_prompt(int err, const char *path, void *arg)
     /* A digit pressed while the prompt was being made: it is barged in. */
     if ((sp->op == OP_PROMPT || sp->op == OP_ANNOUNCE) && c->ndigits)
         return;
+    if (sp->gen != c->prompt_gen)
+        return; /* stopped (a key, a redirect) before it was ready */
     if (c->b)
         return; /* someone answered meanwhile: the caller talks to them */
     media_play(c->s->media, c->leg, path, false, sp->op);
+}
+
+void app_barge(struct call *c)
+{
+    c->prompt_gen++;
+    media_stop(c->s->media, c->leg);
 }
 
 int app_speak(struct call *c, const char *text, uint32_t op)
@@ -108,6 +118,7 @@ int app_speak(struct call *c, const char *text, uint32_t op)
         return ENOMEM;
     sp->c = mem_ref(c);
     sp->op = op;
+    sp->gen = c->prompt_gen;
     int err = tts_prompt(c->s->app, text, on_prompt, sp);
     mem_deref(sp);
     return err;
@@ -152,10 +163,14 @@ static void on_digit_timeout(void *arg)
 
 void app_digit(struct call *c, char digit)
 {
+    if (c->app == APP_ATTENDANT && !c->ended) {
+        attendant_digit(c, digit);
+        return;
+    }
     if (c->ended || !c->collecting)
         return;
     if (!c->ndigits) {
-        media_stop(c->s->media, c->leg); /* barge-in: the prompt stops */
+        app_barge(c); /* barge-in: the prompt stops */
         c->prompt_done = true;
     }
     if (digit == '#') {
@@ -206,6 +221,8 @@ int app_start(struct call *c)
         return announce(c);
     if (c->app == APP_QUEUE)
         return queue_start(c);
+    if (c->app == APP_ATTENDANT)
+        return attendant_start(c);
     if (c->app == APP_ECHO)
         return media_echo(c->s->media, c->leg);
     c->collecting = true;
@@ -217,6 +234,10 @@ void app_media_event(struct call *c, const struct media_event *ev)
 {
     if (c->app == APP_QUEUE) {
         queue_media_event(c, ev);
+        return;
+    }
+    if (c->app == APP_ATTENDANT) {
+        attendant_media_event(c, ev);
         return;
     }
     if (ev->type == MEDIA_EV_DTMF) {
@@ -232,6 +253,7 @@ void app_media_event(struct call *c, const struct media_event *ev)
 
 void app_stop(struct call *c)
 {
+    attendant_stop(c);
     c->collecting = false;
     tmr_cancel(&c->digit_tmr);
 }

@@ -17,12 +17,14 @@ struct sipsvc;
 struct media_event;
 
 enum call_app {
-    APP_ECHO,      /* *43: you hear yourself */
-    APP_DIGITS,    /* *44: a prompt, digits until #, read back */
-    APP_EXTENSION, /* a person: every registered phone rings, the first answer wins */
-    APP_ANNOUNCE,  /* a number's announcement: a prompt, optionally digits, hang up */
-    APP_OUTBOUND,  /* an external number, through a trunk */
-    APP_QUEUE,     /* a call queue: music on hold until an agent answers (queues.c) */
+    APP_ECHO,       /* *43: you hear yourself */
+    APP_DIGITS,     /* *44: a prompt, digits until #, read back */
+    APP_EXTENSION,  /* a person: every registered phone rings, the first answer wins */
+    APP_ANNOUNCE,   /* a number's announcement: a prompt, optionally digits, hang up */
+    APP_OUTBOUND,   /* an external number, through a trunk */
+    APP_QUEUE,      /* a call queue: music on hold until an agent answers (queues.c) */
+    APP_ATTENDANT,  /* an auto attendant's menus (attendant.c) */
+    APP_DISCONNECT, /* a target that hangs up */
 };
 
 /* One far end of a call: a SIP session (the caller's, accepted, or one
@@ -64,8 +66,9 @@ struct call {
     bool collecting;
     char digits[32];
     unsigned ndigits;
-    unsigned want;    /* APP_ANNOUNCE: digits to collect (0: none) */
-    bool prompt_done; /* APP_ANNOUNCE: the prompt has been played */
+    unsigned want;       /* APP_ANNOUNCE: digits to collect (0: none) */
+    bool prompt_done;    /* APP_ANNOUNCE: the prompt has been played */
+    unsigned prompt_gen; /* app_barge() counts: older prompts are not played */
     /* APP_EXTENSION, APP_OUTBOUND (ring.c) */
     char callee_id[ID_SIZE];
     struct list forks;     /* struct party: far ends still ringing */
@@ -80,7 +83,9 @@ struct call {
     char offer_worker[64];
     int64_t queued_at;
     struct tmr queue_tmr; /* the next position announcement */
-    bool answered;        /* a has had our 200 */
+    /* APP_ATTENDANT (attendant.c) */
+    struct attendant_state *att;
+    bool answered; /* a has had our 200 */
 };
 
 /* The Allow header of every answer and request we send. */
@@ -197,6 +202,24 @@ void queue_agent_missed(struct call *c);
 /* The call ends: its job is cancelled (abandoned) or closed. */
 void queue_call_ended(struct call *c);
 
+/* ---- redirect.c ---- */
+/* What a target (trunks.h) reaches: the application, the person to ring
+ * (callee), the trunk for an external number (new reference). 0; ENOENT
+ * nothing there; EAGAIN a person with no phone; EPERM/ENOENT from the
+ * trunks' allow-lists. */
+int target_resolve(struct sipsvc *s, const json_t *target, enum call_app *app, char callee[ID_SIZE],
+                   json_t **trunk);
+/* Send an answered call to a target; the call ends if it cannot go. */
+int call_redirect(struct call *c, const json_t *target);
+
+/* ---- attendant.c: auto attendants (config kind "attendants") ---- */
+int attendants_register(void);
+bool attendant_exists(struct sipsvc *s, const char *id);
+int attendant_start(struct call *c);
+void attendant_media_event(struct call *c, const struct media_event *ev);
+void attendant_digit(struct call *c, char digit);
+void attendant_stop(struct call *c);
+
 /* ---- transfer.c ---- */
 /* A REFER from a party: blind transfer (Refer-To a number) or attended
  * (Refer-To with Replaces naming another call's dialog). */
@@ -217,6 +240,8 @@ int app_start(struct call *c);
  * with op when it has played. Nothing plays once the caller talks to
  * someone. */
 int app_speak(struct call *c, const char *text, uint32_t op);
+/* Stop what the caller hears, including prompts still being rendered. */
+void app_barge(struct call *c);
 void app_media_event(struct call *c, const struct media_event *ev);
 /* A digit that came by SIP INFO. */
 void app_digit(struct call *c, char digit);

@@ -79,6 +79,7 @@ static void call_destructor(void *arg)
     json_decref(c->target);
     tmr_cancel(&c->queue_tmr);
     json_decref(c->queue);
+    attendant_stop(c);
     list_unlink(&c->le);
     list_flush(&c->leaving);
     c->b = mem_deref(c->b);

@@ -53,7 +53,14 @@ static int route_number(struct sipsvc *s, json_t *number, struct route *r)
 {
     r->target_spec = json_incref(json_object_get(number, "target"));
     json_decref(number);
-    int e = app_for_target(s, r->target_spec, &r->app, r->callee);
+    json_t *out = NULL;
+    int e = target_resolve(s, r->target_spec, &r->app, r->callee, &out);
+    if (out) { /* an external number: the call goes out through this trunk */
+        json_decref(r->trunk);
+        r->trunk = out;
+    }
+    if (!e && r->app == APP_DISCONNECT)
+        return refuse(r, 603, "Decline", EPERM);
     if (e == EAGAIN)
         return refuse(r, 480, "Temporarily Unavailable", e);
     if (e)

@@ -84,7 +84,7 @@ static bool sip_event_visible(const struct principal *who, const struct event *e
 
 int sipsvc_register(void)
 {
-    return trunks_register() | queues_register() |
+    return trunks_register() | queues_register() | attendants_register() |
            events_topic_register("sip", ROLES_STAFF, sip_event_visible) |
            events_topic_register("calls", ROLES_STAFF, sip_event_visible);
 }

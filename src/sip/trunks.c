@@ -121,8 +121,9 @@ static const struct schema_field trunk_fields[] = {
 };
 static const struct schema trunk_schema = {.type = SCHEMA_OBJECT, .fields = trunk_fields};
 
-static const char *const target_kinds[] = {"extension", "application", "announcement", "callQueue",
-                                           NULL};
+static const char *const target_kinds[] = {"extension", "application", "announcement",
+                                           "callQueue", "attendant",   "person",
+                                           "external",  "disconnect",  NULL};
 static const char *const applications[] = {"echo", "digits", NULL};
 static const struct schema s_target_kind = {.type = SCHEMA_STRING, .enum_values = target_kinds};
 static const struct schema s_application = {.type = SCHEMA_STRING, .enum_values = applications};
@@ -141,9 +142,43 @@ static const struct schema_field target_fields[] = {
     {"digits", &s_digits, false},
     {"timeoutSeconds", &s_timeout, false},
     {"callQueue", &s_name, false},
+    {"attendant", &s_name, false},
+    {"user", &s_name, false},
+    {"number", &s_number, false},
     {0},
 };
 static const struct schema s_target = {.type = SCHEMA_OBJECT, .fields = target_fields};
+
+const struct schema *target_schema(void)
+{
+    return &s_target;
+}
+
+const char *target_problem(const json_t *t)
+{
+    const char *kind = json_string_value(json_object_get(t, "kind"));
+    if (!kind)
+        return NULL;
+    static const struct {
+        const char *kind, *field, *need;
+    } needs[] = {
+        {"extension", "extension", "an extension target needs \"extension\" (e.g. \"1001\")"},
+        {"application", "application",
+         "an application target needs \"application\" (echo or digits)"},
+        {"callQueue", "callQueue", "a callQueue target needs \"callQueue\" (the call queue's id)"},
+        {"attendant", "attendant", "an attendant target needs \"attendant\" (the attendant's id)"},
+        {"person", "user", "a person target needs \"user\" (a login name)"},
+        {"external", "number", "an external target needs \"number\" (e.g. \"+15550123\")"},
+    };
+    for (size_t i = 0; i < sizeof(needs) / sizeof(needs[0]); i++) {
+        if (strcmp(kind, needs[i].kind) == 0 && !json_object_get(t, needs[i].field))
+            return needs[i].need;
+    }
+    if (strcmp(kind, "announcement") == 0 &&
+        !json_object_get(t, "text") == !json_object_get(t, "file"))
+        return "an announcement needs \"text\" (spoken) or \"file\" (a WAV), one of them";
+    return NULL;
+}
 
 static const struct schema_field number_fields[] = {
     {"number", &s_number, true},
@@ -176,22 +211,12 @@ static void trunk_check(const json_t *obj, const char *path, const char *pointer
 static void number_check(const json_t *obj, const char *path, const char *pointer,
                          struct schema_result *res)
 {
-    const json_t *t = json_object_get(obj, "target");
-    const char *kind = json_string_value(json_object_get(t, "kind"));
-    if (!kind)
-        return;
-    const char *need = NULL;
-    if (strcmp(kind, "extension") == 0 && !json_object_get(t, "extension"))
-        need = "target: an extension target needs \"extension\" (e.g. \"1001\")";
-    else if (strcmp(kind, "application") == 0 && !json_object_get(t, "application"))
-        need = "target: an application target needs \"application\" (echo or digits)";
-    else if (strcmp(kind, "announcement") == 0 &&
-             !json_object_get(t, "text") == !json_object_get(t, "file"))
-        need = "target: an announcement needs \"text\" (spoken) or \"file\" (a WAV), one of them";
-    else if (strcmp(kind, "callQueue") == 0 && !json_object_get(t, "callQueue"))
-        need = "target: a callQueue target needs \"callQueue\" (the call queue's id)";
-    if (need)
-        schema_add_problem(res, path, pointer, false, need);
+    const char *need = target_problem(json_object_get(obj, "target"));
+    if (need) {
+        char msg[200];
+        snprintf(msg, sizeof(msg), "target: %s", need);
+        schema_add_problem(res, path, pointer, false, msg);
+    }
 }
 
 /* ---- apply, export, get, remove ---- */

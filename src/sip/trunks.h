@@ -15,8 +15,16 @@
 #include <stdbool.h>
 
 struct app;
+struct schema;
 
 int trunks_register(void);
+
+/* Where a call can be sent (a number's target, an attendant's option, a
+ * queue's redirect): {"kind": "extension"|"application"|"announcement"|
+ * "callQueue"|"attendant"|"person"|"external"|"disconnect", ...}. */
+const struct schema *target_schema(void);
+/* What a target lacks for its kind (NULL: nothing). */
+const char *target_problem(const json_t *t);
 
 /* The trunk whose inbound addresses include this source (new reference),
  * or NULL. */

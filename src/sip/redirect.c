@@ -1,0 +1,143 @@
+/*
+ * redirect.c - sending a call somewhere else: where a number leads, what
+ * an auto attendant's option does, where a call queue sends its callers.
+ * A target (trunks.h) is a person (their phones ring), a call queue, an
+ * auto attendant, an external number (through a trunk that allows it),
+ * an announcement, a test application, or disconnect. A caller already
+ * answered by an application hears ringback while a person or a number is
+ * rung; nobody answering ends the call.
+ */
+#include "core/app.h"
+#include "core/clock.h"
+#include "core/events.h"
+#include "core/log.h"
+#include "core/principal.h"
+#include "media/media.h"
+#include "sip/call.h"
+#include "sip/dialplan.h"
+#include "sip/sip_internal.h"
+#include "sip/trunks.h"
+#include "store/store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+/* The user with this login name and a registered phone: 0 and user_id;
+ * ENOENT no such user; EAGAIN nobody registered. */
+static int person_target(struct sipsvc *s, const char *name, char user_id[ID_SIZE])
+{
+    json_t *row = NULL;
+    struct store_val v[] = {sv_int(clock_now_ms()), sv_text(name)};
+    int err = store_query_one(s->app->store,
+                              "SELECT u.id, (SELECT COUNT(*) FROM sip_registrations r WHERE"
+                              " r.user_id = u.id AND r.expires_at > ?) AS n FROM users u"
+                              " WHERE u.name = ? AND u.disabled = 0",
+                              v, 2, &row);
+    if (err)
+        return err;
+    snprintf(user_id, ID_SIZE, "%s", json_string_value(json_object_get(row, "id")));
+    int64_t n = json_integer_value(json_object_get(row, "n"));
+    json_decref(row);
+    return n ? 0 : EAGAIN;
+}
+
+int target_resolve(struct sipsvc *s, const json_t *target, enum call_app *app, char callee[ID_SIZE],
+                   json_t **trunk)
+{
+    const char *kind = json_string_value(json_object_get(target, "kind"));
+    if (!kind)
+        return EINVAL;
+    if (strcmp(kind, "person") == 0) {
+        *app = APP_EXTENSION;
+        return person_target(s, json_string_value(json_object_get(target, "user")), callee);
+    }
+    if (strcmp(kind, "external") == 0) {
+        char number[64];
+        const char *n = json_string_value(json_object_get(target, "number"));
+        if (!n || !dial_normalise(n, number, sizeof(number)))
+            return EINVAL;
+        *app = APP_OUTBOUND;
+        /* Configured by an admin, still only through a trunk's allow-list. */
+        return trunk_route_out(s->app, number, ROLE_ADMIN, trunk);
+    }
+    if (strcmp(kind, "attendant") == 0) {
+        *app = APP_ATTENDANT;
+        return attendant_exists(s, json_string_value(json_object_get(target, "attendant")))
+                   ? 0
+                   : ENOENT;
+    }
+    if (strcmp(kind, "disconnect") == 0) {
+        *app = APP_DISCONNECT;
+        return 0;
+    }
+    return app_for_target(s, target, app, callee);
+}
+
+/* The number a ringing target dials: an extension, a number, a name. */
+static const char *dialled(const json_t *target)
+{
+    const char *keys[] = {"extension", "number", "user"};
+    for (size_t i = 0; i < 3; i++) {
+        const char *v = json_string_value(json_object_get(target, keys[i]));
+        if (v)
+            return v;
+    }
+    return "redirect";
+}
+
+int call_redirect(struct call *c, const json_t *target)
+{
+    enum call_app app;
+    char callee[ID_SIZE] = "";
+    json_t *trunk = NULL;
+    const char *kind = json_string_value(json_object_get(target, "kind"));
+    int err = target_resolve(c->s, target, &app, callee, &trunk);
+    log_info("sip", "call redirected", "call=%s from=%s to=%s err=%d", c->id, app_name(c->app),
+             kind ? kind : "?", err);
+    events_append(
+        c->s->app->events, "calls", "callRedirected", c->id, NULL,
+        json_pack("{s:s, s:s, s:O}", "callId", c->id, "from", app_name(c->app), "target", target));
+    if (err) {
+        json_decref(trunk);
+        call_end_soon(c, "system", err == EAGAIN ? "nobody to ring" : "redirect target missing");
+        return err;
+    }
+    /* Leave the application the caller was in. */
+    if (c->app == APP_QUEUE)
+        queue_call_ended(c);
+    app_stop(c);
+    app_barge(c);
+    json_t *old = c->target;
+    c->target = json_deep_copy(target);
+    json_decref(old);
+    c->app = app;
+    if (trunk)
+        call_set_trunk(c, trunk);
+    switch (app) {
+    case APP_DISCONNECT:
+        call_end_soon(c, "system", "disconnected");
+        return 0;
+    case APP_EXTENSION:
+    case APP_OUTBOUND: {
+        snprintf(c->callee_id, sizeof(c->callee_id), "%s", callee);
+        char from[256];
+        snprintf(from, sizeof(from), "%s", c->a ? c->a->aor : "sip:anonymous@invalid");
+        char number[64];
+        const char *to = dialled(target);
+        if (app == APP_OUTBOUND && dial_normalise(to, number, sizeof(number)))
+            to = number;
+        media_tone(c->s->media, c->leg, "ringback", 0);
+        err = call_ring(c, from, to);
+        break;
+    }
+    default:
+        err = app_start(c);
+        break;
+    }
+    if (err) {
+        log_warn("sip", "redirect failed", "call=%s err=%d", c->id, err);
+        call_end_soon(c, "system", "redirect failed");
+    }
+    return err;
+}

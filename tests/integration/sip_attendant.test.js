@@ -1,0 +1,193 @@
+// Auto attendants (docs/voice.md): a number leads to an attendant whose
+// menu sends callers by key to a call queue, an announcement, the menu
+// again, a person by extension or the operator; no input and wrong keys
+// repeat the menu, then the default; after hours and a holiday have flows
+// of their own (schedules relative to today, so no clock is faked); the
+// configuration is checked as a whole.
+import {test} from 'node:test';
+import assert from 'node:assert/strict';
+import {useServer, sleep, api, DEMO_API_KEY} from './lib/server.js';
+import {SipUA} from './lib/sipua.js';
+import {EventStream} from './lib/ws.js';
+
+const admin = {apiKey: DEMO_API_KEY};
+
+const MENU = {
+    id: 't1',
+    open: {
+        greeting: {text: 'Welcome.'},
+        menu: {
+            prompt: {text: 'Press one for support, or two for news.'},
+            options: [
+                {key: '1', say: ['support'], target: {kind: 'callQueue', callQueue: 'support'}},
+                {key: '2', announcement: {text: 'No news.'}},
+                {key: '*', repeat: true},
+            ],
+            operator: {kind: 'person', user: 'bob'},
+            dialByExtension: true,
+            retries: 1,
+            inputSeconds: 2,
+            default: {kind: 'disconnect'},
+        },
+    },
+};
+
+async function setup(t, attendant = MENU) {
+    const srv = await useServer(t);
+    let r = await api(srv.url, 'PUT', `/v1/voice/attendants/${attendant.id}`, {...admin, body: attendant});
+    assert.equal(r.status, 201, r.text);
+    r = await api(srv.url, 'PUT', '/v1/voice/numbers/+15550120', {...admin,
+        body: {target: {kind: 'attendant', attendant: attendant.id}}});
+    assert.equal(r.status, 201, r.text);
+    const events = await EventStream.open(srv.url, {apiKey: DEMO_API_KEY, query: {topics: 'calls'}});
+    t.after(() => events.close());
+    return {srv, events};
+}
+
+async function phone(t, port, user, password) {
+    const ua = await SipUA.open({port, user, password});
+    t.after(() => ua.close());
+    assert.equal((await ua.register()).status, 200);
+    ua.autoAnswer();
+    return ua;
+}
+
+async function dialIn(t, srv) {
+    const caller = await SipUA.open({port: srv.sip.port, user: '+15559870009'});
+    t.after(() => caller.close());
+    const {res, call} = await caller.invite(`sip:+15550120@127.0.0.1:${srv.sip.port}`);
+    assert.equal(res.status, 200, `${res.status} ${res.reason}`);
+    caller.ack(call);
+    return {caller, call};
+}
+
+const next = (events, type, timeoutMs = 15000) =>
+    events.next((m) => m.type === 'event' && m.event.type === type, {timeoutMs});
+
+async function rung(ua, ms = 15000) {
+    for (let i = 0; i < ms / 50 && !ua.seen.some((m) => m.method === 'INVITE'); i++) await sleep(50);
+    return ua.seen.find((m) => m.method === 'INVITE');
+}
+
+test('keys lead to an announcement, back to the menu, then to a call queue', async (t) => {
+    const {srv, events} = await setup(t);
+    const carol = await phone(t, srv.sip.port, '1003', 'demo-carol');
+    const {caller, call} = await dialIn(t, srv);
+    const entered = await next(events, 'attendantEntered');
+    assert.equal(entered.event.data.flow, 'open');
+    await sleep(300);
+    assert.equal((await caller.info(call, '2')).status, 200);
+    const news = await next(events, 'attendantOption');
+    assert.deepEqual([news.event.data.key, news.event.data.target], ['2', 'announcement']);
+    await sleep(500);
+    assert.equal((await caller.info(call, '1')).status, 200);
+    const support = await next(events, 'attendantOption');
+    assert.deepEqual([support.event.data.key, support.event.data.target], ['1', 'callQueue']);
+    const queued = await next(events, 'queueEntered');
+    assert.equal(queued.event.data.callQueue, 'support');
+    assert.ok(await rung(carol, 20000), 'carol, a support agent, is rung');
+    await next(events, 'queueAnswered');
+    assert.equal((await caller.bye(call)).status, 200);
+});
+
+test('dialling an extension and the operator ring that person', async (t) => {
+    const {srv, events} = await setup(t);
+    const bob = await phone(t, srv.sip.port, '1002', 'demo-bob');
+    const {caller, call} = await dialIn(t, srv);
+    await next(events, 'attendantEntered');
+    for (const d of ['1', '0', '0', '2']) assert.equal((await caller.info(call, d)).status, 200);
+    const ext = await next(events, 'attendantOption');
+    assert.deepEqual([ext.event.data.key, ext.event.data.target], ['1002', 'extension']);
+    const inv = await rung(bob);
+    assert.match(inv.headers.from[0], /15559870009/);
+    assert.equal((await caller.bye(call)).status, 200);
+
+    const second = await dialIn(t, srv);
+    await next(events, 'attendantEntered');
+    bob.seen.length = 0;
+    assert.equal((await second.caller.info(second.call, '0')).status, 200);
+    const op = await next(events, 'attendantOption');
+    assert.equal(op.event.data.target, 'operator');
+    assert.ok(await rung(bob), 'the operator (bob) is rung');
+    assert.equal((await second.caller.bye(second.call)).status, 200);
+});
+
+test('no input and a wrong key repeat the menu, then the default disconnects', async (t) => {
+    const {srv, events} = await setup(t);
+    const {caller, call} = await dialIn(t, srv);
+    await next(events, 'attendantEntered');
+    await sleep(300);
+    assert.equal((await caller.info(call, '7')).status, 200);
+    const invalid = await next(events, 'attendantInvalid');
+    assert.equal(invalid.event.data.input, '7');
+    // Then silence: the menu again, no input, and the default (disconnect).
+    await next(events, 'attendantNoInput', 20000);
+    const bye = await caller.next((m) => m.method === 'BYE', 20000);
+    caller.answer(bye);
+    await sleep(200);
+    const rec = (await api(srv.url, 'GET', '/v1/calls', admin)).json.items[0];
+    assert.equal(rec.endReason, 'disconnected');
+    void call;
+});
+
+function londonDate(offsetDays = 0) {
+    const d = new Date(Date.now() + offsetDays * 86400000);
+    return new Intl.DateTimeFormat('en-CA', {timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit'}).format(d);
+}
+
+function londonWeekday(offsetDays = 0) {
+    const d = new Date(Date.now() + offsetDays * 86400000);
+    return new Intl.DateTimeFormat('en-GB', {timeZone: 'Europe/London', weekday: 'short'}).format(d).toLowerCase().slice(0, 3);
+}
+
+test('after hours and on a holiday the caller gets those flows', async (t) => {
+    // Open only two days from now: closed today, whatever the time.
+    const closedToday = {
+        id: 't2',
+        hours: {weekly: {[londonWeekday(2)]: ['09:00-10:00']}},
+        open: {target: {kind: 'disconnect'}},
+        closed: {greeting: {text: 'We are closed.'}, target: {kind: 'disconnect'}},
+    };
+    const {srv, events} = await setup(t, closedToday);
+    const {caller} = await dialIn(t, srv);
+    const entered = await next(events, 'attendantEntered');
+    assert.equal(entered.event.data.flow, 'closed');
+    caller.answer(await caller.next((m) => m.method === 'BYE', 15000));
+
+    // Open all week, but today is a holiday with a flow of its own.
+    const holiday = {
+        id: 't2',
+        hours: {weekly: Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => [d, ['00:00-24:00']])),
+                holidays: [{date: londonDate(0), name: 'Test Day'}]},
+        open: {target: {kind: 'disconnect'}},
+        closed: {target: {kind: 'disconnect'}},
+        holidays: [{name: 'Test Day', flow: {greeting: {text: 'Happy test day.'}, target: {kind: 'disconnect'}}}],
+    };
+    const r = await api(srv.url, 'PUT', '/v1/voice/attendants/t2', {...admin, body: holiday});
+    assert.equal(r.status, 200, r.text);
+    const again = await dialIn(t, srv);
+    const e2 = await next(events, 'attendantEntered');
+    assert.equal(e2.event.data.flow, 'Test Day');
+    again.caller.answer(await again.caller.next((m) => m.method === 'BYE', 15000));
+});
+
+test('attendants are checked as a whole', async (t) => {
+    const srv = await useServer(t);
+    const bad = async (body, re) => {
+        const r = await api(srv.url, 'PUT', '/v1/voice/attendants/x', {...admin, body});
+        assert.equal(r.status, 422, r.text);
+        assert.match(JSON.stringify(r.json.error), re);
+    };
+    await bad({open: {greeting: {text: 'Hi.'}}}, /a flow needs a \\"menu\\" or a \\"target\\"/);
+    await bad({open: {menu: {prompt: {text: 'Hi.'}, options: [{key: '1'}]}}}, /an option needs one of/);
+    await bad({open: {menu: {prompt: {text: 'Hi.'}, options: [{key: '1', target: {kind: 'callQueue'}}]}}},
+              /needs \\"callQueue\\"/);
+    await bad({open: {menu: {prompt: {text: 'Hi.'}, options: [{key: '11', repeat: true}]}}}, /key/);
+    await bad({hours: {weekly: {mon: ['18:00-09:00']}}, open: {target: {kind: 'disconnect'}},
+               closed: {target: {kind: 'disconnect'}}}, /hours/);
+    await bad({hours: {weekly: {mon: ['09:00-18:00']}}, open: {target: {kind: 'disconnect'}}}, /closed/);
+    // The demo's attendant is on the main number; it cannot be deleted while it is.
+    assert.equal((await api(srv.url, 'DELETE', '/v1/voice/attendants/main', admin)).status, 409);
+    const list = await api(srv.url, 'GET', '/v1/voice/attendants', admin);
+    assert.deepEqual(list.json.items.map((a) => a.id), ['main']);
+});
