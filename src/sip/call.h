@@ -83,6 +83,10 @@ struct call {
     char offer_worker[64];
     int64_t queued_at;
     struct tmr queue_tmr; /* the next position announcement */
+    json_t *queue_pending;    /* a redirect waiting for its announcement to end */
+    const char *queue_leave;  /* why it left the queue: "overflow", "timeout", "noAgents" */
+    uint64_t queue_timeout_at; /* the timeout redirect (tmr_jiffies), 0: none */
+    uint64_t queue_check_at;   /* the next check for agents */
     /* APP_ATTENDANT (attendant.c) */
     struct attendant_state *att;
     bool answered; /* a has had our 200 */
@@ -201,6 +205,8 @@ int queue_agent_answered(struct call *c);
 void queue_agent_missed(struct call *c);
 /* The call ends: its job is cancelled (abandoned) or closed. */
 void queue_call_ended(struct call *c);
+/* Once a second (calls_sweep): the timeout and no-agents redirects. */
+void queue_tick(struct call *c, uint64_t now);
 
 /* ---- redirect.c ---- */
 /* What a target (trunks.h) reaches: the application, the person to ring

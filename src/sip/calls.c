@@ -79,6 +79,7 @@ static void call_destructor(void *arg)
     json_decref(c->target);
     tmr_cancel(&c->queue_tmr);
     json_decref(c->queue);
+    json_decref(c->queue_pending);
     attendant_stop(c);
     list_unlink(&c->le);
     list_flush(&c->leaving);
@@ -154,6 +155,11 @@ static void on_sweep(void *arg)
             continue;
         if (c->ring_until && now >= c->ring_until) {
             ring_timeout(c);
+        } else if (c->app == APP_QUEUE) {
+            queue_tick(c, now);
+        }
+        if (c->ended) {
+            continue;
         } else if (c->limit_at && now >= c->limit_at) {
             call_finish(c, "system", "maximum call duration");
             mem_deref(c); /* freeing the sessions sends BYE */

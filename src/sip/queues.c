@@ -21,6 +21,7 @@
 #include "routing/service.h"
 #include "sip/call.h"
 #include "sip/sip_internal.h"
+#include "sip/trunks.h"
 #include "store/store.h"
 #include "voice/moh.h"
 
@@ -35,6 +36,8 @@ enum {
     OP_GREETING = 20,
     OP_MUSIC = 21,
     OP_POSITION = 22,
+    OP_REDIRECT = 23,
+    NO_AGENTS_EVERY_S = 5,
     DEFAULT_EVERY_S = 60,
     NO_PHONE_RETRY_S = 10, /* an agent without a phone is not offered this call again soon */
 };
@@ -50,6 +53,27 @@ static const struct schema s_every = {
 static const struct schema s_priority = {
     .type = SCHEMA_INTEGER, .has_min = true, .min = -100, .has_max = true, .max = 100};
 static const struct schema s_labels = {.type = SCHEMA_OBJECT, .allow_unknown = true};
+static const struct schema s_any_object = {.type = SCHEMA_OBJECT, .allow_unknown = true};
+static const struct schema s_callers = {
+    .type = SCHEMA_INTEGER, .has_min = true, .min = 0, .has_max = true, .max = 10000};
+static const struct schema s_wait = {
+    .type = SCHEMA_INTEGER, .has_min = true, .min = 5, .has_max = true, .max = 86400};
+static const struct schema_field audio_fields[] = {
+    {"text", &s_text, false},
+    {"file", &s_path, false},
+    {0},
+};
+static const struct schema s_audio = {.type = SCHEMA_OBJECT, .fields = audio_fields};
+/* overflow: {callers, target, announcement}; timeout: {seconds, ...};
+ * noAgents: {target, announcement} */
+static const struct schema_field rule_fields[] = {
+    {"callers", &s_callers, false},
+    {"seconds", &s_wait, false},
+    {"target", &s_any_object, true},
+    {"announcement", &s_audio, false},
+    {0},
+};
+static const struct schema s_rule = {.type = SCHEMA_OBJECT, .fields = rule_fields};
 
 static const struct schema_field greeting_fields[] = {
     {"text", &s_text, false},
@@ -68,6 +92,9 @@ static const struct schema_field queue_fields[] = {
     {"announceEverySeconds", &s_every, false},
     {"priority", &s_priority, false},
     {"labels", &s_labels, false},
+    {"overflow", &s_rule, false},
+    {"timeout", &s_rule, false},
+    {"noAgents", &s_rule, false},
     {0},
 };
 static const struct schema queue_schema = {.type = SCHEMA_OBJECT, .fields = queue_fields};
@@ -79,6 +106,34 @@ static void queue_check(const json_t *obj, const char *path, const char *pointer
     if (g && !json_object_get(g, "text") == !json_object_get(g, "file"))
         schema_add_problem(res, path, pointer, false,
                            "greeting: give \"text\" (spoken) or \"file\" (a WAV), one of them");
+    static const struct {
+        const char *rule, *needs;
+    } rules[] = {{"overflow", "callers"}, {"timeout", "seconds"}, {"noAgents", NULL}};
+    for (size_t i = 0; i < 3; i++) {
+        const json_t *r = json_object_get(obj, rules[i].rule);
+        char msg[160];
+        if (!r)
+            continue;
+        if (rules[i].needs && !json_object_get(r, rules[i].needs)) {
+            snprintf(msg, sizeof(msg), "%s: needs \"%s\"", rules[i].rule, rules[i].needs);
+            schema_add_problem(res, path, pointer, false, msg);
+        }
+        const json_t *t = json_object_get(r, "target");
+        struct schema_result sub;
+        memset(&sub, 0, sizeof(sub));
+        const char *need = !schema_validate(target_schema(), t, "", "", &sub)
+                               ? sub.problems[0].message
+                               : target_problem(t);
+        if (need) {
+            snprintf(msg, sizeof(msg), "%s.target: %.120s", rules[i].rule, need);
+            schema_add_problem(res, path, pointer, false, msg);
+        }
+        const json_t *a = json_object_get(r, "announcement");
+        if (a && !json_object_get(a, "text") == !json_object_get(a, "file")) {
+            snprintf(msg, sizeof(msg), "%s.announcement: give \"text\" or \"file\"", rules[i].rule);
+            schema_add_problem(res, path, pointer, false, msg);
+        }
+    }
 }
 
 static int queue_apply(struct app *app, const json_t *obj, const char **message)
@@ -229,17 +284,128 @@ static int create_job(struct call *c)
     return err;
 }
 
+static void stop_ringing(struct call *c);
+
+/* Callers of this call queue still waiting for an agent. */
+static unsigned waiting_in(struct sipsvc *s, const char *id)
+{
+    unsigned n = 0;
+    for (struct le *le = s->calls.head; le; le = le->next) {
+        struct call *c = le->data;
+        const char *q = json_string_value(json_object_get(c->queue, "id"));
+        n += c->app == APP_QUEUE && !c->ended && !c->b && c->job_id[0] && q && strcmp(q, id) == 0;
+    }
+    return n;
+}
+
+/* Is any worker of the router queue signed in for voice (available)? */
+static bool agents_signed_in(struct call *c)
+{
+    const char *rq = json_string_value(json_object_get(c->queue, "queue"));
+    json_t *workers = router_list(routing_engine(c->s->app), "workers");
+    bool any = false;
+    size_t i, j;
+    json_t *w, *x;
+    json_array_foreach(workers, i, w)
+    {
+        bool serves = false, voice = false;
+        json_array_foreach(json_object_get(w, "queues"), j, x)
+        {
+            serves |= rq && strcmp(json_string_value(x) ? json_string_value(x) : "", rq) == 0;
+        }
+        json_array_foreach(json_object_get(w, "channels"), j, x)
+        {
+            const char *ch = json_string_value(json_object_get(x, "channelId"));
+            voice |= ch && strcmp(ch, "voice") == 0;
+        }
+        any |= serves && voice && json_is_true(json_object_get(w, "available"));
+    }
+    json_decref(workers);
+    return any;
+}
+
+static void redirect_now(struct call *c)
+{
+    json_t *t = c->queue_pending;
+    c->queue_pending = NULL;
+    if (t)
+        call_redirect(c, t);
+    json_decref(t);
+}
+
+/* Leave the queue by one of its rules ("overflow", "timeout",
+ * "noAgents"): its announcement first, if any, then its target. */
+static void queue_redirect(struct call *c, const char *why)
+{
+    const json_t *rule = json_object_get(c->queue, why);
+    const json_t *target = json_object_get(rule, "target");
+    c->queue_leave = why;
+    c->queue_timeout_at = 0;
+    tmr_cancel(&c->queue_tmr);
+    queue_event(c, "queueRedirected",
+                json_pack("{s:s, s:s, s:I}", "reason", why, "target",
+                          json_string_value(json_object_get(target, "kind")), "waitedMs",
+                          (json_int_t)(c->queued_at ? clock_now_ms() - c->queued_at : 0)));
+    log_info("sip", "queue redirect", "call=%s reason=%s", c->id, why);
+    json_decref(c->queue_pending);
+    c->queue_pending = json_deep_copy(target);
+    stop_ringing(c);
+    const json_t *a = json_object_get(rule, "announcement");
+    const char *text = json_string_value(json_object_get(a, "text"));
+    const char *file = json_string_value(json_object_get(a, "file"));
+    app_barge(c);
+    int err = !a     ? EINVAL
+              : file ? media_play(c->s->media, c->leg, file, false, OP_REDIRECT)
+                     : app_speak(c, text, OP_REDIRECT);
+    if (err)
+        redirect_now(c);
+}
+
+void queue_tick(struct call *c, uint64_t now)
+{
+    if (c->b || c->queue_pending || !c->queue)
+        return;
+    if (c->queue_timeout_at && now >= c->queue_timeout_at) {
+        queue_redirect(c, "timeout");
+        return;
+    }
+    if (json_object_get(c->queue, "noAgents") && now >= c->queue_check_at) {
+        c->queue_check_at = now + NO_AGENTS_EVERY_S * 1000;
+        if (!agents_signed_in(c))
+            queue_redirect(c, "noAgents");
+    }
+}
+
 int queue_start(struct call *c)
 {
     const char *id = json_string_value(json_object_get(c->target, "callQueue"));
+    json_decref(c->queue);
     c->queue = config_spec_get(c->s->app, table, kind, id);
     if (!c->queue)
         return ENOENT;
     tmr_init(&c->queue_tmr);
     c->queued_at = clock_now_ms();
+    c->queue_leave = NULL;
+    /* On arrival: too many waiting, or nobody to answer. */
+    const json_t *overflow = json_object_get(c->queue, "overflow");
+    if (overflow && waiting_in(c->s, id) >=
+                        (unsigned)json_integer_value(json_object_get(overflow, "callers"))) {
+        queue_redirect(c, "overflow");
+        return 0;
+    }
+    if (json_object_get(c->queue, "noAgents") && !agents_signed_in(c)) {
+        queue_redirect(c, "noAgents");
+        return 0;
+    }
     int err = create_job(c);
     if (err)
         return err;
+    const json_t *timeout = json_object_get(c->queue, "timeout");
+    if (timeout)
+        c->queue_timeout_at =
+            tmr_jiffies() +
+            (uint64_t)json_integer_value(json_object_get(timeout, "seconds")) * 1000;
+    c->queue_check_at = tmr_jiffies() + NO_AGENTS_EVERY_S * 1000;
     queue_event(
         c, "queueEntered",
         json_pack("{s:s}", "queueId", json_string_value(json_object_get(c->queue, "queue"))));
@@ -263,8 +429,11 @@ int queue_start(struct call *c)
 
 void queue_media_event(struct call *c, const struct media_event *ev)
 {
-    bool after_words = ev->op_id == OP_GREETING || ev->op_id == OP_POSITION;
-    if (ev->type == MEDIA_EV_PLAY_DONE && after_words && strcmp(ev->reason, "stopped") != 0)
+    if (ev->type != MEDIA_EV_PLAY_DONE || strcmp(ev->reason, "stopped") == 0)
+        return;
+    if (ev->op_id == OP_REDIRECT)
+        redirect_now(c);
+    else if ((ev->op_id == OP_GREETING || ev->op_id == OP_POSITION) && !c->queue_pending)
         music(c);
 }
 
@@ -442,10 +611,13 @@ void queue_call_ended(struct call *c)
                strcmp(state, "completed") != 0) {
         err = routing_begin(c->s->app);
         if (!err)
-            err = routing_end(c->s->app, router_job_cancel(r, job_id, "abandoned", now));
-        queue_event(
-            c, "queueAbandoned",
-            json_pack("{s:s, s:I}", "jobId", job_id, "waitedMs", (json_int_t)(now - c->queued_at)));
+            err = routing_end(
+                c->s->app,
+                router_job_cancel(r, job_id, c->queue_leave ? c->queue_leave : "abandoned", now));
+        if (!c->queue_leave)
+            queue_event(c, "queueAbandoned",
+                        json_pack("{s:s, s:I}", "jobId", job_id, "waitedMs",
+                                  (json_int_t)(now - c->queued_at)));
     }
     json_decref(job);
     if (err)

@@ -140,3 +140,60 @@ test('call queues through the API: validation and use', async (t) => {
     const list = await api(srv.url, 'GET', '/v1/voice/queues', admin);
     assert.deepEqual(list.json.items.map((q) => q.id), ['q1', 'sales', 'support']);
 });
+
+test('overflow, timeout and no agents send callers on, each with its announcement', async (t) => {
+    const srv = await useServer(t);
+    const port = srv.sip.port;
+    const events = await EventStream.open(srv.url, {apiKey: DEMO_API_KEY, query: {topics: 'calls'}});
+    t.after(() => events.close());
+    const put = async (path, body) => {
+        const r = await api(srv.url, 'PUT', path, {...admin, body});
+        assert.ok([200, 201].includes(r.status), `${path}: ${r.status} ${r.text}`);
+    };
+    // A router queue nobody serves; and support, whose agents have no phones here.
+    await put('/v1/router/queues/empty', {distributionPolicyId: 'longest-idle'});
+    await put('/v1/voice/queues/nobody', {queue: 'empty',
+        noAgents: {announcement: {text: 'Nobody is here.'}, target: {kind: 'announcement', text: 'Goodbye.'}}});
+    await put('/v1/voice/queues/brief', {queue: 'support', timeout: {seconds: 5, target: {kind: 'disconnect'}},
+        overflow: {callers: 1, target: {kind: 'disconnect'}}});
+    await put('/v1/voice/numbers/+15550130', {target: {kind: 'callQueue', callQueue: 'nobody'}});
+    await put('/v1/voice/numbers/+15550131', {target: {kind: 'callQueue', callQueue: 'brief'}});
+    const dial = async (number, user) => {
+        const ua = await SipUA.open({port, user});
+        t.after(() => ua.close());
+        const {res, call} = await ua.invite(`sip:${number}@127.0.0.1:${port}`);
+        assert.equal(res.status, 200);
+        ua.ack(call);
+        return ua;
+    };
+    const redirected = (reason) => events.next((m) => m.type === 'event' && m.event.type === 'queueRedirected' &&
+                                                   m.event.data.reason === reason, {timeoutMs: 20000});
+
+    // No agents on arrival: the announcement, then the target (another announcement), then BYE.
+    const a = await dial('+15550130', '+15559870010');
+    const na = await redirected('noAgents');
+    assert.equal(na.event.data.target, 'announcement');
+    a.answer(await a.next((m) => m.method === 'BYE', 20000));
+    assert.ok(a.rtpIn.length > 20, 'both announcements were heard');
+
+    // The first caller waits; a second one overflows at once.
+    const first = await dial('+15550131', '+15559870011');
+    const entered = await events.next((m) => m.type === 'event' && m.event.type === 'queueEntered', {timeoutMs: 5000});
+    const second = await dial('+15550131', '+15559870012');
+    await redirected('overflow');
+    second.answer(await second.next((m) => m.method === 'BYE', 10000));
+    // The first times out after 5 s: disconnected, the job cancelled as "timeout".
+    const to = await redirected('timeout');
+    assert.ok(to.event.data.waitedMs >= 4500, `waited ${to.event.data.waitedMs} ms`);
+    first.answer(await first.next((m) => m.method === 'BYE', 10000));
+    await sleep(200);
+    const j = (await api(srv.url, 'GET', `/v1/router/jobs/${entered.event.data.jobId}`, admin)).json;
+    assert.equal(j.state, 'cancelled');
+    assert.equal(j.disposition, 'timeout');
+
+    // Rules are checked when saved.
+    const bad = await api(srv.url, 'PUT', '/v1/voice/queues/bad', {...admin,
+        body: {queue: 'support', overflow: {target: {kind: 'person'}}}});
+    assert.equal(bad.status, 422);
+    assert.match(bad.json.error.message, /overflow: needs "callers"|overflow.target/);
+});
