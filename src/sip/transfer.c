@@ -111,8 +111,11 @@ static void blind(struct party *t, const struct sip_msg *msg, const char *target
     int err = route_set_target(&r, target);
     if (!err)
         err = route_person(c->s, &r);
-    if (!err && r.app != APP_EXTENSION && r.app != APP_OUTBOUND)
-        err = route_refuse(&r, 403, "Forbidden (transfer to a person or an outside number)");
+    /* A person, an outside number, or one of our numbers leading to a call
+     * queue, an attendant or voicemail; not the test applications. */
+    bool rings = r.app == APP_EXTENSION || r.app == APP_OUTBOUND;
+    if (!err && !rings && !r.target_spec)
+        err = route_refuse(&r, 403, "Forbidden (transfer to a person, a number or a queue)");
     if (err) {
         log_info("sip", "transfer refused", "call=%s target=%s status=%u", c->id, target, r.scode);
         sip_reply(c->s->sip, msg, r.scode ? r.scode : 500, r.reason ? r.reason : "Error");
@@ -128,6 +131,13 @@ static void blind(struct party *t, const struct sip_msg *msg, const char *target
     char from[256];
     snprintf(from, sizeof(from), "%s", stay->aor);
     transferor_leaves(c, t);
+    if (r.target_spec) { /* one of our numbers: the caller goes where it leads */
+        log_info("sip", "blind transfer", "call=%s target=%s", c->id, r.target);
+        transfer_notify(t, 200, "OK");
+        call_redirect(c, r.target_spec);
+        route_clear(&r);
+        return;
+    }
     call_set_trunk(c, r.trunk);
     r.trunk = NULL;
     c->app = r.app;

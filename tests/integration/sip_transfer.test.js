@@ -153,3 +153,22 @@ test('transfers that cannot be done are refused', async (t) => {
     bob.request('INFO', bob.dialog.uri, {...bob.dialog, body: 'Signal=5\r\n', ctype: 'application/dtmf-relay'});
     assert.equal((await bob.next((m) => m.status >= 200 && /INFO/.test(m.headers.cseq[0]))).status, 200);
 });
+
+test('an agent transfers a caller to a call queue by its number', async (t) => {
+    const srv = await useServer(t);
+    const port = srv.sip.port;
+    const events = await EventStream.open(srv.url, {apiKey: DEMO_API_KEY, query: {topics: 'calls'}});
+    t.after(() => events.close());
+    const carol = await phone(t, port, '1003', 'demo-carol');
+    const {alice, bob} = await aliceCallsBob(t, port);
+    // bob sends alice to the support queue's number; carol (support) is rung.
+    const r = await refer(bob, `sip:+15550102@127.0.0.1:${port}`);
+    assert.equal(r.status, 202, `${r.status} ${r.reason}`);
+    const entered = await events.next((m) => m.type === 'event' && m.event.type === 'queueEntered', {timeoutMs: 10000});
+    assert.equal(entered.event.data.callQueue, 'support');
+    for (let i = 0; i < 300 && !carol.remote; i++) await sleep(50);
+    assert.ok(carol.remote, 'carol, a support agent, is rung');
+    await events.next((m) => m.type === 'event' && m.event.type === 'queueAnswered', {timeoutMs: 10000});
+    await talk(alice, () => alice.media.port, carol, () => carol.remote.port);
+    assert.equal((await alice.bye(alice.dialog)).status, 200);
+});
