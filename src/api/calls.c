@@ -61,6 +61,9 @@ static void recording(struct api_req *req, bool start)
         api_reply_error(req, 404, "not_found",
                         "no call \"%s\" is going on (only calls in progress are recorded)",
                         req->params[0]);
+    else if (err == EPERM)
+        api_reply_error(req, 409, "recording_off",
+                        "the call queue of call \"%s\" never records its calls", req->params[0]);
     else if (err)
         api_reply_error(req, 500, "internal", "the recording could not be %s: %s",
                         start ? "started" : "stopped", strerror(err));
@@ -91,7 +94,52 @@ static void get_recording(struct api_req *req)
     api_reply_file(req, path, "audio/wav", "Cache-Control: no-store\r\n");
 }
 
+static void list_recordings(struct api_req *req)
+{
+    int limit = api_query_limit(req, 50, 500);
+    if (limit < 0)
+        return;
+    json_t *rows = NULL;
+    struct store_val v[] = {sv_int(limit)};
+    int err = store_query_json(req->app->store,
+                               "SELECT id AS callId, from_uri AS \"from\", target, application,"
+                               " started_at AS startedAt, recording FROM calls WHERE recording IS"
+                               " NOT NULL ORDER BY started_at DESC, id DESC LIMIT ?",
+                               v, 1, &rows);
+    if (err) {
+        api_reply_store_error(req, err, "the recordings");
+        return;
+    }
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r)
+    {
+        json_object_set_new(r, "startedAt",
+                            clock_time_json(json_integer_value(json_object_get(r, "startedAt"))));
+        json_t *rec = json_loads(json_string_value(json_object_get(r, "recording")), 0, NULL);
+        json_object_set_new(r, "recording", rec ? rec : json_null());
+    }
+    api_reply_json(req, 200, json_pack("{s:o}", "items", rows));
+}
+
+static void delete_recording(struct api_req *req)
+{
+    int err = sipsvc_recording_delete(req->app, req->params[0]);
+    if (err == ENOENT)
+        api_reply_error(req, 404, "not_found", "call \"%s\" has no recording", req->params[0]);
+    else if (err == EBUSY)
+        api_reply_error(req, 409, "recording",
+                        "call \"%s\" is still being recorded: stop the recording first",
+                        req->params[0]);
+    else if (err)
+        api_reply_store_error(req, err, "the recording");
+    else
+        api_reply_empty(req, 204);
+}
+
 static const struct api_route routes[] = {
+    {"GET", "/v1/recordings", ROLES_LEADS, 0, list_recordings},
+    {"DELETE", "/v1/recordings/{id}", ROLES_LEADS, 0, delete_recording},
     {"GET", "/v1/calls", ROLES_STAFF, 0, list_calls},
     {"POST", "/v1/calls/{id}/recording", ROLES_LEADS, ROUTE_JSON_OPTIONAL, start_recording},
     {"DELETE", "/v1/calls/{id}/recording", ROLES_LEADS, 0, stop_recording},

@@ -18,12 +18,9 @@ static const struct {
     const char *path;
     const char *kind;
 } collections[] = {
-    {"/v1/chat/bots", "bots"},
-    {"/v1/chat/widgets", "chatWidgets"},
-    {"/v1/voice/trunks", "trunks"},
-    {"/v1/voice/numbers", "numbers"},
-    {"/v1/voice/queues", "callQueues"},
-    {"/v1/voice/attendants", "attendants"},
+    {"/v1/chat/bots", "bots"},          {"/v1/chat/widgets", "chatWidgets"},
+    {"/v1/voice/trunks", "trunks"},     {"/v1/voice/numbers", "numbers"},
+    {"/v1/voice/queues", "callQueues"}, {"/v1/voice/attendants", "attendants"},
 };
 
 static const struct config_kind *kind_of(const struct api_req *req)

@@ -62,6 +62,8 @@ static const struct schema_field http_fields[] = {
     {"accessLog", &s_bool, false},
     {0},
 };
+static const struct schema s_retention = {
+    .type = SCHEMA_INTEGER, .has_min = true, .min = 0, .has_max = true, .max = 36500};
 static const struct schema s_realm = {.type = SCHEMA_STRING, .min_len = 1, .max_len = 128};
 static const struct schema s_expires = {
     .type = SCHEMA_INTEGER, .has_min = true, .min = 10, .has_max = true, .max = 86400};
@@ -80,6 +82,7 @@ static const struct schema_field sip_fields[] = {
     {"tls", &s_bool, false},
     {"tlsListen", &s_addr, false},
     {"tlsCertificate", &s_path, false},
+    {"recordingRetentionDays", &s_retention, false},
     {0},
 };
 static const struct schema s_port = {
@@ -146,6 +149,7 @@ static json_t *defaults(void)
                                   "authWindowSeconds", 60, "banSeconds", 600));
     json_object_set_new(json_object_get(d, "sip"), "maxCallSeconds", json_integer(14400));
     json_object_set_new(json_object_get(d, "sip"), "tls", json_true());
+    json_object_set_new(json_object_get(d, "sip"), "recordingRetentionDays", json_integer(0));
     json_object_set_new(
         d, "media", json_pack("{s:i, s:i, s:i}", "portMin", 20000, "portMax", 29999, "threads", 0));
     return d;

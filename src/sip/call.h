@@ -205,6 +205,11 @@ int queue_agent_answered(struct call *c);
 void queue_agent_missed(struct call *c);
 /* The call ends: its job is cancelled (abandoned) or closed. */
 void queue_call_ended(struct call *c);
+/* The agent is bridged with the caller: recording starts if the queue
+ * records every call. */
+void queue_connected(struct call *c);
+/* May this call be recorded (a queue may say never)? */
+bool queue_recording_allowed(const struct call *c);
 /* Once a second (calls_sweep): the timeout and no-agents redirects. */
 void queue_tick(struct call *c, uint64_t now);
 

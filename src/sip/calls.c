@@ -165,6 +165,8 @@ static void on_sweep(void *arg)
             mem_deref(c); /* freeing the sessions sends BYE */
         }
     }
+    if (++s->sweeps % 3600 == 1) /* hourly, and soon after start */
+        recording_retention(s);
     tmr_start(&s->sweep, 1000 - now % 1000, on_sweep, s);
 }
 

@@ -20,6 +20,7 @@
 #include "router/router.h"
 #include "routing/service.h"
 #include "sip/call.h"
+#include "sip/sip.h"
 #include "sip/sip_internal.h"
 #include "sip/trunks.h"
 #include "store/store.h"
@@ -37,6 +38,7 @@ enum {
     OP_MUSIC = 21,
     OP_POSITION = 22,
     OP_REDIRECT = 23,
+    OP_NOTICE = 24, /* "this call may be recorded" */
     NO_AGENTS_EVERY_S = 5,
     DEFAULT_EVERY_S = 60,
     NO_PHONE_RETRY_S = 10, /* an agent without a phone is not offered this call again soon */
@@ -74,6 +76,8 @@ static const struct schema_field rule_fields[] = {
     {0},
 };
 static const struct schema s_rule = {.type = SCHEMA_OBJECT, .fields = rule_fields};
+static const char *const recording_modes[] = {"always", "never", "onDemand", NULL};
+static const struct schema s_recording = {.type = SCHEMA_STRING, .enum_values = recording_modes};
 
 static const struct schema_field greeting_fields[] = {
     {"text", &s_text, false},
@@ -95,6 +99,8 @@ static const struct schema_field queue_fields[] = {
     {"overflow", &s_rule, false},
     {"timeout", &s_rule, false},
     {"noAgents", &s_rule, false},
+    {"recording", &s_recording, false},
+    {"recordingAnnouncement", &s_audio, false},
     {0},
 };
 static const struct schema queue_schema = {.type = SCHEMA_OBJECT, .fields = queue_fields};
@@ -376,6 +382,24 @@ void queue_tick(struct call *c, uint64_t now)
     }
 }
 
+static int play_audio(struct call *c, const json_t *audio, uint32_t op)
+{
+    const char *file = json_string_value(json_object_get(audio, "file"));
+    if (file)
+        return media_play(c->s->media, c->leg, file, false, op);
+    return app_speak(c, json_string_value(json_object_get(audio, "text")), op);
+}
+
+/* The greeting, or straight to the music. */
+static int greet(struct call *c)
+{
+    const json_t *g = json_object_get(c->queue, "greeting");
+    if (g)
+        return play_audio(c, g, OP_GREETING);
+    music(c);
+    return 0;
+}
+
 int queue_start(struct call *c)
 {
     const char *id = json_string_value(json_object_get(c->target, "callQueue"));
@@ -410,15 +434,8 @@ int queue_start(struct call *c)
         c, "queueEntered",
         json_pack("{s:s}", "queueId", json_string_value(json_object_get(c->queue, "queue"))));
     log_info("sip", "caller queued", "call=%s queue=%s job=%s", c->id, id, c->job_id);
-    const json_t *g = json_object_get(c->queue, "greeting");
-    const char *text = json_string_value(json_object_get(g, "text"));
-    const char *file = json_string_value(json_object_get(g, "file"));
-    if (text)
-        err = app_speak(c, text, OP_GREETING);
-    else if (file)
-        err = media_play(c->s->media, c->leg, file, false, OP_GREETING);
-    else
-        music(c);
+    const json_t *notice = json_object_get(c->queue, "recordingAnnouncement");
+    err = notice ? play_audio(c, notice, OP_NOTICE) : greet(c);
     if (json_is_true(json_object_get(c->queue, "announcePosition"))) {
         json_int_t every = json_integer_value(json_object_get(c->queue, "announceEverySeconds"));
         tmr_start(&c->queue_tmr, (uint64_t)(every ? every : DEFAULT_EVERY_S) * 1000, on_position,
@@ -433,6 +450,8 @@ void queue_media_event(struct call *c, const struct media_event *ev)
         return;
     if (ev->op_id == OP_REDIRECT)
         redirect_now(c);
+    else if (ev->op_id == OP_NOTICE && !c->queue_pending && greet(c) != 0)
+        music(c);
     else if ((ev->op_id == OP_GREETING || ev->op_id == OP_POSITION) && !c->queue_pending)
         music(c);
 }
@@ -622,4 +641,17 @@ void queue_call_ended(struct call *c)
     json_decref(job);
     if (err)
         log_error("sip", "queue job not finished", "call=%s job=%s err=%d", c->id, job_id, err);
+}
+
+void queue_connected(struct call *c)
+{
+    const char *mode = json_string_value(json_object_get(c->queue, "recording"));
+    if (mode && strcmp(mode, "always") == 0 && sipsvc_record(c->s->app, c->id, true) != 0)
+        log_warn("sip", "queue call not recorded", "call=%s", c->id);
+}
+
+bool queue_recording_allowed(const struct call *c)
+{
+    const char *mode = json_string_value(json_object_get(c->queue, "recording"));
+    return c->app != APP_QUEUE || !mode || strcmp(mode, "never") != 0;
 }

@@ -9,6 +9,7 @@
 #include "core/clock.h"
 #include "core/events.h"
 #include "core/log.h"
+#include "core/settings.h"
 #include "media/media.h"
 #include "sip/call.h"
 #include "sip/sip.h"
@@ -18,7 +19,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int sipsvc_recording_path(const struct app *app, const char *call_id, char *out, size_t size)
 {
@@ -56,6 +59,8 @@ int sipsvc_record(struct app *app, const char *call_id, bool start)
     }
     if (!c || !c->leg)
         return ENOENT;
+    if (start && !queue_recording_allowed(c))
+        return EPERM;
     if (!start)
         return media_record_stop(s->media, c->leg);
     char dir[1024], path[1100];
@@ -105,4 +110,62 @@ void recording_done(struct sipsvc *s, const struct media_event *ev)
     if (set_state(s, call_id, state, "callRecorded") != 0)
         log_error("sip", "recording state not stored", "call=%s", call_id);
     json_object_del(s->recordings, key);
+}
+
+int sipsvc_recording_delete(struct app *app, const char *call_id)
+{
+    json_t *row = NULL;
+    struct store_val v[] = {sv_text(call_id)};
+    int err = store_query_one(app->store, "SELECT recording FROM calls WHERE id = ?", v, 1, &row);
+    json_t *state =
+        err ? NULL : json_loads(json_string_value(json_object_get(row, "recording")), 0, NULL);
+    json_decref(row);
+    const char *st = json_string_value(json_object_get(state, "state"));
+    if (!st || strcmp(st, "deleted") == 0)
+        err = ENOENT;
+    else if (strcmp(st, "recording") == 0)
+        err = EBUSY;
+    char path[1100];
+    if (!err)
+        err = sipsvc_recording_path(app, call_id, path, sizeof(path));
+    if (!err && unlink(path) != 0 && errno != ENOENT)
+        err = errno;
+    if (!err) {
+        json_object_set_new(state, "state", json_string("deleted"));
+        json_object_set_new(state, "deletedAt", clock_time_json(clock_now_ms()));
+        char *text = json_dumps(state, JSON_COMPACT);
+        struct store_val u[] = {sv_text(text), sv_text(call_id)};
+        err =
+            text ? store_exec(app->store, "UPDATE calls SET recording = ? WHERE id = ?", u, 2, NULL)
+                 : ENOMEM;
+        free(text);
+    }
+    if (!err)
+        err = events_append(app->events, "calls", "callRecordingDeleted", call_id, NULL,
+                            json_pack("{s:s}", "callId", call_id));
+    json_decref(state);
+    return err;
+}
+
+void recording_retention(struct sipsvc *s)
+{
+    json_int_t days = settings_int(s->app, "sip.recordingRetentionDays");
+    if (days <= 0)
+        return;
+    json_t *rows = NULL;
+    struct store_val v[] = {sv_int(clock_now_ms() - days * 86400000LL)};
+    if (store_query_json(s->app->store,
+                         "SELECT id FROM calls WHERE recording IS NOT NULL AND ended_at < ?"
+                         " AND recording NOT LIKE '%\"deleted\"%' LIMIT 500",
+                         v, 1, &rows) != 0)
+        return;
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r)
+    {
+        const char *id = json_string_value(json_object_get(r, "id"));
+        if (sipsvc_recording_delete(s->app, id) == 0)
+            log_info("sip", "recording past its retention deleted", "call=%s", id);
+    }
+    json_decref(rows);
 }

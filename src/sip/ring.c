@@ -90,6 +90,7 @@ int ring_answered(struct party *p, const struct sip_msg *msg)
     struct store_val v[] = {sv_int(clock_now_ms()), sv_text(c->id)};
     if (queue) {
         log_info("sip", "agent connected", "call=%s", c->id);
+        queue_connected(c);
         return 0;
     }
     if (!transfer)

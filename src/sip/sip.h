@@ -24,6 +24,9 @@ void sipsvc_stop(struct app *app);
 /* Start or stop recording an active call (see recording.c). 0; ENOENT
  * when no such call is going on. */
 int sipsvc_record(struct app *app, const char *call_id, bool start);
+/* Delete a finished call's recording (file and state). 0; ENOENT no
+ * recording; EBUSY still recording. */
+int sipsvc_recording_delete(struct app *app, const char *call_id);
 /* Where a call's recording is kept. */
 int sipsvc_recording_path(const struct app *app, const char *call_id, char *out, size_t size);
 

@@ -34,6 +34,7 @@ struct sipsvc {
     struct sa tls_bound;
     json_t *recordings;            /* recording op id -> call id */
     struct tmr sweep;              /* checks the calls' deadlines every second */
+    uint64_t sweeps;
     json_t *trunk_load;            /* trunk name -> calls going on through it */
     struct hash *by_leg;           /* struct call by its caller's leg */
     struct events_sub *router_sub; /* offers for queued calls */
@@ -79,6 +80,8 @@ int sip_request_check(const struct sip_msg *msg, struct sip_verdict *v);
 /* ---- recording.c ---- */
 /* MEDIA_EV_RECORD_DONE: the call record says how the recording went. */
 void recording_done(struct sipsvc *s, const struct media_event *ev);
+/* Delete recordings older than sip.recordingRetentionDays (0: keep). */
+void recording_retention(struct sipsvc *s);
 
 /* ---- calls.c ---- */
 int calls_start(struct sipsvc *s);

@@ -197,3 +197,55 @@ test('overflow, timeout and no agents send callers on, each with its announcemen
     assert.equal(bad.status, 422);
     assert.match(bad.json.error.message, /overflow: needs "callers"|overflow.target/);
 });
+
+test('a queue that records every call: notice, stereo recording from the answer, list and delete', async (t) => {
+    const srv = await useServer(t);
+    const port = srv.sip.port;
+    const events = await EventStream.open(srv.url, {apiKey: DEMO_API_KEY, query: {topics: 'calls'}});
+    t.after(() => events.close());
+    const put = async (path, body) => {
+        const r = await api(srv.url, 'PUT', path, {...admin, body});
+        assert.ok([200, 201].includes(r.status), `${path}: ${r.status} ${r.text}`);
+    };
+    await put('/v1/voice/queues/recorded', {queue: 'support', recording: 'always',
+        recordingAnnouncement: {text: 'This call may be recorded.'}});
+    await put('/v1/voice/queues/private', {queue: 'support', recording: 'never'});
+    await put('/v1/voice/numbers/+15550140', {target: {kind: 'callQueue', callQueue: 'recorded'}});
+    await put('/v1/voice/numbers/+15550141', {target: {kind: 'callQueue', callQueue: 'private'}});
+    const carol = await agentPhone(t, port, '1003', 'demo-carol');
+    carol.autoAnswer();
+    const caller = await SipUA.open({port, user: '+15559870020'});
+    t.after(() => caller.close());
+    const {res, call} = await caller.invite(`sip:+15550140@127.0.0.1:${port}`);
+    assert.equal(res.status, 200);
+    caller.ack(call);
+    const started = await queueEvent(events, 'callRecordingStarted');
+    const callId = started.event.subject;
+    await sleep(1200);
+    assert.equal((await caller.bye(call)).status, 200);
+    const done = await queueEvent(events, 'callRecorded');
+    assert.equal(done.event.data.state, 'done');
+    const list = await api(srv.url, 'GET', '/v1/recordings', admin);
+    assert.equal(list.status, 200);
+    const item = list.json.items.find((i) => i.callId === callId);
+    assert.ok(item && item.recording.state === 'done', JSON.stringify(list.json));
+    const wav = await fetch(`${srv.url}/v1/calls/${callId}/recording`, {headers: {authorization: `Bearer ${DEMO_API_KEY}`}});
+    assert.equal(wav.status, 200);
+    const buf = Buffer.from(await wav.arrayBuffer());
+    assert.equal(buf.readUInt16LE(22), 2, 'stereo: caller and agent');
+    assert.equal((await api(srv.url, 'DELETE', `/v1/recordings/${callId}`, admin)).status, 204);
+    assert.equal((await fetch(`${srv.url}/v1/calls/${callId}/recording`, {headers: {authorization: `Bearer ${DEMO_API_KEY}`}})).status, 404);
+    assert.equal((await api(srv.url, 'DELETE', `/v1/recordings/${callId}`, admin)).status, 404);
+
+    // A queue that never records refuses the on-demand recording.
+    const second = await SipUA.open({port, user: '+15559870021'});
+    t.after(() => second.close());
+    const c2 = await second.invite(`sip:+15550141@127.0.0.1:${port}`);
+    assert.equal(c2.res.status, 200);
+    second.ack(c2.call);
+    const entered = await events.next((m) => m.type === 'event' && m.event.type === 'queueEntered' &&
+                                           m.event.data.callQueue === 'private', {timeoutMs: 10000});
+    const r = await api(srv.url, 'POST', `/v1/calls/${entered.event.data.callId}/recording`, admin);
+    assert.equal(r.status, 409, r.text);
+    assert.equal((await second.bye(c2.call)).status, 200);
+});
