@@ -137,7 +137,29 @@ static void delete_recording(struct api_req *req)
         api_reply_empty(req, 204);
 }
 
+static void park(struct api_req *req)
+{
+    unsigned orbit = 0;
+    int err = sipsvc_park(req->app, req->params[0], req->who.id, (req->who.role & ROLES_LEADS) != 0,
+                          &orbit);
+    if (err == ENOENT)
+        api_reply_error(req, 404, "not_found", "no call \"%s\" is going on", req->params[0]);
+    else if (err == EALREADY)
+        api_reply_error(req, 409, "not_talking", "call \"%s\" has nobody talking to park",
+                        req->params[0]);
+    else if (err == EPERM)
+        api_reply_error(req, 403, "forbidden", "you are not on call \"%s\"", req->params[0]);
+    else if (err == ENOSPC)
+        api_reply_error(req, 503, "no_orbit", "every park orbit is taken");
+    else if (err)
+        api_reply_error(req, 500, "internal", "the call could not be parked");
+    else
+        api_reply_json(req, 200,
+                       json_pack("{s:s, s:i}", "callId", req->params[0], "orbit", (int)orbit));
+}
+
 static const struct api_route routes[] = {
+    {"POST", "/v1/calls/{id}/park", ROLES_STAFF, ROUTE_JSON_OPTIONAL, park},
     {"GET", "/v1/recordings", ROLES_LEADS, 0, list_recordings},
     {"DELETE", "/v1/recordings/{id}", ROLES_LEADS, 0, delete_recording},
     {"GET", "/v1/calls", ROLES_STAFF, 0, list_calls},

@@ -62,6 +62,12 @@ static const struct schema_field http_fields[] = {
     {"accessLog", &s_bool, false},
     {0},
 };
+static const struct schema s_orbit = {
+    .type = SCHEMA_INTEGER, .has_min = true, .min = 1, .has_max = true, .max = 99999999};
+static const struct schema s_orbits = {
+    .type = SCHEMA_INTEGER, .has_min = true, .min = 1, .has_max = true, .max = 1000};
+static const struct schema s_park_s = {
+    .type = SCHEMA_INTEGER, .has_min = true, .min = 10, .has_max = true, .max = 3600};
 static const struct schema s_retention = {
     .type = SCHEMA_INTEGER, .has_min = true, .min = 0, .has_max = true, .max = 36500};
 static const struct schema s_realm = {.type = SCHEMA_STRING, .min_len = 1, .max_len = 128};
@@ -83,6 +89,9 @@ static const struct schema_field sip_fields[] = {
     {"tlsListen", &s_addr, false},
     {"tlsCertificate", &s_path, false},
     {"recordingRetentionDays", &s_retention, false},
+    {"parkFirst", &s_orbit, false},
+    {"parkCount", &s_orbits, false},
+    {"parkSeconds", &s_park_s, false},
     {0},
 };
 static const struct schema s_port = {
@@ -150,6 +159,9 @@ static json_t *defaults(void)
     json_object_set_new(json_object_get(d, "sip"), "maxCallSeconds", json_integer(14400));
     json_object_set_new(json_object_get(d, "sip"), "tls", json_true());
     json_object_set_new(json_object_get(d, "sip"), "recordingRetentionDays", json_integer(0));
+    json_object_set_new(json_object_get(d, "sip"), "parkFirst", json_integer(701));
+    json_object_set_new(json_object_get(d, "sip"), "parkCount", json_integer(20));
+    json_object_set_new(json_object_get(d, "sip"), "parkSeconds", json_integer(90));
     json_object_set_new(
         d, "media", json_pack("{s:i, s:i, s:i}", "portMin", 20000, "portMax", 29999, "threads", 0));
     return d;

@@ -35,6 +35,8 @@ int app_for(const char *target, enum call_app *app)
         *app = APP_ECHO;
     else if (strcmp(target, "*44") == 0)
         *app = APP_DIGITS;
+    else if (strcmp(target, "*7") == 0)
+        *app = APP_PARK;
     else
         return ENOENT;
     return 0;
@@ -68,12 +70,15 @@ const char *app_name(enum call_app app)
         [APP_EXTENSION] = "extension", [APP_ANNOUNCE] = "announcement",
         [APP_OUTBOUND] = "outbound",   [APP_QUEUE] = "queue",
         [APP_ATTENDANT] = "attendant", [APP_DISCONNECT] = "disconnect",
+        [APP_PARK] = "park",           [APP_PARKED] = "parked",
+        [APP_UNPARK] = "unpark",
     };
     return names[app];
 }
 
 struct speak {
     struct call *c;
+    uint32_t leg; /* 0: the caller's */
     uint32_t op;
     unsigned gen; /* c->prompt_gen when asked for */
 };
@@ -98,6 +103,10 @@ static void on_prompt(int err, const char *path, void *arg)
     /* A digit pressed while the prompt was being made: it is barged in. */
     if ((sp->op == OP_PROMPT || sp->op == OP_ANNOUNCE) && c->ndigits)
         return;
+    if (sp->leg) {
+        media_play(c->s->media, sp->leg, path, false, sp->op);
+        return;
+    }
     if (sp->gen != c->prompt_gen)
         return; /* stopped (a key, a redirect) before it was ready */
     if (c->b)
@@ -111,17 +120,23 @@ void app_barge(struct call *c)
     media_stop(c->s->media, c->leg);
 }
 
-int app_speak(struct call *c, const char *text, uint32_t op)
+int app_speak_on(struct call *c, uint32_t leg, const char *text, uint32_t op)
 {
     struct speak *sp = mem_zalloc(sizeof(*sp), speak_destructor);
     if (!sp)
         return ENOMEM;
     sp->c = mem_ref(c);
     sp->op = op;
+    sp->leg = leg;
     sp->gen = c->prompt_gen;
     int err = tts_prompt(c->s->app, text, on_prompt, sp);
     mem_deref(sp);
     return err;
+}
+
+int app_speak(struct call *c, const char *text, uint32_t op)
+{
+    return app_speak_on(c, 0, text, op);
 }
 
 static void collected(struct call *c, const char *reason)
@@ -223,6 +238,8 @@ int app_start(struct call *c)
         return queue_start(c);
     if (c->app == APP_ATTENDANT)
         return attendant_start(c);
+    if (c->app == APP_UNPARK)
+        return park_retrieve(c, c->orbit);
     if (c->app == APP_ECHO)
         return media_echo(c->s->media, c->leg);
     c->collecting = true;

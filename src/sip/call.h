@@ -25,6 +25,9 @@ enum call_app {
     APP_QUEUE,      /* a call queue: music on hold until an agent answers (queues.c) */
     APP_ATTENDANT,  /* an auto attendant's menus (attendant.c) */
     APP_DISCONNECT, /* a target that hangs up */
+    APP_PARK,       /* *7: park (as a transfer target) */
+    APP_PARKED,     /* waiting in a park orbit (park.c) */
+    APP_UNPARK,     /* dialling an orbit: takes the parked call over */
 };
 
 /* One far end of a call: a SIP session (the caller's, accepted, or one
@@ -37,6 +40,7 @@ struct party {
     char contact[256];     /* the URI we rang (parties we called) */
     char aor[256];         /* who it is, as a From for calls made for it */
     uint32_t relink_leg;   /* a new leg offered by re-INVITE (party_relink) */
+    uint32_t leg_to_close; /* closed when the party goes (a parker hearing the orbit) */
     char user_id[ID_SIZE]; /* the person, when known */
     struct sipnot * not ;  /* NOTIFYs about a transfer it asked for (REFER) */
     struct tmr release;    /* hangs up a party transferred away */
@@ -82,11 +86,15 @@ struct call {
     char offer_id[ID_SIZE]; /* the offer whose agent is ringing */
     char offer_worker[64];
     int64_t queued_at;
-    struct tmr queue_tmr; /* the next position announcement */
-    json_t *queue_pending;    /* a redirect waiting for its announcement to end */
-    const char *queue_leave;  /* why it left the queue: "overflow", "timeout", "noAgents" */
+    struct tmr queue_tmr;      /* the next position announcement */
+    json_t *queue_pending;     /* a redirect waiting for its announcement to end */
+    const char *queue_leave;   /* why it left the queue: "overflow", "timeout", "noAgents" */
     uint64_t queue_timeout_at; /* the timeout redirect (tmr_jiffies), 0: none */
     uint64_t queue_check_at;   /* the next check for agents */
+    /* APP_PARKED, APP_UNPARK (park.c) */
+    unsigned orbit;
+    char parked_by[ID_SIZE];
+    uint64_t park_until; /* rings the parker back (tmr_jiffies), 0: not */
     /* APP_ATTENDANT (attendant.c) */
     struct attendant_state *att;
     bool answered; /* a has had our 200 */
@@ -109,6 +117,8 @@ sipsess_close_h party_close;
 /* p stops being part of the call (its leg is closed by the caller); its
  * session is hung up soon, outside any handler of it. */
 void party_leave(struct party *p);
+/* Hang up a party that left (its release timer's handler). */
+void party_release(void *arg);
 /* Bridge b's leg (c->leg_b) with c->leg; when they are on different media
  * threads, offer b a new leg beside c->leg by re-INVITE first. */
 int party_relink(struct party *b, uint32_t near);
@@ -148,6 +158,7 @@ struct route {
     const char *direction;
     json_t *trunk; /* inbound from it, or outbound through it */
     json_t *target_spec;
+    unsigned orbit;     /* APP_UNPARK */
     uint16_t scode;     /* refused: the answer to give */
     const char *reason; /* and its reason phrase */
 };
@@ -231,6 +242,18 @@ void attendant_media_event(struct call *c, const struct media_event *ev);
 void attendant_digit(struct call *c, char digit);
 void attendant_stop(struct call *c);
 
+/* ---- park.c ---- */
+/* Park the party talking with parker in a free orbit (ENOSPC: none). */
+int park_call(struct call *c, struct party *parker, unsigned *orbit);
+/* Is this dialled number a park orbit? */
+bool park_orbit(struct sipsvc *s, const char *dialled, unsigned *orbit);
+/* The media leg of the call parked in an orbit (0: none). */
+uint32_t park_leg(struct sipsvc *s, unsigned orbit);
+/* The call c2 (dialling the orbit) takes the parked call over. */
+int park_retrieve(struct call *c2, unsigned orbit);
+/* Once a second: ring the parker back when the time is up. */
+void park_tick(struct call *c, uint64_t now);
+
 /* ---- transfer.c ---- */
 /* A REFER from a party: blind transfer (Refer-To a number) or attended
  * (Refer-To with Replaces naming another call's dialog). */
@@ -251,6 +274,8 @@ int app_start(struct call *c);
  * with op when it has played. Nothing plays once the caller talks to
  * someone. */
 int app_speak(struct call *c, const char *text, uint32_t op);
+/* app_speak on another of the call's legs (no barge-in check). */
+int app_speak_on(struct call *c, uint32_t leg, const char *text, uint32_t op);
 /* Stop what the caller hears, including prompts still being rendered. */
 void app_barge(struct call *c);
 void app_media_event(struct call *c, const struct media_event *ev);

@@ -157,6 +157,8 @@ static void on_sweep(void *arg)
             ring_timeout(c);
         } else if (c->app == APP_QUEUE) {
             queue_tick(c, now);
+        } else if (c->app == APP_PARKED) {
+            park_tick(c, now);
         }
         if (c->ended) {
             continue;
@@ -243,7 +245,7 @@ static bool is_sdp(const struct sip_msg *msg)
 }
 
 /* Our SDP answer for the offer, or the failure answered. */
-static int answer_media(struct sipsvc *s, const struct sip_msg *msg, uint32_t *leg,
+static int answer_media(struct sipsvc *s, const struct sip_msg *msg, uint32_t near, uint32_t *leg,
                         struct mbuf **mbp)
 {
     if (!is_sdp(msg)) {
@@ -251,8 +253,8 @@ static int answer_media(struct sipsvc *s, const struct sip_msg *msg, uint32_t *l
         return EPROTO;
     }
     char *answer = NULL;
-    int err = media_leg_answer(s->media, 0, (const char *)mbuf_buf(msg->mb), mbuf_get_left(msg->mb),
-                               leg, &answer);
+    int err = media_leg_answer(s->media, near, (const char *)mbuf_buf(msg->mb),
+                               mbuf_get_left(msg->mb), leg, &answer);
     if (err == EPROTO)
         sip_reply(s->sip, msg, 488, "Not Acceptable Here (no common codec)");
     else if (err == EINVAL)
@@ -342,7 +344,10 @@ static void on_invite(const struct sip_msg *msg, void *arg)
     list_append(&s->calls, &c->le, c);
     struct mbuf *desc = NULL;
     uint32_t leg = 0;
-    if (answer_media(s, msg, &leg, &desc) != 0) {
+    /* Taking over a parked call: our leg beside the parked one. */
+    c->orbit = r.orbit;
+    uint32_t near = r.app == APP_UNPARK ? park_leg(s, r.orbit) : 0;
+    if (answer_media(s, msg, near, &leg, &desc) != 0) {
         mem_deref(c);
         return;
     }

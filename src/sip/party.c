@@ -21,6 +21,8 @@ static void party_destructor(void *arg)
     struct party *p = arg;
     tmr_cancel(&p->release);
     list_unlink(&p->le);
+    if (p->leg_to_close)
+        call_close_leg(p->c, p->leg_to_close);
     p->not = mem_deref(p->not );
     p->sess = mem_deref(p->sess); /* BYE when established, CANCEL while ringing */
 }
@@ -35,7 +37,7 @@ struct party *party_alloc(struct call *c)
     return p;
 }
 
-static void on_release(void *arg)
+void party_release(void *arg)
 {
     mem_deref(arg); /* BYE */
 }
@@ -53,7 +55,7 @@ void party_leave(struct party *p)
     p->leaving = true;
     list_append(&c->leaving, &p->le, p);
     /* Give the transferor a moment to read our NOTIFY and hang up itself. */
-    tmr_start(&p->release, 2000, on_release, p);
+    tmr_start(&p->release, 2000, party_release, p);
 }
 
 /* The media leg a party's session talks to. */

@@ -82,6 +82,11 @@ int route_person(struct sipsvc *s, struct route *r)
     r->direction = "internal";
     if (app_for(r->target, &r->app) == 0)
         return 0;
+    if (park_orbit(s, r->target, &r->orbit)) {
+        r->app = APP_UNPARK;
+        return park_leg(s, r->orbit) ? 0
+                                     : refuse(r, 404, "Not Found (nobody is parked there)", ENOENT);
+    }
     int e = ring_target(s, r->target, r->callee);
     if (e == 0) {
         r->app = APP_EXTENSION;

@@ -24,6 +24,11 @@ void sipsvc_stop(struct app *app);
 /* Start or stop recording an active call (see recording.c). 0; ENOENT
  * when no such call is going on. */
 int sipsvc_record(struct app *app, const char *call_id, bool start);
+/* Park the person a user talks to (leads: the agent side of any call):
+ * 0 and the orbit; ENOENT no such call; EALREADY nobody talking; EPERM
+ * not the user's call; ENOSPC every orbit taken. */
+int sipsvc_park(struct app *app, const char *call_id, const char *user_id, bool lead,
+                unsigned *orbit);
 /* Delete a finished call's recording (file and state). 0; ENOENT no
  * recording; EBUSY still recording. */
 int sipsvc_recording_delete(struct app *app, const char *call_id);

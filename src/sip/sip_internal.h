@@ -32,8 +32,8 @@ struct sipsvc {
     json_t *leg_calls;            /* closing leg id -> call id */
     struct tls *tls;              /* SIP over TLS, when on */
     struct sa tls_bound;
-    json_t *recordings;            /* recording op id -> call id */
-    struct tmr sweep;              /* checks the calls' deadlines every second */
+    json_t *recordings; /* recording op id -> call id */
+    struct tmr sweep;   /* checks the calls' deadlines every second */
     uint64_t sweeps;
     json_t *trunk_load;            /* trunk name -> calls going on through it */
     struct hash *by_leg;           /* struct call by its caller's leg */

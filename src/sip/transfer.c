@@ -111,6 +111,19 @@ static void blind(struct party *t, const struct sip_msg *msg, const char *target
     int err = route_set_target(&r, target);
     if (!err)
         err = route_person(c->s, &r);
+    if (!err && r.app == APP_PARK) { /* *7: park the other side */
+        route_clear(&r);
+        if (accept_refer(t, msg) != 0) {
+            sip_reply(c->s->sip, msg, 500, "Server Internal Error");
+            return;
+        }
+        transfer_notify(t, 200, "OK");
+        if (park_call(c, t, NULL) != 0) {
+            log_warn("sip", "no free park orbit", "call=%s", c->id);
+            call_end_soon(c, "system", "no free park orbit");
+        }
+        return;
+    }
     /* A person, an outside number, or one of our numbers leading to a call
      * queue, an attendant or voicemail; not the test applications. */
     bool rings = r.app == APP_EXTENSION || r.app == APP_OUTBOUND;
