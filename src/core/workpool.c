@@ -20,6 +20,7 @@ struct workpool {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     struct work *head, *tail;
+    struct work *finished; /* done on a pool thread, done() not yet run */
     bool stopping;
     pthread_t *threads;
     unsigned nthreads;
@@ -44,21 +45,42 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&wp->lock);
 
         w->work(w->arg);
-        if (mqueue_push(wp->completions, 0, w) != 0) {
-            /* The loop cannot be told; the work is lost rather than
-             * completed on the wrong thread. Only happens on ENOMEM. */
-            free(w);
-        }
+        pthread_mutex_lock(&wp->lock);
+        w->next = wp->finished;
+        wp->finished = w;
+        pthread_mutex_unlock(&wp->lock);
+        /* A wake-up only: the finished list is what counts, so a lost push
+         * (ENOMEM) delays the completion to the next one or to the end. */
+        (void)mqueue_push(wp->completions, 0, NULL);
+    }
+}
+
+/* Run the done() of every finished work, oldest first, on the loop. */
+static void complete(struct workpool *wp)
+{
+    pthread_mutex_lock(&wp->lock);
+    struct work *list = wp->finished, *rev = NULL;
+    wp->finished = NULL;
+    pthread_mutex_unlock(&wp->lock);
+    while (list) {
+        struct work *next = list->next;
+        list->next = rev;
+        rev = list;
+        list = next;
+    }
+    while (rev) {
+        struct work *next = rev->next;
+        rev->done(0, rev->arg);
+        free(rev);
+        rev = next;
     }
 }
 
 static void completion_handler(int id, void *data, void *arg)
 {
     (void)id;
-    (void)arg;
-    struct work *w = data;
-    w->done(0, w->arg);
-    free(w);
+    (void)data;
+    complete(arg);
 }
 
 static void workpool_destructor(void *arg)
@@ -71,8 +93,8 @@ static void workpool_destructor(void *arg)
     for (unsigned i = 0; i < wp->nthreads; i++)
         pthread_join(wp->threads[i], NULL);
     free(wp->threads);
-    /* Work that never ran is cancelled; finished work whose completion is
-     * still queued is dropped with the queue (its done() is not called). */
+    /* Finished work completes; work that never ran is cancelled. */
+    complete(wp);
     for (struct work *w = wp->head, *next; w; w = next) {
         next = w->next;
         w->done(ECANCELED, w->arg);

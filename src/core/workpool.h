@@ -1,10 +1,11 @@
 /*
  * workpool.h - a few threads for work that must not block the main loop
- * (password hashing now; prompt rendering and file work later).
+ * (password hashing, prompt rendering).
  *
  * work() runs on a pool thread and must not touch loop-owned state; done()
  * then runs on the loop thread that created the pool, with err 0, or
- * ECANCELED if the pool was destroyed before the work ran.
+ * ECANCELED if the pool was destroyed before the work ran. Every submitted
+ * work gets its done(), the pool's destruction included.
  */
 #ifndef SB_CORE_WORKPOOL_H
 #define SB_CORE_WORKPOOL_H

@@ -77,7 +77,8 @@ const char *app_name(enum call_app app)
 }
 
 struct speak {
-    struct call *c;
+    struct le le; /* in sipsvc.speaking until rendered */
+    struct call *c; /* NULL once the service stopped */
     uint32_t leg; /* 0: the caller's */
     uint32_t op;
     unsigned gen; /* c->prompt_gen when asked for */
@@ -86,14 +87,24 @@ struct speak {
 static void speak_destructor(void *arg)
 {
     struct speak *sp = arg;
+    list_unlink(&sp->le);
     mem_deref(sp->c);
+}
+
+void app_speak_cancel_all(struct sipsvc *s)
+{
+    for (struct le *le = s->speaking.head; le; le = le->next) {
+        struct speak *sp = le->data;
+        sp->c = mem_deref(sp->c);
+    }
+    list_clear(&s->speaking);
 }
 
 static void on_prompt(int err, const char *path, void *arg)
 {
     struct speak *sp = arg;
     struct call *c = sp->c;
-    if (c->ended)
+    if (!c || c->ended)
         return;
     if (err) {
         call_finish(c, "system", "prompt not available");
@@ -126,6 +137,7 @@ int app_speak_on(struct call *c, uint32_t leg, const char *text, uint32_t op)
     if (!sp)
         return ENOMEM;
     sp->c = mem_ref(c);
+    list_append(&c->s->speaking, &sp->le, sp);
     sp->op = op;
     sp->leg = leg;
     sp->gen = c->prompt_gen;

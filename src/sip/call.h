@@ -274,6 +274,8 @@ int app_start(struct call *c);
  * with op when it has played. Nothing plays once the caller talks to
  * someone. */
 int app_speak(struct call *c, const char *text, uint32_t op);
+/* The service stops: prompts still being rendered let go of their calls. */
+void app_speak_cancel_all(struct sipsvc *s);
 /* app_speak on another of the call's legs (no barge-in check). */
 int app_speak_on(struct call *c, uint32_t leg, const char *text, uint32_t op);
 /* Stop what the caller hears, including prompts still being rendered. */

@@ -448,6 +448,7 @@ int calls_start(struct sipsvc *s)
 {
     list_init(&s->calls);
     list_init(&s->declines);
+    list_init(&s->speaking);
     s->leg_calls = json_object();
     s->recordings = json_object();
     s->trunk_load = json_object();
@@ -470,6 +471,7 @@ int calls_start(struct sipsvc *s)
 void calls_stop(struct sipsvc *s)
 {
     tmr_cancel(&s->sweep);
+    app_speak_cancel_all(s);
     struct le *le;
     while ((le = s->calls.head) != NULL) {
         struct call *c = le->data;

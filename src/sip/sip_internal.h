@@ -39,6 +39,7 @@ struct sipsvc {
     struct hash *by_leg;           /* struct call by its caller's leg */
     struct events_sub *router_sub; /* offers for queued calls */
     struct list declines;          /* offers to decline on the next loop turn */
+    struct list speaking;          /* prompts being rendered (apps.c) */
     uint32_t record_ops;
 };
 
