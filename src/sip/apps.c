@@ -77,9 +77,9 @@ const char *app_name(enum call_app app)
 }
 
 struct speak {
-    struct le le; /* in sipsvc.speaking until rendered */
+    struct le le;   /* in sipsvc.speaking until rendered */
     struct call *c; /* NULL once the service stopped */
-    uint32_t leg; /* 0: the caller's */
+    uint32_t leg;   /* 0: the caller's */
     uint32_t op;
     unsigned gen; /* c->prompt_gen when asked for */
 };

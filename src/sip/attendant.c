@@ -22,13 +22,13 @@
 #include "sip/call.h"
 #include "sip/sip_internal.h"
 #include "sip/trunks.h"
+#include "sip/voice_kinds.h"
 #include "store/store.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-static const char table[] = "voice_objects";
 static const char kind[] = "attendants";
 
 enum {
@@ -46,7 +46,6 @@ enum {
 
 static const struct schema s_id = {.type = SCHEMA_STRING, .min_len = 1, .max_len = 64};
 static const struct schema s_text = {.type = SCHEMA_STRING, .min_len = 1, .max_len = 1000};
-static const struct schema s_path = {.type = SCHEMA_STRING, .min_len = 1, .max_len = 1024};
 static const struct schema s_bool = {.type = SCHEMA_BOOLEAN};
 static const char *const keys[] = {"0", "1", "2", "3", "4", "5", "6",
                                    "7", "8", "9", "*", "#", NULL};
@@ -59,18 +58,11 @@ static const struct schema s_seconds = {
     .type = SCHEMA_INTEGER, .has_min = true, .min = 1, .has_max = true, .max = 60};
 static const struct schema s_any_object = {.type = SCHEMA_OBJECT, .allow_unknown = true};
 
-static const struct schema_field audio_fields[] = {
-    {"text", &s_text, false},
-    {"file", &s_path, false},
-    {0},
-};
-static const struct schema s_audio = {.type = SCHEMA_OBJECT, .fields = audio_fields};
-
 static const struct schema_field option_fields[] = {
     {"key", &s_key, true},
     {"say", &s_words, false},
     {"target", &s_any_object, false},
-    {"announcement", &s_audio, false},
+    {"announcement", &voice_audio, false},
     {"repeat", &s_bool, false},
     {0},
 };
@@ -79,20 +71,20 @@ static const struct schema s_options = {
     .type = SCHEMA_ARRAY, .items = &s_option, .max_items = 12, .unique_key = "key"};
 
 static const struct schema_field menu_fields[] = {
-    {"prompt", &s_audio, true},
+    {"prompt", &voice_audio, true},
     {"options", &s_options, false},
     {"operator", &s_any_object, false},
     {"dialByExtension", &s_bool, false},
     {"retries", &s_retries, false},
     {"inputSeconds", &s_seconds, false},
-    {"invalid", &s_audio, false},
+    {"invalid", &voice_audio, false},
     {"default", &s_any_object, false},
     {0},
 };
 static const struct schema s_menu = {.type = SCHEMA_OBJECT, .fields = menu_fields};
 
 static const struct schema_field flow_fields[] = {
-    {"greeting", &s_audio, false},
+    {"greeting", &voice_audio, false},
     {"menu", &s_menu, false},
     {"target", &s_any_object, false},
     {0},
@@ -132,25 +124,18 @@ static void problem(struct schema_result *res, const char *path, const char *poi
 static void check_target(const json_t *t, const char *where, const char *path, const char *pointer,
                          struct schema_result *res)
 {
-    if (!t)
-        return;
-    struct schema_result sub;
-    memset(&sub, 0, sizeof(sub));
-    if (!schema_validate(target_schema(), t, "", "", &sub)) {
-        problem(res, path, pointer, where, sub.problems[0].message);
-        return;
-    }
-    const char *need = target_problem(t);
-    if (need)
-        problem(res, path, pointer, where, need);
+    char buf[256];
+    const char *why = t ? target_invalid(t, buf, sizeof(buf)) : NULL;
+    if (why)
+        problem(res, path, pointer, where, why);
 }
 
 static void check_audio(const json_t *a, const char *where, const char *path, const char *pointer,
                         struct schema_result *res)
 {
-    if (a && !json_object_get(a, "text") == !json_object_get(a, "file"))
-        problem(res, path, pointer, where,
-                "give \"text\" (spoken) or \"file\" (a WAV), one of them");
+    const char *why = voice_audio_problem(a);
+    if (why)
+        problem(res, path, pointer, where, why);
 }
 
 static void check_flow(const json_t *f, const char *name, const char *path, const char *pointer,
@@ -221,43 +206,26 @@ static void attendant_check(const json_t *obj, const char *path, const char *poi
 static int attendant_apply(struct app *app, const json_t *obj, const char **message)
 {
     (void)message;
-    const char *id = json_string_value(json_object_get(obj, "id"));
-    if (config_spec_unchanged(app, table, kind, id, obj))
-        return 0;
-    int err = config_spec_put(app, table, kind, id, obj);
-    if (!err)
-        err = events_append(app->events, "calls", "configUpdated", id, NULL,
-                            json_pack("{s:s, s:s}", "kind", kind, "id", id));
-    return err;
+    return voice_put(app, kind, json_string_value(json_object_get(obj, "id")), obj);
 }
 
 static int attendant_export(struct app *app, json_t **out)
 {
-    return config_export_specs(app, table, kind, out);
+    return voice_export(app, kind, out);
 }
 
 static json_t *attendant_get(struct app *app, const char *id)
 {
-    return config_spec_get(app, table, kind, id);
+    return voice_get(app, kind, id);
 }
 
 static int attendant_remove(struct app *app, const char *id, const char **why)
 {
-    json_t *row = NULL;
-    char like[100];
-    snprintf(like, sizeof(like), "%%\"attendant\":\"%s\"%%", id);
-    struct store_val v[] = {sv_text(like)};
-    if (store_query_one(app->store, "SELECT id FROM voice_objects WHERE spec LIKE ?", v, 1, &row) ==
-        0) {
-        json_decref(row);
+    if (voice_referenced(app, "attendant", id, NULL)) {
         *why = "a number or another attendant leads to this attendant: change it first";
         return EBUSY;
     }
-    int err = config_spec_delete(app, table, kind, id);
-    if (!err)
-        err = events_append(app->events, "calls", "configDeleted", id, NULL,
-                            json_pack("{s:s, s:s}", "kind", kind, "id", id));
-    return err;
+    return voice_delete(app, kind, id);
 }
 
 int attendants_register(void)
@@ -279,7 +247,7 @@ int attendants_register(void)
 
 bool attendant_exists(struct sipsvc *s, const char *id)
 {
-    json_t *a = id ? config_spec_get(s->app, table, kind, id) : NULL;
+    json_t *a = voice_get(s->app, kind, id);
     json_decref(a);
     return a != NULL;
 }
@@ -544,7 +512,7 @@ static void pick_flow(struct call *c)
 int attendant_start(struct call *c)
 {
     const char *id = json_string_value(json_object_get(c->target, "attendant"));
-    json_t *spec = id ? config_spec_get(c->s->app, table, kind, id) : NULL;
+    json_t *spec = voice_get(c->s->app, kind, id);
     if (!spec)
         return ENOENT;
     attendant_stop(c);

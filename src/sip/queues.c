@@ -23,6 +23,7 @@
 #include "sip/sip.h"
 #include "sip/sip_internal.h"
 #include "sip/trunks.h"
+#include "sip/voice_kinds.h"
 #include "store/store.h"
 #include "voice/moh.h"
 
@@ -30,7 +31,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char table[] = "voice_objects";
 static const char kind[] = "callQueues";
 
 enum {
@@ -60,37 +60,24 @@ static const struct schema s_callers = {
     .type = SCHEMA_INTEGER, .has_min = true, .min = 0, .has_max = true, .max = 10000};
 static const struct schema s_wait = {
     .type = SCHEMA_INTEGER, .has_min = true, .min = 5, .has_max = true, .max = 86400};
-static const struct schema_field audio_fields[] = {
-    {"text", &s_text, false},
-    {"file", &s_path, false},
-    {0},
-};
-static const struct schema s_audio = {.type = SCHEMA_OBJECT, .fields = audio_fields};
 /* overflow: {callers, target, announcement}; timeout: {seconds, ...};
  * noAgents: {target, announcement} */
 static const struct schema_field rule_fields[] = {
     {"callers", &s_callers, false},
     {"seconds", &s_wait, false},
     {"target", &s_any_object, true},
-    {"announcement", &s_audio, false},
+    {"announcement", &voice_audio, false},
     {0},
 };
 static const struct schema s_rule = {.type = SCHEMA_OBJECT, .fields = rule_fields};
 static const char *const recording_modes[] = {"always", "never", "onDemand", NULL};
 static const struct schema s_recording = {.type = SCHEMA_STRING, .enum_values = recording_modes};
 
-static const struct schema_field greeting_fields[] = {
-    {"text", &s_text, false},
-    {"file", &s_path, false},
-    {0},
-};
-static const struct schema s_greeting = {.type = SCHEMA_OBJECT, .fields = greeting_fields};
-
 static const struct schema_field queue_fields[] = {
     {"id", &s_id, true},
     {"name", &s_text, false},
     {"queue", &s_id, true},
-    {"greeting", &s_greeting, false},
+    {"greeting", &voice_audio, false},
     {"musicOnHold", &s_path, false},
     {"announcePosition", &s_bool, false},
     {"announceEverySeconds", &s_every, false},
@@ -100,7 +87,7 @@ static const struct schema_field queue_fields[] = {
     {"timeout", &s_rule, false},
     {"noAgents", &s_rule, false},
     {"recording", &s_recording, false},
-    {"recordingAnnouncement", &s_audio, false},
+    {"recordingAnnouncement", &voice_audio, false},
     {0},
 };
 static const struct schema queue_schema = {.type = SCHEMA_OBJECT, .fields = queue_fields};
@@ -108,35 +95,34 @@ static const struct schema queue_schema = {.type = SCHEMA_OBJECT, .fields = queu
 static void queue_check(const json_t *obj, const char *path, const char *pointer,
                         struct schema_result *res)
 {
-    const json_t *g = json_object_get(obj, "greeting");
-    if (g && !json_object_get(g, "text") == !json_object_get(g, "file"))
-        schema_add_problem(res, path, pointer, false,
-                           "greeting: give \"text\" (spoken) or \"file\" (a WAV), one of them");
+    char msg[300], buf[256];
+    const char *audios[] = {"greeting", "recordingAnnouncement"};
+    for (size_t i = 0; i < 2; i++) {
+        const char *why = voice_audio_problem(json_object_get(obj, audios[i]));
+        if (why) {
+            snprintf(msg, sizeof(msg), "%s: %s", audios[i], why);
+            schema_add_problem(res, path, pointer, false, msg);
+        }
+    }
     static const struct {
         const char *rule, *needs;
     } rules[] = {{"overflow", "callers"}, {"timeout", "seconds"}, {"noAgents", NULL}};
     for (size_t i = 0; i < 3; i++) {
         const json_t *r = json_object_get(obj, rules[i].rule);
-        char msg[160];
         if (!r)
             continue;
         if (rules[i].needs && !json_object_get(r, rules[i].needs)) {
             snprintf(msg, sizeof(msg), "%s: needs \"%s\"", rules[i].rule, rules[i].needs);
             schema_add_problem(res, path, pointer, false, msg);
         }
-        const json_t *t = json_object_get(r, "target");
-        struct schema_result sub;
-        memset(&sub, 0, sizeof(sub));
-        const char *need = !schema_validate(target_schema(), t, "", "", &sub)
-                               ? sub.problems[0].message
-                               : target_problem(t);
+        const char *need = target_invalid(json_object_get(r, "target"), buf, sizeof(buf));
         if (need) {
             snprintf(msg, sizeof(msg), "%s.target: %.120s", rules[i].rule, need);
             schema_add_problem(res, path, pointer, false, msg);
         }
-        const json_t *a = json_object_get(r, "announcement");
-        if (a && !json_object_get(a, "text") == !json_object_get(a, "file")) {
-            snprintf(msg, sizeof(msg), "%s.announcement: give \"text\" or \"file\"", rules[i].rule);
+        need = voice_audio_problem(json_object_get(r, "announcement"));
+        if (need) {
+            snprintf(msg, sizeof(msg), "%s.announcement: %s", rules[i].rule, need);
             schema_add_problem(res, path, pointer, false, msg);
         }
     }
@@ -152,43 +138,27 @@ static int queue_apply(struct app *app, const json_t *obj, const char **message)
         *message = "queue: no router queue has this id (define it under queues)";
         return EINVAL;
     }
-    if (config_spec_unchanged(app, table, kind, id, obj))
-        return 0;
-    int err = config_spec_put(app, table, kind, id, obj);
-    if (!err)
-        err = events_append(app->events, "calls", "configUpdated", id, NULL,
-                            json_pack("{s:s, s:s}", "kind", kind, "id", id));
-    return err;
+    return voice_put(app, kind, id, obj);
 }
 
 static int queue_export(struct app *app, json_t **out)
 {
-    return config_export_specs(app, table, kind, out);
+    return voice_export(app, kind, out);
 }
 
 static json_t *queue_get(struct app *app, const char *id)
 {
-    return config_spec_get(app, table, kind, id);
+    return voice_get(app, kind, id);
 }
 
 static int queue_remove(struct app *app, const char *id, const char **why)
 {
-    json_t *row = NULL;
-    char like[100];
-    snprintf(like, sizeof(like), "%%\"callQueue\":\"%s\"%%", id);
-    struct store_val v[] = {sv_text(like)};
-    if (store_query_one(app->store,
-                        "SELECT id FROM voice_objects WHERE kind = 'numbers' AND spec LIKE ?", v, 1,
-                        &row) == 0) {
-        json_decref(row);
-        *why = "a number leads to this call queue: change or delete the number first";
+    if (voice_referenced(app, "callQueue", id, NULL)) {
+        *why = "a number, an attendant or a queue's redirect leads to this call queue: change it "
+               "first";
         return EBUSY;
     }
-    int err = config_spec_delete(app, table, kind, id);
-    if (!err)
-        err = events_append(app->events, "calls", "configDeleted", id, NULL,
-                            json_pack("{s:s, s:s}", "kind", kind, "id", id));
-    return err;
+    return voice_delete(app, kind, id);
 }
 
 int queues_register(void)
@@ -210,7 +180,7 @@ int queues_register(void)
 
 bool queue_exists(struct sipsvc *s, const char *id)
 {
-    json_t *q = id ? config_spec_get(s->app, table, kind, id) : NULL;
+    json_t *q = voice_get(s->app, kind, id);
     json_decref(q);
     return q != NULL;
 }
@@ -404,7 +374,7 @@ int queue_start(struct call *c)
 {
     const char *id = json_string_value(json_object_get(c->target, "callQueue"));
     json_decref(c->queue);
-    c->queue = config_spec_get(c->s->app, table, kind, id);
+    c->queue = voice_get(c->s->app, kind, id);
     if (!c->queue)
         return ENOENT;
     tmr_init(&c->queue_tmr);

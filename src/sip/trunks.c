@@ -10,6 +10,7 @@
 #include "core/principal.h"
 #include "core/schema.h"
 #include "sip/dialplan.h"
+#include "sip/voice_kinds.h"
 #include "store/store.h"
 
 #include <arpa/inet.h>
@@ -17,8 +18,6 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
-
-static const char table[] = "voice_objects";
 
 /* ---- schemas ---- */
 
@@ -154,6 +153,17 @@ const struct schema *target_schema(void)
     return &s_target;
 }
 
+const char *target_invalid(const json_t *t, char *buf, size_t size)
+{
+    struct schema_result sub;
+    memset(&sub, 0, sizeof(sub));
+    if (!schema_validate(&s_target, t, "", "", &sub)) {
+        snprintf(buf, size, "%s", sub.problems[0].message);
+        return buf;
+    }
+    return target_problem(t);
+}
+
 const char *target_problem(const json_t *t)
 {
     const char *kind = json_string_value(json_object_get(t, "kind"));
@@ -221,92 +231,81 @@ static void number_check(const json_t *obj, const char *path, const char *pointe
 
 /* ---- apply, export, get, remove ---- */
 
-static int put(struct app *app, const char *kind, const char *id, const json_t *obj)
-{
-    if (config_spec_unchanged(app, table, kind, id, obj))
-        return 0;
-    int err = config_spec_put(app, table, kind, id, obj);
-    if (!err)
-        err = events_append(app->events, "calls", "configUpdated", id, NULL,
-                            json_pack("{s:s, s:s}", "kind", kind, "id", id));
-    return err;
-}
-
 static int trunk_apply(struct app *app, const json_t *obj, const char **message)
 {
     (void)message;
-    return put(app, "trunks", json_string_value(json_object_get(obj, "name")), obj);
+    return voice_put(app, "trunks", json_string_value(json_object_get(obj, "name")), obj);
+}
+
+/* The object a number's target names must exist. */
+static const char *missing_target(struct app *app, const json_t *target)
+{
+    static const struct {
+        const char *field, *kind, *message;
+    } refs[] = {
+        {"callQueue", "callQueues",
+         "target: no call queue has this id (define it under callQueues)"},
+        {"attendant", "attendants",
+         "target: no attendant has this id (define it under attendants)"},
+    };
+    for (size_t i = 0; i < sizeof(refs) / sizeof(refs[0]); i++) {
+        const char *id = json_string_value(json_object_get(target, refs[i].field));
+        json_t *o = voice_get(app, refs[i].kind, id);
+        json_decref(o);
+        if (id && !o)
+            return refs[i].message;
+    }
+    return NULL;
 }
 
 static int number_apply(struct app *app, const json_t *obj, const char **message)
 {
-    const char *cq =
-        json_string_value(json_object_get(json_object_get(obj, "target"), "callQueue"));
-    json_t *q = cq ? config_spec_get(app, table, "callQueues", cq) : NULL;
-    json_decref(q);
-    if (cq && !q) {
-        *message = "target: no call queue has this id (define it under callQueues)";
+    *message = missing_target(app, json_object_get(obj, "target"));
+    if (*message)
         return EINVAL;
-    }
     const char *trunk = json_string_value(json_object_get(obj, "trunk"));
-    json_t *t = trunk ? config_spec_get(app, table, "trunks", trunk) : NULL;
+    json_t *t = voice_get(app, "trunks", trunk);
     json_decref(t);
     if (trunk && !t) {
         *message = "trunk: no trunk has this name (define it under trunks)";
         return EINVAL;
     }
-    return put(app, "numbers", json_string_value(json_object_get(obj, "number")), obj);
+    return voice_put(app, "numbers", json_string_value(json_object_get(obj, "number")), obj);
 }
 
 static int trunk_export(struct app *app, json_t **out)
 {
-    return config_export_specs(app, table, "trunks", out);
+    return voice_export(app, "trunks", out);
 }
 
 static int number_export(struct app *app, json_t **out)
 {
-    return config_export_specs(app, table, "numbers", out);
+    return voice_export(app, "numbers", out);
 }
 
 static json_t *trunk_get(struct app *app, const char *id)
 {
-    return config_spec_get(app, table, "trunks", id);
+    return voice_get(app, "trunks", id);
 }
 
 static json_t *number_get(struct app *app, const char *id)
 {
-    return config_spec_get(app, table, "numbers", id);
-}
-
-static int removed(struct app *app, const char *kind, const char *id)
-{
-    int err = config_spec_delete(app, table, kind, id);
-    if (!err)
-        err = events_append(app->events, "calls", "configDeleted", id, NULL,
-                            json_pack("{s:s, s:s}", "kind", kind, "id", id));
-    return err;
+    return voice_get(app, "numbers", id);
 }
 
 static int trunk_remove(struct app *app, const char *id, const char **why)
 {
-    json_t *row = NULL;
-    char like[80];
-    snprintf(like, sizeof(like), "%%\"trunk\":\"%s\"%%", id);
-    struct store_val v[] = {sv_text(like)};
-    if (store_query_one(app->store,
-                        "SELECT id FROM voice_objects WHERE kind = 'numbers' AND spec LIKE ?", v, 1,
-                        &row) == 0) {
-        json_decref(row);
+    if (voice_referenced(app, "trunk", id, "numbers")) {
         *why = "a number names this trunk: change or delete the number first";
         return EBUSY;
     }
-    return removed(app, "trunks", id);
+    return voice_delete(app, "trunks", id);
 }
 
 static int number_remove(struct app *app, const char *id, const char **why)
 {
     (void)why;
-    return removed(app, "numbers", id);
+    return voice_delete(app, "numbers", id);
 }
 
 int trunks_register(void)
@@ -418,8 +417,8 @@ json_t *number_find(struct app *app, const char *number)
         snprintf(other, sizeof(other), "%s", number + 1);
     else
         snprintf(other, sizeof(other), "+%s", number);
-    json_t *spec = config_spec_get(app, table, "numbers", number);
-    return spec ? spec : config_spec_get(app, table, "numbers", other);
+    json_t *spec = voice_get(app, "numbers", number);
+    return spec ? spec : voice_get(app, "numbers", other);
 }
 
 static bool role_listed(const json_t *roles, unsigned role)

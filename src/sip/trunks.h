@@ -25,6 +25,9 @@ int trunks_register(void);
 const struct schema *target_schema(void);
 /* What a target lacks for its kind (NULL: nothing). */
 const char *target_problem(const json_t *t);
+/* The target's schema and then target_problem(): NULL, or what is wrong
+ * (maybe written into buf). */
+const char *target_invalid(const json_t *t, char *buf, size_t size);
 
 /* The trunk whose inbound addresses include this source (new reference),
  * or NULL. */
