@@ -23,6 +23,7 @@ static const struct {
     {"/v1/voice/trunks", "trunks"},
     {"/v1/voice/numbers", "numbers"},
     {"/v1/voice/queues", "callQueues"},
+    {"/v1/voice/voicemail-boxes", "voicemailBoxes"},
 };
 
 static const struct config_kind *kind_of(const struct api_req *req)
@@ -122,6 +123,7 @@ static const struct api_route routes[] = {
     CONFIG_ROUTES("/v1/voice/trunks", ROLE_ADMIN),
     CONFIG_ROUTES("/v1/voice/numbers", ROLES_LEADS),
     CONFIG_ROUTES("/v1/voice/queues", ROLES_LEADS),
+    CONFIG_ROUTES("/v1/voice/voicemail-boxes", ROLES_LEADS),
     {0},
 };
 

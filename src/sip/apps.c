@@ -13,6 +13,7 @@
 #include "sip/call.h"
 #include "sip/sip_internal.h"
 #include "voice/tts.h"
+#include "voice/voicemail.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -35,6 +36,8 @@ int app_for(const char *target, enum call_app *app)
         *app = APP_ECHO;
     else if (strcmp(target, "*44") == 0)
         *app = APP_DIGITS;
+    else if (strcmp(target, "*98") == 0)
+        *app = APP_VM_MENU;
     else
         return ENOENT;
     return 0;
@@ -52,6 +55,10 @@ int app_for_target(struct sipsvc *s, const json_t *target, enum call_app *app, c
         *app = APP_ANNOUNCE;
         return 0;
     }
+    if (kind && strcmp(kind, "voicemail") == 0) {
+        *app = APP_VOICEMAIL;
+        return vm_target_problem(s->app, target) ? ENOENT : 0;
+    }
     if (kind && strcmp(kind, "callQueue") == 0) {
         *app = APP_QUEUE;
         return queue_exists(s, json_string_value(json_object_get(target, "callQueue"))) ? 0
@@ -67,6 +74,7 @@ const char *app_name(enum call_app app)
         [APP_ECHO] = "echo",           [APP_DIGITS] = "digits",
         [APP_EXTENSION] = "extension", [APP_ANNOUNCE] = "announcement",
         [APP_OUTBOUND] = "outbound",   [APP_QUEUE] = "queue",
+        [APP_VOICEMAIL] = "voicemail", [APP_VM_MENU] = "voicemailMenu",
     };
     return names[app];
 }
@@ -152,6 +160,10 @@ static void on_digit_timeout(void *arg)
 
 void app_digit(struct call *c, char digit)
 {
+    if (c->app == APP_VOICEMAIL || c->app == APP_VM_MENU) {
+        voicemail_digit(c, digit);
+        return;
+    }
     if (c->ended || !c->collecting)
         return;
     if (!c->ndigits) {
@@ -206,6 +218,10 @@ int app_start(struct call *c)
         return announce(c);
     if (c->app == APP_QUEUE)
         return queue_start(c);
+    if (c->app == APP_VOICEMAIL)
+        return voicemail_start(c);
+    if (c->app == APP_VM_MENU)
+        return vm_menu_start(c);
     if (c->app == APP_ECHO)
         return media_echo(c->s->media, c->leg);
     c->collecting = true;
@@ -217,6 +233,10 @@ void app_media_event(struct call *c, const struct media_event *ev)
 {
     if (c->app == APP_QUEUE) {
         queue_media_event(c, ev);
+        return;
+    }
+    if (c->app == APP_VOICEMAIL || c->app == APP_VM_MENU) {
+        voicemail_media_event(c, ev);
         return;
     }
     if (ev->type == MEDIA_EV_DTMF) {

@@ -15,6 +15,7 @@
 
 struct sipsvc;
 struct media_event;
+struct vm_call;
 
 enum call_app {
     APP_ECHO,      /* *43: you hear yourself */
@@ -23,6 +24,8 @@ enum call_app {
     APP_ANNOUNCE,  /* a number's announcement: a prompt, optionally digits, hang up */
     APP_OUTBOUND,  /* an external number, through a trunk */
     APP_QUEUE,     /* a call queue: music on hold until an agent answers (queues.c) */
+    APP_VOICEMAIL, /* leave a message in a voicemail box (voicemail.c) */
+    APP_VM_MENU,   /* *98: listen to one's voicemail (vm_menu.c) */
 };
 
 /* One far end of a call: a SIP session (the caller's, accepted, or one
@@ -81,6 +84,9 @@ struct call {
     int64_t queued_at;
     struct tmr queue_tmr; /* the next position announcement */
     bool answered;        /* a has had our 200 */
+    /* APP_VOICEMAIL, APP_VM_MENU (voicemail.c, vm_menu.c) */
+    char vm_box[72];    /* the box to leave a message in, when not c->target's */
+    struct vm_call *vm; /* their state, freed with the call */
 };
 
 /* The Allow header of every answer and request we send. */
@@ -196,6 +202,25 @@ int queue_agent_answered(struct call *c);
 void queue_agent_missed(struct call *c);
 /* The call ends: its job is cancelled (abandoned) or closed. */
 void queue_call_ended(struct call *c);
+
+/* ---- voicemail.c, vm_menu.c, mwi.c: voicemail ---- */
+/* Leave a message: the box of c->target ({kind: voicemail, box | user})
+ * or c->vm_box; its greeting, a beep, the caller recorded until they hang
+ * up, fall silent, press # or reach the box's limit. */
+int voicemail_start(struct call *c);
+/* *98: a box's messages by phone, after its PIN. */
+int vm_menu_start(struct call *c);
+/* Media events and digits of both applications. */
+void voicemail_media_event(struct call *c, const struct media_event *ev);
+void voicemail_digit(struct call *c, char digit);
+/* MEDIA_EV_RECORD_DONE of a voicemail recording (its call may be gone):
+ * true when it was one. */
+bool voicemail_record_done(struct sipsvc *s, const struct media_event *ev);
+/* SUBSCRIBE (Event: message-summary) outside a dialog: the handler given
+ * to sipevent_listen. */
+bool mwi_subscribe(const struct sip_msg *msg, void *arg);
+/* The server stops: pending recordings and subscriptions go. */
+void voicemail_stop(struct sipsvc *s);
 
 /* ---- transfer.c ---- */
 /* A REFER from a party: blind transfer (Refer-To a number) or attended

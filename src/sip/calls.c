@@ -79,6 +79,7 @@ static void call_destructor(void *arg)
     json_decref(c->target);
     tmr_cancel(&c->queue_tmr);
     json_decref(c->queue);
+    mem_deref(c->vm);
     list_unlink(&c->le);
     list_flush(&c->leaving);
     c->b = mem_deref(c->b);
@@ -410,7 +411,8 @@ static void leg_closed(struct sipsvc *s, const struct media_event *ev)
 void calls_media_event(struct sipsvc *s, const struct media_event *ev)
 {
     if (ev->type == MEDIA_EV_RECORD_DONE) {
-        recording_done(s, ev);
+        if (!voicemail_record_done(s, ev))
+            recording_done(s, ev);
         return;
     }
     if (ev->type == MEDIA_EV_CLOSED) {
@@ -442,7 +444,7 @@ int calls_start(struct sipsvc *s)
         return e;
     tmr_init(&s->sweep);
     calls_sweep(s);
-    int err = sipevent_listen(&s->evsock, s->sip, 64, 64, NULL, NULL);
+    int err = sipevent_listen(&s->evsock, s->sip, 64, 64, mwi_subscribe, s);
     if (!err)
         err = events_subscribe(s->app->events, &s->router_sub, on_router_event, s);
     if (err)
@@ -456,6 +458,7 @@ int calls_start(struct sipsvc *s)
 void calls_stop(struct sipsvc *s)
 {
     tmr_cancel(&s->sweep);
+    voicemail_stop(s);
     struct le *le;
     while ((le = s->calls.head) != NULL) {
         struct call *c = le->data;

@@ -39,6 +39,7 @@ struct sipsvc {
     struct events_sub *router_sub; /* offers for queued calls */
     struct list declines;          /* offers to decline on the next loop turn */
     uint32_t record_ops;
+    struct vmsvc *vm; /* voicemail recordings and MWI subscriptions (voicemail.c, mwi.c) */
 };
 
 /* ---- tlscert.c ---- */

@@ -11,6 +11,7 @@
 #include "core/schema.h"
 #include "sip/dialplan.h"
 #include "store/store.h"
+#include "voice/voicemail.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -121,8 +122,8 @@ static const struct schema_field trunk_fields[] = {
 };
 static const struct schema trunk_schema = {.type = SCHEMA_OBJECT, .fields = trunk_fields};
 
-static const char *const target_kinds[] = {"extension", "application", "announcement", "callQueue",
-                                           NULL};
+static const char *const target_kinds[] = {"extension", "application", "announcement",
+                                           "callQueue", "voicemail",   NULL};
 static const char *const applications[] = {"echo", "digits", NULL};
 static const struct schema s_target_kind = {.type = SCHEMA_STRING, .enum_values = target_kinds};
 static const struct schema s_application = {.type = SCHEMA_STRING, .enum_values = applications};
@@ -141,6 +142,8 @@ static const struct schema_field target_fields[] = {
     {"digits", &s_digits, false},
     {"timeoutSeconds", &s_timeout, false},
     {"callQueue", &s_name, false},
+    {"box", &s_name, false},
+    {"user", &s_name, false},
     {0},
 };
 static const struct schema s_target = {.type = SCHEMA_OBJECT, .fields = target_fields};
@@ -190,6 +193,10 @@ static void number_check(const json_t *obj, const char *path, const char *pointe
         need = "target: an announcement needs \"text\" (spoken) or \"file\" (a WAV), one of them";
     else if (strcmp(kind, "callQueue") == 0 && !json_object_get(t, "callQueue"))
         need = "target: a callQueue target needs \"callQueue\" (the call queue's id)";
+    else if (strcmp(kind, "voicemail") == 0 &&
+             !json_object_get(t, "box") == !json_object_get(t, "user"))
+        need = "target: a voicemail target needs \"box\" (a shared box's id) or \"user\" (a "
+               "person's box), one of them";
     if (need)
         schema_add_problem(res, path, pointer, false, need);
 }
@@ -223,6 +230,10 @@ static int number_apply(struct app *app, const json_t *obj, const char **message
         *message = "target: no call queue has this id (define it under callQueues)";
         return EINVAL;
     }
+    const json_t *target = json_object_get(obj, "target");
+    const char *kind = json_string_value(json_object_get(target, "kind"));
+    if (kind && strcmp(kind, "voicemail") == 0 && (*message = vm_target_problem(app, target)))
+        return EINVAL;
     const char *trunk = json_string_value(json_object_get(obj, "trunk"));
     json_t *t = trunk ? config_spec_get(app, table, "trunks", trunk) : NULL;
     json_decref(t);
