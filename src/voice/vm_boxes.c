@@ -60,6 +60,7 @@ static const struct schema s_pin = {.type = SCHEMA_STRING,
                                     .max_len = VM_PIN_MAX,
                                     .check = check_digits};
 static const struct schema s_pin_hash = {.type = SCHEMA_STRING, .check = check_pin_hash};
+static const struct schema s_bool = {.type = SCHEMA_BOOLEAN};
 static const struct schema s_members = {
     .type = SCHEMA_ARRAY, .items = &s_name, .min_items = 1, .max_items = 200};
 static const struct schema s_seconds = {
@@ -82,6 +83,7 @@ static const struct schema_field box_fields[] = {
     {"members", &s_members, true},
     {"pin", &s_pin, false},
     {"pinHash", &s_pin_hash, false},
+    {"pinSet", &s_bool, false}, /* what GET shows instead of pinHash; ignored */
     {"maxMessageSeconds", &s_seconds, false},
     {"maxMessages", &s_max_messages, false},
     {0},
@@ -195,6 +197,7 @@ static int box_apply(struct app *app, const json_t *obj, const char **message)
     }
     json_t *spec = json_deep_copy(obj);
     json_object_del(spec, "pin");
+    json_object_del(spec, "pinSet");
     if (hash)
         json_object_set_new(spec, "pinHash", json_string(hash));
     free(hash);

@@ -252,6 +252,9 @@ test('*98 with the PIN wrong three times hangs up; shared boxes open for members
     assert.equal(box.status, 200);
     assert.equal(box.json.pinHash, undefined);
     assert.equal(box.json.pinSet, true);
+    const again = await api(srv.url, 'PUT', '/v1/voice/voicemail-boxes/billing', {...admin, body: box.json});
+    assert.equal(again.status, 200, 'what GET shows can be PUT back (the PIN is kept)');
+    assert.equal(again.json.pinSet, true);
     const bad = async (path, body, re) => {
         const r = await api(srv.url, 'PUT', path, {...admin, body});
         assert.equal(r.status, 422, r.text);
