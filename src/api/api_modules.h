@@ -14,5 +14,6 @@ int api_chat_stream_register(void);
 int api_config_objects_register(void);
 int api_sip_register(void);
 int api_calls_register(void);
+int api_voicemail_register(void);
 
 #endif

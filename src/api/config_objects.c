@@ -18,9 +18,13 @@ static const struct {
     const char *path;
     const char *kind;
 } collections[] = {
-    {"/v1/chat/bots", "bots"},          {"/v1/chat/widgets", "chatWidgets"},
-    {"/v1/voice/trunks", "trunks"},     {"/v1/voice/numbers", "numbers"},
-    {"/v1/voice/queues", "callQueues"}, {"/v1/voice/attendants", "attendants"},
+    {"/v1/chat/bots", "bots"},
+    {"/v1/chat/widgets", "chatWidgets"},
+    {"/v1/voice/trunks", "trunks"},
+    {"/v1/voice/numbers", "numbers"},
+    {"/v1/voice/queues", "callQueues"},
+    {"/v1/voice/attendants", "attendants"},
+    {"/v1/voice/voicemail-boxes", "voicemailBoxes"},
 };
 
 static const struct config_kind *kind_of(const struct api_req *req)
@@ -121,6 +125,7 @@ static const struct api_route routes[] = {
     CONFIG_ROUTES("/v1/voice/numbers", ROLES_LEADS),
     CONFIG_ROUTES("/v1/voice/queues", ROLES_LEADS),
     CONFIG_ROUTES("/v1/voice/attendants", ROLES_LEADS),
+    CONFIG_ROUTES("/v1/voice/voicemail-boxes", ROLES_LEADS),
     {0},
 };
 

@@ -21,6 +21,7 @@ int modules_register(void)
           chat_register() | sipsvc_register() | api_system_register() | api_sessions_register() |
           api_users_register() | api_events_register() | api_router_objects_register() |
           api_router_jobs_register() | api_chat_threads_register() | api_chat_stream_register() |
-          api_config_objects_register() | api_sip_register() | api_calls_register();
+          api_config_objects_register() | api_sip_register() | api_calls_register() |
+          api_voicemail_register();
     return err;
 }

@@ -13,6 +13,7 @@
 #include "sip/call.h"
 #include "sip/sip_internal.h"
 #include "voice/tts.h"
+#include "voice/voicemail.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -37,6 +38,8 @@ int app_for(const char *target, enum call_app *app)
         *app = APP_DIGITS;
     else if (strcmp(target, "*7") == 0)
         *app = APP_PARK;
+    else if (strcmp(target, "*98") == 0)
+        *app = APP_VM_MENU;
     else
         return ENOENT;
     return 0;
@@ -54,6 +57,10 @@ int app_for_target(struct sipsvc *s, const json_t *target, enum call_app *app, c
         *app = APP_ANNOUNCE;
         return 0;
     }
+    if (kind && strcmp(kind, "voicemail") == 0) {
+        *app = APP_VOICEMAIL;
+        return vm_target_problem(s->app, target) ? ENOENT : 0;
+    }
     if (kind && strcmp(kind, "callQueue") == 0) {
         *app = APP_QUEUE;
         return queue_exists(s, json_string_value(json_object_get(target, "callQueue"))) ? 0
@@ -66,12 +73,19 @@ int app_for_target(struct sipsvc *s, const json_t *target, enum call_app *app, c
 const char *app_name(enum call_app app)
 {
     static const char *const names[] = {
-        [APP_ECHO] = "echo",           [APP_DIGITS] = "digits",
-        [APP_EXTENSION] = "extension", [APP_ANNOUNCE] = "announcement",
-        [APP_OUTBOUND] = "outbound",   [APP_QUEUE] = "queue",
-        [APP_ATTENDANT] = "attendant", [APP_DISCONNECT] = "disconnect",
-        [APP_PARK] = "park",           [APP_PARKED] = "parked",
+        [APP_ECHO] = "echo",
+        [APP_DIGITS] = "digits",
+        [APP_EXTENSION] = "extension",
+        [APP_ANNOUNCE] = "announcement",
+        [APP_OUTBOUND] = "outbound",
+        [APP_QUEUE] = "queue",
+        [APP_ATTENDANT] = "attendant",
+        [APP_DISCONNECT] = "disconnect",
+        [APP_PARK] = "park",
+        [APP_PARKED] = "parked",
         [APP_UNPARK] = "unpark",
+        [APP_VOICEMAIL] = "voicemail",
+        [APP_VM_MENU] = "voicemailMenu",
     };
     return names[app];
 }
@@ -194,6 +208,10 @@ void app_digit(struct call *c, char digit)
         attendant_digit(c, digit);
         return;
     }
+    if (c->app == APP_VOICEMAIL || c->app == APP_VM_MENU) {
+        voicemail_digit(c, digit);
+        return;
+    }
     if (c->ended || !c->collecting)
         return;
     if (!c->ndigits) {
@@ -252,6 +270,10 @@ int app_start(struct call *c)
         return attendant_start(c);
     if (c->app == APP_UNPARK)
         return park_retrieve(c, c->orbit);
+    if (c->app == APP_VOICEMAIL)
+        return voicemail_start(c);
+    if (c->app == APP_VM_MENU)
+        return vm_menu_start(c);
     if (c->app == APP_ECHO)
         return media_echo(c->s->media, c->leg);
     c->collecting = true;
@@ -267,6 +289,10 @@ void app_media_event(struct call *c, const struct media_event *ev)
     }
     if (c->app == APP_ATTENDANT) {
         attendant_media_event(c, ev);
+        return;
+    }
+    if (c->app == APP_VOICEMAIL || c->app == APP_VM_MENU) {
+        voicemail_media_event(c, ev);
         return;
     }
     if (ev->type == MEDIA_EV_DTMF) {

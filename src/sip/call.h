@@ -15,6 +15,7 @@
 
 struct sipsvc;
 struct media_event;
+struct vm_call;
 
 enum call_app {
     APP_ECHO,       /* *43: you hear yourself */
@@ -28,6 +29,8 @@ enum call_app {
     APP_PARK,       /* *7: park (as a transfer target) */
     APP_PARKED,     /* waiting in a park orbit (park.c) */
     APP_UNPARK,     /* dialling an orbit: takes the parked call over */
+    APP_VOICEMAIL,  /* leave a message in a voicemail box (voicemail.c) */
+    APP_VM_MENU,    /* *98: listen to one's voicemail (vm_menu.c) */
 };
 
 /* One far end of a call: a SIP session (the caller's, accepted, or one
@@ -98,6 +101,9 @@ struct call {
     /* APP_ATTENDANT (attendant.c) */
     struct attendant_state *att;
     bool answered; /* a has had our 200 */
+    /* APP_VOICEMAIL, APP_VM_MENU (voicemail.c, vm_menu.c) */
+    char vm_box[72];    /* the box to leave a message in, when not c->target's */
+    struct vm_call *vm; /* their state, freed with the call */
 };
 
 /* The Allow header of every answer and request we send. */
@@ -231,6 +237,9 @@ void queue_tick(struct call *c, uint64_t now);
  * trunks' allow-lists. */
 int target_resolve(struct sipsvc *s, const json_t *target, enum call_app *app, char callee[ID_SIZE],
                    json_t **trunk);
+/* The caller leaves a message in a person's voicemail (answered first if
+ * need be): a person's phones unanswered, or none to ring. */
+int call_to_voicemail(struct call *c, const char *user_id);
 /* Send an answered call to a target; the call ends if it cannot go. */
 int call_redirect(struct call *c, const json_t *target);
 
@@ -253,6 +262,25 @@ uint32_t park_leg(struct sipsvc *s, unsigned orbit);
 int park_retrieve(struct call *c2, unsigned orbit);
 /* Once a second: ring the parker back when the time is up. */
 void park_tick(struct call *c, uint64_t now);
+
+/* ---- voicemail.c, vm_menu.c, mwi.c: voicemail ---- */
+/* Leave a message: the box of c->target ({kind: voicemail, box | user})
+ * or c->vm_box; its greeting, a beep, the caller recorded until they hang
+ * up, fall silent, press # or reach the box's limit. */
+int voicemail_start(struct call *c);
+/* *98: a box's messages by phone, after its PIN. */
+int vm_menu_start(struct call *c);
+/* Media events and digits of both applications. */
+void voicemail_media_event(struct call *c, const struct media_event *ev);
+void voicemail_digit(struct call *c, char digit);
+/* MEDIA_EV_RECORD_DONE of a voicemail recording (its call may be gone):
+ * true when it was one. */
+bool voicemail_record_done(struct sipsvc *s, const struct media_event *ev);
+/* SUBSCRIBE (Event: message-summary) outside a dialog: the handler given
+ * to sipevent_listen. */
+bool mwi_subscribe(const struct sip_msg *msg, void *arg);
+/* The server stops: pending recordings and subscriptions go. */
+void voicemail_stop(struct sipsvc *s);
 
 /* ---- transfer.c ---- */
 /* A REFER from a party: blind transfer (Refer-To a number) or attended

@@ -81,6 +81,7 @@ static void call_destructor(void *arg)
     json_decref(c->queue);
     json_decref(c->queue_pending);
     attendant_stop(c);
+    mem_deref(c->vm);
     list_unlink(&c->le);
     list_flush(&c->leaving);
     c->b = mem_deref(c->b);
@@ -424,7 +425,8 @@ static void leg_closed(struct sipsvc *s, const struct media_event *ev)
 void calls_media_event(struct sipsvc *s, const struct media_event *ev)
 {
     if (ev->type == MEDIA_EV_RECORD_DONE) {
-        recording_done(s, ev);
+        if (!voicemail_record_done(s, ev))
+            recording_done(s, ev);
         return;
     }
     if (ev->type == MEDIA_EV_CLOSED) {
@@ -457,7 +459,7 @@ int calls_start(struct sipsvc *s)
         return e;
     tmr_init(&s->sweep);
     calls_sweep(s);
-    int err = sipevent_listen(&s->evsock, s->sip, 64, 64, NULL, NULL);
+    int err = sipevent_listen(&s->evsock, s->sip, 64, 64, mwi_subscribe, s);
     if (!err)
         err = events_subscribe(s->app->events, &s->router_sub, on_router_event, s);
     if (err)
@@ -472,6 +474,7 @@ void calls_stop(struct sipsvc *s)
 {
     tmr_cancel(&s->sweep);
     app_speak_cancel_all(s);
+    voicemail_stop(s);
     struct le *le;
     while ((le = s->calls.head) != NULL) {
         struct call *c = le->data;

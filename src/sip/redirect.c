@@ -86,6 +86,32 @@ static const char *dialled(const json_t *target)
     return "redirect";
 }
 
+int call_to_voicemail(struct call *c, const char *user_id)
+{
+    if (!user_id || !user_id[0] || !c->a)
+        return ENOENT;
+    ring_stop(c);
+    if (!c->answered) {
+        int err = sipsess_answer(c->a->sess, 200, "OK", c->a_answer, "%s", sip_allow);
+        if (err)
+            return err;
+        c->answered = true;
+    }
+    app_stop(c);
+    app_barge(c);
+    if (c->leg_b) {
+        call_close_leg(c, c->leg_b);
+        c->leg_b = 0;
+    }
+    c->app = APP_VOICEMAIL;
+    snprintf(c->vm_box, sizeof(c->vm_box), "%s", user_id);
+    log_info("sip", "to voicemail", "call=%s box=%s", c->id, user_id);
+    events_append(c->s->app->events, "calls", "callRedirected", c->id, NULL,
+                  json_pack("{s:s, s:s, s:{s:s, s:s}}", "callId", c->id, "from", "person", "target",
+                            "kind", "voicemail", "userId", user_id));
+    return voicemail_start(c);
+}
+
 int call_redirect(struct call *c, const json_t *target)
 {
     enum call_app app;
@@ -98,6 +124,8 @@ int call_redirect(struct call *c, const json_t *target)
     events_append(
         c->s->app->events, "calls", "callRedirected", c->id, NULL,
         json_pack("{s:s, s:s, s:O}", "callId", c->id, "from", app_name(c->app), "target", target));
+    if (err == EAGAIN && app == APP_EXTENSION && call_to_voicemail(c, callee) == 0)
+        return 0; /* a person with no phone: their voicemail */
     if (err) {
         json_decref(trunk);
         call_end_soon(c, "system", err == EAGAIN ? "nobody to ring" : "redirect target missing");

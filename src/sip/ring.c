@@ -45,6 +45,13 @@ int ring_target(struct sipsvc *s, const char *extension, char user_id[ID_SIZE])
  * scode. After (a transfer's target): the caller is hung up. */
 static void give_up(struct call *c, uint16_t scode, const char *reason, const char *why)
 {
+    /* Sent to a person by an attendant, a queue or a transfer: their
+     * voicemail takes the call. */
+    if (c->answered && c->app == APP_EXTENSION && call_to_voicemail(c, c->callee_id) == 0) {
+        for (struct le *le = c->leaving.head; le; le = le->next)
+            transfer_notify(le->data, 200, "OK");
+        return;
+    }
     if (c->a && !c->answered)
         sipsess_reject(c->a->sess, scode, reason, "%s", sip_allow);
     for (struct le *le = c->leaving.head; le; le = le->next)

@@ -15,6 +15,7 @@
 #include "sip/call.h"
 #include "sip/sip_internal.h"
 #include "sip/trunks.h"
+#include "voice/voicemail.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -84,7 +85,7 @@ static bool sip_event_visible(const struct principal *who, const struct event *e
 
 int sipsvc_register(void)
 {
-    return trunks_register() | queues_register() | attendants_register() |
+    return trunks_register() | queues_register() | attendants_register() | voicemail_register() |
            events_topic_register("sip", ROLES_STAFF, sip_event_visible) |
            events_topic_register("calls", ROLES_STAFF, sip_event_visible);
 }

@@ -41,6 +41,7 @@ struct sipsvc {
     struct list declines;          /* offers to decline on the next loop turn */
     struct list speaking;          /* prompts being rendered (apps.c) */
     uint32_t record_ops;
+    struct vmsvc *vm; /* voicemail recordings and MWI subscriptions (voicemail.c, mwi.c) */
 };
 
 /* ---- tlscert.c ---- */

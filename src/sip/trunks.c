@@ -12,6 +12,7 @@
 #include "sip/dialplan.h"
 #include "sip/voice_kinds.h"
 #include "store/store.h"
+#include "voice/voicemail.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -120,9 +121,9 @@ static const struct schema_field trunk_fields[] = {
 };
 static const struct schema trunk_schema = {.type = SCHEMA_OBJECT, .fields = trunk_fields};
 
-static const char *const target_kinds[] = {"extension", "application", "announcement",
-                                           "callQueue", "attendant",   "person",
-                                           "external",  "disconnect",  NULL};
+static const char *const target_kinds[] = {"extension", "application", "announcement", "callQueue",
+                                           "attendant", "person",      "external",     "disconnect",
+                                           "voicemail", NULL};
 static const char *const applications[] = {"echo", "digits", NULL};
 static const struct schema s_target_kind = {.type = SCHEMA_STRING, .enum_values = target_kinds};
 static const struct schema s_application = {.type = SCHEMA_STRING, .enum_values = applications};
@@ -144,6 +145,7 @@ static const struct schema_field target_fields[] = {
     {"attendant", &s_name, false},
     {"user", &s_name, false},
     {"number", &s_number, false},
+    {"box", &s_name, false},
     {0},
 };
 static const struct schema s_target = {.type = SCHEMA_OBJECT, .fields = target_fields};
@@ -187,6 +189,9 @@ const char *target_problem(const json_t *t)
     if (strcmp(kind, "announcement") == 0 &&
         !json_object_get(t, "text") == !json_object_get(t, "file"))
         return "an announcement needs \"text\" (spoken) or \"file\" (a WAV), one of them";
+    if (strcmp(kind, "voicemail") == 0 && !json_object_get(t, "box") == !json_object_get(t, "user"))
+        return "a voicemail target needs \"box\" (a shared box's id) or \"user\" (a person's box),"
+               " one of them";
     return NULL;
 }
 
@@ -262,6 +267,10 @@ static int number_apply(struct app *app, const json_t *obj, const char **message
 {
     *message = missing_target(app, json_object_get(obj, "target"));
     if (*message)
+        return EINVAL;
+    const json_t *target = json_object_get(obj, "target");
+    const char *kind = json_string_value(json_object_get(target, "kind"));
+    if (kind && strcmp(kind, "voicemail") == 0 && (*message = vm_target_problem(app, target)))
         return EINVAL;
     const char *trunk = json_string_value(json_object_get(obj, "trunk"));
     json_t *t = voice_get(app, "trunks", trunk);

@@ -7,65 +7,9 @@ import assert from 'node:assert/strict';
 import {useServer, sleep, api, login, DEMO_API_KEY} from './lib/server.js';
 import {SipUA, sdpMedia, rtpPacket} from './lib/sipua.js';
 import {EventStream} from './lib/ws.js';
+import {tone, share, parseWav} from './lib/audio.js';
 
 const admin = {apiKey: DEMO_API_KEY};
-
-/* Linear 16-bit to G.711 mu-law. */
-function ulaw(sample) {
-    const BIAS = 0x84;
-    let sign = 0;
-    let s = sample;
-    if (s < 0) {
-        s = -s;
-        sign = 0x80;
-    }
-    s = Math.min(s, 32635) + BIAS;
-    let exp = 7;
-    for (let mask = 0x4000; (s & mask) === 0 && exp > 0; mask >>= 1) exp--;
-    const mant = (s >> (exp + 3)) & 0x0f;
-    return ~(sign | (exp << 4) | mant) & 0xff;
-}
-
-/* 20 ms of a tone of hz, packet number i. */
-function tone(hz, i) {
-    const b = Buffer.alloc(160);
-    for (let n = 0; n < 160; n++) b[n] = ulaw(Math.round(8000 * Math.sin((2 * Math.PI * hz * (i * 160 + n)) / 8000)));
-    return b;
-}
-
-/* The power of one frequency in samples (Goertzel), relative to the total. */
-function share(samples, hz) {
-    const k = (2 * Math.cos((2 * Math.PI * hz) / 8000));
-    let s1 = 0, s2 = 0, total = 0;
-    for (const x of samples) {
-        const s0 = x + k * s1 - s2;
-        s2 = s1;
-        s1 = s0;
-        total += x * x;
-    }
-    const power = s1 * s1 + s2 * s2 - k * s1 * s2;
-    return total ? power / (total * samples.length / 2) : 0;
-}
-
-function parseWav(buf) {
-    assert.equal(buf.toString('latin1', 0, 4), 'RIFF');
-    assert.equal(buf.toString('latin1', 8, 12), 'WAVE');
-    let off = 12, fmt, data;
-    while (off + 8 <= buf.length) {
-        const id = buf.toString('latin1', off, off + 4);
-        const len = buf.readUInt32LE(off + 4);
-        if (id === 'fmt ') fmt = {channels: buf.readUInt16LE(off + 10), rate: buf.readUInt32LE(off + 12), bits: buf.readUInt16LE(off + 22)};
-        if (id === 'data') data = buf.subarray(off + 8, off + 8 + len);
-        off += 8 + len + (len & 1);
-    }
-    const left = [], right = [];
-    const step = 2 * fmt.channels;
-    for (let i = 0; i + step - 1 < data.length; i += step) {
-        left.push(data.readInt16LE(i));
-        if (fmt.channels === 2) right.push(data.readInt16LE(i + 2));
-    }
-    return {fmt, left, right, dataBytes: data.length};
-}
 
 test('a bridged call recorded through the API holds each side\'s audio on its own channel', async (t) => {
     const srv = await useServer(t);

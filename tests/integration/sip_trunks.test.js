@@ -227,7 +227,7 @@ test('trunks and numbers through the API: validation, use, roles', async (t) => 
     assert.equal((await api(srv.url, 'GET', '/v1/voice/trunks', {token: maria})).status, 403);
     const nums = await api(srv.url, 'GET', '/v1/voice/numbers', {token: maria});
     assert.equal(nums.status, 200);
-    assert.deepEqual(nums.json.items.map((n) => n.number), ['+15550100', '+15550101', '+15550102']);
+    assert.deepEqual(nums.json.items.map((n) => n.number), ['+15550100', '+15550101', '+15550102', '+15550103']);
     assert.equal((await api(srv.url, 'GET', '/v1/voice/numbers', {token: alice})).status, 403);
     assert.equal((await api(srv.url, 'PUT', '/v1/voice/numbers/+15550112', {token: maria,
         body: {target: {kind: 'application', application: 'echo'}}})).status, 403);

@@ -221,6 +221,24 @@ export class SipUA {
         return res;
     }
 
+    /* SUBSCRIBE to an event package at uri (answering a 401 challenge);
+     * resolves with the final answer and the dialog. */
+    async subscribe(uri, event, {expires = 600} = {}) {
+        const call = {callId: `${rand()}@127.0.0.1`, fromTag: rand(), cseq: 1, uri};
+        const extra = `Event: ${event}\r\nExpires: ${expires}`;
+        const answer = (m) => m.status >= 200 && m.headers.cseq?.[0]?.endsWith('SUBSCRIBE');
+        this.request('SUBSCRIBE', uri, {...call, extra});
+        let res = await this.next(answer);
+        if (res.status === 401) {
+            call.cseq = 2;
+            const auth = digestHeader(res.headers['www-authenticate'][0], {user: this.user, password: this.password, method: 'SUBSCRIBE', uri});
+            this.request('SUBSCRIBE', uri, {...call, extra: `${extra}\r\nAuthorization: ${auth}`});
+            res = await this.next(answer);
+        }
+        call.toTag = /tag=([^;>\s]+)/.exec(res.headers.to[0])?.[1];
+        return {res, call};
+    }
+
     async bye(call) {
         call.cseq += 1;
         this.request('BYE', call.uri, {...call});
