@@ -41,7 +41,7 @@ enum {
     OP_NOTICE = 24, /* "this call may be recorded" */
     NO_AGENTS_EVERY_S = 5,
     DEFAULT_EVERY_S = 60,
-    NO_PHONE_RETRY_S = 10, /* an agent without a phone is not offered this call again soon */
+    NO_PHONE_RETRY_S = 10, /* an agent who refused, or has no phone, is not offered it again soon */
 };
 
 /* ---- the configuration kind ---- */
@@ -278,12 +278,17 @@ static unsigned waiting_in(struct sipsvc *s, const char *id)
 static bool agents_signed_in(struct call *c)
 {
     const char *rq = json_string_value(json_object_get(c->queue, "queue"));
-    json_t *workers = router_list(routing_engine(c->s->app), "workers");
+    struct router *r = routing_engine(c->s->app);
+    json_t *workers = router_list(r, "workers"); /* their ids */
     bool any = false;
     size_t i, j;
-    json_t *w, *x;
-    json_array_foreach(workers, i, w)
+    json_t *id, *x;
+    int64_t now = clock_now_ms();
+    json_array_foreach(workers, i, id)
     {
+        json_t *w = any ? NULL : router_worker_get(r, json_string_value(id), now);
+        if (!w)
+            continue;
         bool serves = false, voice = false;
         json_array_foreach(json_object_get(w, "queues"), j, x)
         {
@@ -295,6 +300,7 @@ static bool agents_signed_in(struct call *c)
             voice |= ch && strcmp(ch, "voice") == 0;
         }
         any |= serves && voice && json_is_true(json_object_get(w, "available"));
+        json_decref(w);
     }
     json_decref(workers);
     return any;
@@ -574,7 +580,7 @@ void queue_agent_missed(struct call *c)
     if (!offer[0])
         return;
     log_info("sip", "queue offer declined", "call=%s worker=%s why=refused", c->id, worker);
-    decline_later(c->s, offer, worker, 0);
+    decline_later(c->s, offer, worker, NO_PHONE_RETRY_S); /* the next agent first */
 }
 
 void queue_call_ended(struct call *c)

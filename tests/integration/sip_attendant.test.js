@@ -191,3 +191,18 @@ test('attendants are checked as a whole', async (t) => {
     const list = await api(srv.url, 'GET', '/v1/voice/attendants', admin);
     assert.deepEqual(list.json.items.map((a) => a.id), ['main']);
 });
+
+test('the operator with no phone takes the caller into their voicemail', async (t) => {
+    const {srv, events} = await setup(t);
+    const {caller, call} = await dialIn(t, srv);
+    await next(events, 'attendantEntered');
+    assert.equal((await caller.info(call, '0')).status, 200);
+    const op = await next(events, 'attendantOption');
+    assert.equal(op.event.data.target, 'operator');
+    // bob (the operator) has no phone registered: his voicemail answers.
+    const vm = await events.next((m) => m.type === 'event' && m.event.type === 'callRedirected' &&
+                                     m.event.data.target.kind === 'voicemail', {timeoutMs: 10000});
+    assert.ok(vm.event.data.target.userId);
+    await sleep(500);
+    assert.equal((await caller.bye(call)).status, 200);
+});
