@@ -83,6 +83,8 @@ static void put_object(struct api_req *req)
     int err = store_begin_own(req->app->store, &own);
     if (!err)
         err = k->apply(req->app, req->body, &why);
+    if (!err)
+        err = config_verify(req->app, &why);
     err = store_end_own(req->app->store, own, err);
     if (err == EINVAL) {
         api_reply_error(req, 422, "validation_failed", "%s", why ? why : "not valid");

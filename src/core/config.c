@@ -147,6 +147,16 @@ static int apply_kind(struct app *app, const struct config_kind *kind, const jso
     return 0;
 }
 
+int config_verify(struct app *app, const char **message)
+{
+    for (size_t k = 0; k < nkinds; k++) {
+        int err = kinds[k]->verify ? kinds[k]->verify(app, message) : 0;
+        if (err)
+            return err;
+    }
+    return 0;
+}
+
 int config_apply(struct app *app, const json_t *doc, struct schema_result *res,
                  const char **message)
 {
@@ -163,6 +173,11 @@ int config_apply(struct app *app, const json_t *doc, struct schema_result *res,
         const json_t *value = json_object_get(doc, kinds[k]->key);
         if (value)
             err = apply_kind(app, kinds[k], value, res, message);
+    }
+    if (!err) {
+        err = config_verify(app, message);
+        if (err)
+            schema_add_problem(res, "", "", false, *message);
     }
     if (err) {
         store_rollback(app->store);

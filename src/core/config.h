@@ -45,7 +45,15 @@ struct config_kind {
      * (0, ENOENT, or EBUSY with *why when something still uses it). */
     json_t *(*get)(struct app *app, const char *id);
     int (*remove)(struct app *app, const char *id, const char **why);
+    /* Checks of the whole stored configuration that no single object can
+     * make (references between kinds, loops): run after every import and
+     * every object the API writes, inside the same transaction; an error
+     * (EINVAL with *message) undoes it. May be NULL. */
+    int (*verify)(struct app *app, const char **message);
 };
+
+/* Every kind's verify, in order; the first failure's message. */
+int config_verify(struct app *app, const char **message);
 
 int config_kind_register(const struct config_kind *kind);
 const struct config_kind *config_kind_find(const char *key);

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct app;
 struct sipsvc;
 struct media_event;
 struct vm_call;
@@ -229,6 +230,10 @@ void queue_connected(struct call *c);
 bool queue_recording_allowed(const struct call *c);
 /* Once a second (calls_sweep): the timeout and no-agents redirects. */
 void queue_tick(struct call *c, uint64_t now);
+
+/* ---- voice_check.c ---- */
+/* The voice configuration checked as a whole (config_kind.verify). */
+int voice_verify(struct app *app, const char **message);
 
 /* ---- redirect.c ---- */
 /* What a target (trunks.h) reaches: the application, the person to ring

@@ -9,6 +9,7 @@
 #include "core/events.h"
 #include "core/principal.h"
 #include "core/schema.h"
+#include "sip/call.h"
 #include "sip/dialplan.h"
 #include "sip/voice_kinds.h"
 #include "store/store.h"
@@ -338,7 +339,8 @@ int trunks_register(void)
          .apply = number_apply,
          .export = number_export,
          .get = number_get,
-         .remove = number_remove},
+         .remove = number_remove,
+         .verify = voice_verify},
     };
     return config_kind_register(&kinds[0]) | config_kind_register(&kinds[1]);
 }

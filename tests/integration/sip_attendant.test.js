@@ -186,10 +186,28 @@ test('attendants are checked as a whole', async (t) => {
     await bad({hours: {weekly: {mon: ['18:00-09:00']}}, open: {target: {kind: 'disconnect'}},
                closed: {target: {kind: 'disconnect'}}}, /hours/);
     await bad({hours: {weekly: {mon: ['09:00-18:00']}}, open: {target: {kind: 'disconnect'}}}, /closed/);
+    // Checked with everything else: targets that exist, queues someone could answer, no loop.
+    await bad({open: {menu: {prompt: {text: 'Hi.'}, options: [{key: '1', target: {kind: 'callQueue', callQueue: 'nope'}}]}}},
+              /open.menu.options\[0\] leads to call queue \\"nope\\", which does not exist/);
+    await bad({open: {target: {kind: 'person', user: 'nobody'}}}, /user \\"nobody\\", who does not exist/);
+    const put = (path, body) => api(srv.url, 'PUT', path, {...admin, body});
+    assert.equal((await put('/v1/voice/attendants/loopa', {open: {target: {kind: 'disconnect'}}})).status, 201);
+    assert.equal((await put('/v1/voice/queues/loopq', {queue: 'support',
+        noAgents: {target: {kind: 'attendant', attendant: 'loopa'}}})).status, 201);
+    const loop = await put('/v1/voice/attendants/loopa', {open: {target: {kind: 'callQueue', callQueue: 'loopq'}}});
+    assert.equal(loop.status, 422, loop.text);
+    assert.match(loop.json.error.message, /go round forever.*attendant loopa -> call queue loopq -> attendant loopa/);
+    const self = await put('/v1/voice/queues/loopq', {queue: 'support', overflow: {callers: 5, target: {kind: 'callQueue', callQueue: 'loopq'}}});
+    assert.equal(self.status, 422);
+    assert.match(self.json.error.message, /call queue loopq -> call queue loopq/);
+    assert.equal((await put('/v1/router/queues/unserved', {distributionPolicyId: 'longest-idle'})).status, 201);
+    const unserved = await put('/v1/voice/queues/q9', {queue: 'unserved'});
+    assert.equal(unserved.status, 422);
+    assert.match(unserved.json.error.message, /no worker with a voice channel serves router queue "unserved"/);
     // The demo's attendant is on the main number; it cannot be deleted while it is.
     assert.equal((await api(srv.url, 'DELETE', '/v1/voice/attendants/main', admin)).status, 409);
     const list = await api(srv.url, 'GET', '/v1/voice/attendants', admin);
-    assert.deepEqual(list.json.items.map((a) => a.id), ['main']);
+    assert.deepEqual(list.json.items.map((a) => a.id), ['loopa', 'main']);
 });
 
 test('the operator with no phone takes the caller into their voicemail', async (t) => {

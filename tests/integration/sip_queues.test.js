@@ -150,8 +150,10 @@ test('overflow, timeout and no agents send callers on, each with its announcemen
         const r = await api(srv.url, 'PUT', path, {...admin, body});
         assert.ok([200, 201].includes(r.status), `${path}: ${r.status} ${r.text}`);
     };
-    // A router queue nobody serves; and support, whose agents have no phones here.
+    // A router queue whose only agent is signed out; and support, whose agents have no phones here.
     await put('/v1/router/queues/empty', {distributionPolicyId: 'longest-idle'});
+    await put('/v1/router/workers/ghost', {capacity: 100, available: false, queues: ['empty'],
+        channels: [{channelId: 'voice', capacityCostPerJob: 100, maxNumberOfJobs: 1}]});
     await put('/v1/voice/queues/nobody', {queue: 'empty',
         noAgents: {announcement: {text: 'Nobody is here.'}, target: {kind: 'announcement', text: 'Goodbye.'}}});
     await put('/v1/voice/queues/brief', {queue: 'support', timeout: {seconds: 5, target: {kind: 'disconnect'}},
