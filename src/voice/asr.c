@@ -15,6 +15,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <sphinxbase/err.h>
+#include <sphinxbase/jsgf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +81,23 @@ static int model_check(char *err, size_t errsize)
     return 0;
 }
 
+/* ps_set_jsgf_string of pocketsphinx 5prealpha leaks the parsed grammar:
+ * the same steps, with the grammar freed. */
+static int set_jsgf(ps_decoder_t *ps, const char *name, const char *text)
+{
+    jsgf_t *jsgf = jsgf_parse_string(text, NULL);
+    if (!jsgf)
+        return -1;
+    jsgf_rule_t *rule = jsgf_get_public_rule(jsgf);
+    float32 lw = cmd_ln_float32_r(ps_get_config(ps), "-lw");
+    fsg_model_t *fsg = rule ? jsgf_build_fsg(jsgf, rule, ps_get_logmath(ps), lw) : NULL;
+    int r = fsg ? ps_set_fsg(ps, name, fsg) : -1;
+    if (fsg)
+        fsg_model_free(fsg); /* the search holds its own reference */
+    jsgf_grammar_free(jsgf);
+    return r;
+}
+
 static int phone_loop_init(ps_decoder_t *ps, char *err, size_t errsize)
 {
     for (size_t i = 0; i < ASR_PHONES; i++) {
@@ -93,7 +111,7 @@ static int phone_loop_init(ps_decoder_t *ps, char *err, size_t errsize)
     char *jsgf = asr_grammar_phone_loop();
     if (!jsgf)
         return ENOMEM;
-    int e = ps_set_jsgf_string(ps, SEARCH_PHONES, jsgf) < 0 ? EIO : 0;
+    int e = set_jsgf(ps, SEARCH_PHONES, jsgf) < 0 ? EIO : 0;
     free(jsgf);
     if (e)
         snprintf(err, errsize, "the phone loop was refused");
@@ -121,7 +139,7 @@ static int decoder_init(struct asr *a, const char *const *phrases, size_t n, cha
     char *jsgf = asr_grammar_jsgf(phrases, n);
     if (!jsgf)
         return ENOMEM;
-    e = ps_set_jsgf_string(a->ps, SEARCH_PHRASES, jsgf) < 0 ? EINVAL : 0;
+    e = set_jsgf(a->ps, SEARCH_PHRASES, jsgf) < 0 ? EINVAL : 0;
     free(jsgf);
     if (e) {
         snprintf(err, errsize, "the phrases' grammar was refused");

@@ -60,6 +60,18 @@ static void put_marked(struct strbuf *b, const char *s)
     strbuf_append(b, (const char[]){ASR_CARRIER_MARK}, 1);
 }
 
+/* "a | b | c", each marked as carrier words or not. */
+static void put_choices(struct strbuf *b, const char *const *list, size_t n, bool carrier)
+{
+    for (size_t i = 0; i < n; i++) {
+        strbuf_puts(b, i ? " | " : "");
+        if (carrier)
+            put_marked(b, list[i]);
+        else
+            strbuf_puts(b, list[i]);
+    }
+}
+
 char *asr_grammar_jsgf(const char *const *phrases, size_t n)
 {
     struct strbuf b = {0};
@@ -67,22 +79,13 @@ char *asr_grammar_jsgf(const char *const *phrases, size_t n)
                     "public <utterance> = [<before>] <phrase> [<after>];\n<before> = ");
     put_marked(&b, "the");
     strbuf_puts(&b, " | (");
-    for (size_t i = 0; i < COUNT(before); i++) {
-        strbuf_puts(&b, i ? " | " : "");
-        put_marked(&b, before[i]);
-    }
+    put_choices(&b, before, COUNT(before), true);
     strbuf_puts(&b, ") [");
     put_marked(&b, "the");
     strbuf_puts(&b, "];\n<after> = ");
-    for (size_t i = 0; i < COUNT(after); i++) {
-        strbuf_puts(&b, i ? " | " : "");
-        put_marked(&b, after[i]);
-    }
+    put_choices(&b, after, COUNT(after), true);
     strbuf_puts(&b, ";\n<phrase> = ");
-    for (size_t i = 0; i < n; i++) {
-        strbuf_puts(&b, i ? " | " : "");
-        strbuf_puts(&b, phrases[i]);
-    }
+    put_choices(&b, phrases, n, false);
     strbuf_puts(&b, ";\n");
     if (b.oom) {
         free(b.s);
