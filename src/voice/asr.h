@@ -39,10 +39,12 @@
  *
  * Cost (measured on this 2-core box, see test_asr): asr_alloc 40-70 ms
  * (model, a pass over the CMU dictionary for the grammar's words, the
- * grammars); a recogniser holds about 4 MB (acoustic model 3 MB, its own
- * words only); decoding takes 6-9 % of the audio's duration (both
- * searches) on one core. pocketsphinx cannot share an acoustic model
- * between decoders, so each recogniser pays the model: 20 menus, 80 MB.
+ * grammars); a recogniser holds about 4 MB of heap (the acoustic model's
+ * means, variances and tree, and only its own words), plus the model's
+ * 2 MB senone file mapped read-only (shared through the page cache);
+ * decoding takes 6-9 % of the audio's duration (both searches) on one
+ * core. pocketsphinx cannot share an acoustic model between decoders, so
+ * each recogniser pays its 4 MB: 20 menus, about 80 MB.
  *
  * Threads: asr_alloc, asr_recognize* and asr_free may run on any thread
  * (a work-pool thread; never the loop: decoding takes tens of ms). One
