@@ -1,11 +1,12 @@
 /*
  * tts.c - prompts from text with flite (see tts.h).
  *
- * flite keeps global state: one render at a time (a mutex), on a pool
+ * Rendering (synth.c: flite, one render at a time) runs on a pool
  * thread. The file is written under a temporary name and renamed, so a
  * reader never sees half a prompt.
  */
 #include "voice/tts.h"
+#include "voice/synth.h"
 #include "voice/wav.h"
 #include "core/app.h"
 #include "core/libre.h"
@@ -13,20 +14,12 @@
 #include "core/workpool.h"
 
 #include <errno.h>
-#include <flite/flite.h>
-#include <pthread.h>
-#include <rem.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-cst_voice *register_cmu_us_slt(const char *voxdir);
-
-static pthread_mutex_t flite_lock = PTHREAD_MUTEX_INITIALIZER;
-static cst_voice *voice; /* made once, under flite_lock */
 
 struct render {
     char *text;
@@ -43,50 +36,15 @@ static void render_destructor(void *arg)
     mem_deref(r->arg);
 }
 
-/* flite speaks at 16 kHz: down to 8 kHz through librem's filter. */
-static int to_8k(const cst_wave *w, int16_t **outp, size_t *outc)
-{
-    size_t n = (size_t)w->num_samples;
-    int16_t *out = malloc(n * sizeof(int16_t) + 16);
-    if (!out)
-        return ENOMEM;
-    if (w->sample_rate == 8000) {
-        memcpy(out, w->samples, n * sizeof(int16_t));
-        *outp = out, *outc = n;
-        return 0;
-    }
-    struct auresamp rs;
-    auresamp_init(&rs);
-    int err = auresamp_setup(&rs, (uint32_t)w->sample_rate, 1, 8000, 1);
-    size_t oc = n;
-    if (!err)
-        err = auresamp(&rs, out, &oc, w->samples, n);
-    if (err) {
-        free(out);
-        return err;
-    }
-    *outp = out, *outc = oc;
-    return 0;
-}
-
 static void render_work(void *arg)
 {
     struct render *r = arg;
     struct stat st;
     if (stat(r->path, &st) == 0)
         return; /* rendered before */
-    pthread_mutex_lock(&flite_lock);
-    if (!voice) {
-        flite_init();
-        voice = register_cmu_us_slt(NULL);
-    }
-    cst_wave *w = voice ? flite_text_to_wave(r->text, voice) : NULL;
     int16_t *pcm = NULL;
     size_t n = 0;
-    r->err = w ? to_8k(w, &pcm, &n) : EIO;
-    if (w)
-        delete_wave(w);
-    pthread_mutex_unlock(&flite_lock);
+    r->err = synth_render_8k(r->text, &pcm, &n);
     if (!r->err)
         r->err = voice_write_wav(r->path, pcm, n);
     free(pcm);

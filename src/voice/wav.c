@@ -1,12 +1,17 @@
 /*
  * wav.c - writing 8 kHz 16-bit mono WAV files (prompts, music on hold):
- * to PATH.tmp, then renamed, so a reader never sees half a file.
+ * to PATH.tmp, then renamed, so a reader never sees half a file; reading
+ * them (recordings, for speech recognition) through librem's aufile.
  */
 #include "voice/wav.h"
+#include "core/libre.h"
 
 #include <errno.h>
 #include <stdint.h>
+#include <rem_au.h>
+#include <rem_aufile.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 static void put16(FILE *f, uint16_t v)
@@ -51,4 +56,43 @@ int voice_write_wav(const char *path, const int16_t *s, size_t n)
     if (err)
         unlink(tmp);
     return err;
+}
+
+int voice_read_wav(const char *path, int16_t **s, size_t *n)
+{
+    struct aufile_prm prm;
+    struct aufile *af = NULL;
+    int err = aufile_open(&af, &prm, path, AUFILE_READ);
+    if (err)
+        return err;
+    if (prm.srate != 8000 || prm.channels != 1 || prm.fmt != AUFMT_S16LE) {
+        mem_deref(af);
+        return ENOTSUP;
+    }
+    size_t cap = 8000, len = 0; /* samples */
+    int16_t *buf = malloc(cap * sizeof(int16_t));
+    for (;;) {
+        if (buf && len == cap) {
+            int16_t *more = realloc(buf, 2 * cap * sizeof(int16_t));
+            if (!more)
+                free(buf);
+            buf = more, cap *= 2;
+        }
+        if (!buf) {
+            err = ENOMEM;
+            break;
+        }
+        size_t sz = (cap - len) * sizeof(int16_t);
+        err = aufile_read(af, (uint8_t *)(buf + len), &sz);
+        if (err || sz == 0)
+            break;
+        len += sz / sizeof(int16_t);
+    }
+    mem_deref(af);
+    if (err) {
+        free(buf);
+        return err;
+    }
+    *s = buf, *n = len;
+    return 0;
 }
