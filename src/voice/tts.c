@@ -82,8 +82,10 @@ int tts_prompt(struct app *app, const char *text, tts_h *h, void *arg)
     if (!r)
         return ENOMEM;
     unsigned char hash[16];
+    /* The key names the rendering: "slt8k-2" since the windowed-sinc
+     * resampler (resample.c), so prompts cached before are made again. */
     crypto_generichash(hash, sizeof(hash), (const unsigned char *)text, strlen(text),
-                       (const unsigned char *)"slt8k", 5);
+                       (const unsigned char *)"slt8k-2", 7);
     char hex[33];
     sodium_bin2hex(hex, sizeof(hex), hash, sizeof(hash));
     snprintf(r->path, sizeof(r->path), "%s/%s.wav", dir, hex);
