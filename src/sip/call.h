@@ -190,6 +190,8 @@ void call_close_leg(struct call *c, uint32_t leg);
 /* The enabled user with this extension and a registered phone: 0 and
  * *user_id; ENOENT no such extension; EAGAIN nobody registered. */
 int ring_target(struct sipsvc *s, const char *extension, char user_id[ID_SIZE]);
+/* The same for a user by login name (by_name) or by extension. */
+int ring_user(struct sipsvc *s, bool by_name, const char *who, char user_id[ID_SIZE]);
 /* The registered contacts of a user (a JSON array of URIs). */
 int ring_contacts(struct sipsvc *s, const char *user_id, json_t **contacts);
 /* Ring every contact (SIP URIs) with an offer from a new leg beside

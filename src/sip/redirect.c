@@ -23,25 +23,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The user with this login name and a registered phone: 0 and user_id;
- * ENOENT no such user; EAGAIN nobody registered. */
-static int person_target(struct sipsvc *s, const char *name, char user_id[ID_SIZE])
-{
-    json_t *row = NULL;
-    struct store_val v[] = {sv_int(clock_now_ms()), sv_text(name)};
-    int err = store_query_one(s->app->store,
-                              "SELECT u.id, (SELECT COUNT(*) FROM sip_registrations r WHERE"
-                              " r.user_id = u.id AND r.expires_at > ?) AS n FROM users u"
-                              " WHERE u.name = ? AND u.disabled = 0",
-                              v, 2, &row);
-    if (err)
-        return err;
-    snprintf(user_id, ID_SIZE, "%s", json_string_value(json_object_get(row, "id")));
-    int64_t n = json_integer_value(json_object_get(row, "n"));
-    json_decref(row);
-    return n ? 0 : EAGAIN;
-}
-
 int target_resolve(struct sipsvc *s, const json_t *target, enum call_app *app, char callee[ID_SIZE],
                    json_t **trunk)
 {
@@ -50,7 +31,7 @@ int target_resolve(struct sipsvc *s, const json_t *target, enum call_app *app, c
         return EINVAL;
     if (strcmp(kind, "person") == 0) {
         *app = APP_EXTENSION;
-        return person_target(s, json_string_value(json_object_get(target, "user")), callee);
+        return ring_user(s, true, json_string_value(json_object_get(target, "user")), callee);
     }
     if (strcmp(kind, "external") == 0) {
         char number[64];

@@ -24,14 +24,17 @@
 
 enum { RING_MS = 30000 };
 
-int ring_target(struct sipsvc *s, const char *extension, char user_id[ID_SIZE])
+int ring_user(struct sipsvc *s, bool by_name, const char *who, char user_id[ID_SIZE])
 {
     json_t *row = NULL;
-    struct store_val v[] = {sv_int(clock_now_ms()), sv_text(extension)};
+    struct store_val v[] = {sv_int(clock_now_ms()), sv_text(who)};
     int err = store_query_one(s->app->store,
-                              "SELECT u.id, (SELECT COUNT(*) FROM sip_registrations r WHERE"
-                              " r.user_id = u.id AND r.expires_at > ?) AS n FROM users u"
-                              " WHERE u.extension = ? AND u.disabled = 0",
+                              by_name ? "SELECT u.id, (SELECT COUNT(*) FROM sip_registrations r"
+                                        " WHERE r.user_id = u.id AND r.expires_at > ?) AS n"
+                                        " FROM users u WHERE u.name = ? AND u.disabled = 0"
+                                      : "SELECT u.id, (SELECT COUNT(*) FROM sip_registrations r"
+                                        " WHERE r.user_id = u.id AND r.expires_at > ?) AS n"
+                                        " FROM users u WHERE u.extension = ? AND u.disabled = 0",
                               v, 2, &row);
     if (err)
         return err;
@@ -39,6 +42,11 @@ int ring_target(struct sipsvc *s, const char *extension, char user_id[ID_SIZE])
     int64_t n = json_integer_value(json_object_get(row, "n"));
     json_decref(row);
     return n ? 0 : EAGAIN;
+}
+
+int ring_target(struct sipsvc *s, const char *extension, char user_id[ID_SIZE])
+{
+    return ring_user(s, false, extension, user_id);
 }
 
 /* Nobody will answer. Before the caller was answered: the caller hears
