@@ -241,7 +241,10 @@ describe('SIPp calls', {concurrency: 3}, () => {
         assert.equal(leg.codec, 'PCMU');
         // What SIPp played came in, and went back out, packet for packet.
         assert.ok(leg.rxPackets >= TONE_PACKETS * 0.8 && leg.rxPackets <= TONE_PACKETS, JSON.stringify(leg));
-        assert.equal(leg.txPackets, leg.rxPackets, JSON.stringify(leg));
+        // Every packet comes back, but for the last one or two, which may
+        // still be on their way when the hang-up closes the leg.
+        assert.ok(leg.txPackets <= leg.rxPackets && leg.txPackets >= leg.rxPackets - 2,
+                  JSON.stringify(leg));
         assert.equal(leg.lost, 0, JSON.stringify(leg));
     });
 });
