@@ -19,6 +19,7 @@ import {join} from 'node:path';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import {makeTempDir, removeDir, sleep, REPO} from './server.js';
+import {callerRtp, rtpPcap} from './pcap.js';
 
 export const SIP_DIR = join(REPO, 'tests/sip');
 export const SIPP = process.env.SIPP || 'sipp';
@@ -197,6 +198,40 @@ export function startSipp(srv, scenario, {users, transport = 'udp', port, mediaP
  * means every call of the scenario succeeded. */
 export function runSipp(srv, scenario, opts) {
     return startSipp(srv, scenario, opts).done;
+}
+
+/*
+ * A registered phone: SIPp registers users (rows as startSipp's, all from
+ * one free port, register.xml), then waits on that port with scenario in
+ * the background for Switchboard's INVITEs (every user's calls come to it;
+ * the calls take the rows in turn). More options as startSipp's; the audio
+ * received is echoed (rtpEcho) unless told otherwise. Resolves with
+ * startSipp's handle, plus port, once SIPp listens.
+ */
+export async function sippPhone(srv, users, scenario, opts = {}) {
+    const port = opts.port ?? await freePort();
+    assertPassed(await runSipp(srv, 'register.xml', {users, port, calls: users.length}));
+    const uas = startSipp(srv, scenario, {users, port, mediaPort: await freeMediaPort(), rtpEcho: true,
+                                          recvTimeoutMs: 30000, ...opts});
+    await waitBound(port); // listening for the INVITE
+    return {...uas, port};
+}
+
+/*
+ * Calls the carrier delivers (from 127.0.0.1, no credentials): rows of
+ * [number dialled, caller's number], all placed by one SIPp, each caller
+ * playing the RTP of steps (callerRtp() of pcap.js: tone, silence, keys as
+ * RFC 4733 events). The calls wait for the far side to hang up
+ * (carrier_call.xml), or with hangUpAfterMs hang up that long after the
+ * capture starts (carrier_call_bye.xml). More options as startSipp's.
+ * Returns startSipp's handle; its done resolves once every call is over.
+ */
+export async function startCarrierCalls(srv, rows, steps, {hangUpAfterMs, ...opts} = {}) {
+    return startSipp(srv, hangUpAfterMs === undefined ? 'carrier_call.xml' : 'carrier_call_bye.xml', {
+        users: rows, calls: rows.length, port: await freePort(), mediaPort: await freeMediaPort(),
+        files: {'caller.pcap': rtpPcap(callerRtp(steps))}, pauseMs: hangUpAfterMs, recvTimeoutMs: 30000,
+        timeoutS: 120, args: ['-l', String(rows.length), '-r', '10'], ...opts,
+    });
 }
 
 /* For assertion messages: what SIPp sent and got. */
