@@ -252,6 +252,13 @@ export function statuses(r) {
     return codes.filter((c, i) => i === 0 || c !== codes[i - 1]);
 }
 
+/* The SIP messages a SIPp still running (startSipp's handle) has received
+ * or sent so far: SIPp writes its -trace_msg log as it goes. */
+export function messagesSoFar(h, way = 'received') {
+    const f = join(h.dir, 'messages.log');
+    return messages({messages: existsSync(f) ? readFileSync(f, 'utf8') : ''}, way);
+}
+
 /* The SIP messages SIPp received ('received') or sent ('sent'), as text,
  * in order (from its -trace_msg log). */
 export function messages(r, way = 'received') {
