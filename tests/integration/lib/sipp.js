@@ -1,8 +1,10 @@
 // SIPp (Debian package sip-tester, command `sipp`) for the integration
 // tests: runs the scenarios of tests/sip/ against a server started by
 // server.js, in the foreground (runSipp: to its end) or in the background
-// (startSipp: a phone that waits for a call while the test places one),
-// and reads what SIPp sent and received. (SIPp 3.6 prints no RTP counters
+// (startSipp: a phone that waits for a call while the test places one;
+// sippPhone: one registered first; startCarrierCalls: the carrier's calls,
+// each caller playing a capture of tone and RFC 4733 keys), and reads
+// what SIPp sent and received. (SIPp 3.6 prints no RTP counters
 // on its final screen: the media is checked with the call records'
 // per-leg figures.)
 //
