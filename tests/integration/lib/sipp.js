@@ -65,6 +65,15 @@ export async function freePort() {
     }
 }
 
+/* A port p free for UDP and TCP with p+1 free for TCP too: baresip
+ * listens for SIP over TLS on the port after its sip_listen port. */
+export async function freePortPair() {
+    for (;;) {
+        const p = await freePort();
+        if (p < 65535 && await portFree(p + 1, {tcp: true})) return p;
+    }
+}
+
 /* An even UDP port p with p, p+1, p+2 and p+3 free: SIPp's -mp (its RTP
  * echo binds p and p+2, the video one). */
 export async function freeMediaPort() {
