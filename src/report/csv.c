@@ -42,7 +42,7 @@ static void flatten(json_t *out, const char *prefix, const json_t *v)
     } else if (json_is_null(v)) {
         text = strdup("");
     } else {
-        text = json_dumps(v, JSON_ENCODE_ANY | JSON_REAL_PRECISION(10));
+        text = json_dumps(v, JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
     }
     json_object_set_new(out, prefix, json_string(text ? text : ""));
     free(text);

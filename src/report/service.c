@@ -153,7 +153,7 @@ static void write_cell(const struct report_inc *inc, void *arg)
 /* Write the pending sums and the cursor in one transaction. */
 static int flush(struct report *r)
 {
-    if (r->cursor == r->stored_cursor)
+    if (r->cursor == r->stored_cursor && !r->npending)
         return 0;
     int err = store_begin(r->app->store);
     if (err)
