@@ -88,6 +88,8 @@ char *report_rows_csv(const json_t *rows)
         const char *k;
         json_t *v;
         bool first = true;
+        if (!json_object_size(columns)) /* no rows: an empty document */
+            goto done;
         json_object_foreach(columns, k, v)
         {
             if (!first)
@@ -109,6 +111,7 @@ char *report_rows_csv(const json_t *rows)
             }
             fputs("\r\n", f);
         }
+    done:
         fclose(f);
     }
     json_decref(flat);
