@@ -86,6 +86,25 @@ static json_t *local_json(const struct tz *tz, int64_t t)
     return json_string(buf);
 }
 
+void report_scope_sources(const struct report_query *q, const char **s1, const char **s2)
+{
+    *s1 = *s2 = table_scope(q);
+}
+
+void report_grouping(const struct tz *tz, const struct report_query *q, int64_t *group_ms,
+                     int64_t *offset_ms)
+{
+    *group_ms = *offset_ms = 0;
+    int32_t off = tz_offset(tz, q->from / 1000);
+    for (int64_t t = q->from; t < q->to; t += 86400000LL)
+        if (tz_offset(tz, t / 1000) != off)
+            return;
+    if (tz_offset(tz, (q->to - 1) / 1000) != off)
+        return;
+    *group_ms = (int64_t)q->interval_min * 60000;
+    *offset_ms = (int64_t)off * 1000;
+}
+
 /* ---- grouping ---- */
 
 struct group {

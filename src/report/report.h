@@ -145,6 +145,15 @@ struct report_query {
     bool by_agent;       /* satisfaction per agent instead of per queue */
 };
 
+/* The fold's scopes a query reads (the same one twice when one). */
+void report_scope_sources(const struct report_query *q, const char **s1, const char **s2);
+/* How the store may add up a query's buckets before report_rows(): the
+ * interval in ms and the zone's offset in ms when that offset is the same
+ * over the whole range (checked at every local midnight: offsets change
+ * at most twice a year), else 0 and 0 (the buckets one by one). */
+void report_grouping(const struct tz *tz, const struct report_query *q, int64_t *group_ms,
+                     int64_t *offset_ms);
+
 /* Rows, ordered by interval start, id, channel:
  * [{"intervalStart":"2026-12-07T09:00:00+01:00","intervalEnd":..,
  *   "<idName>": id, "channel": .., figures...}]. New reference. */

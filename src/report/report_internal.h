@@ -28,7 +28,6 @@ struct report {
     struct tz *tz;
     struct schedule *hours;
     int sl_seconds;
-    int write_err;
     struct tmr tmr;
     int64_t last_publish; /* monotonic ms */
     bool dirty, publishing;

@@ -18,6 +18,7 @@
 #include "core/schedule.h"
 #include "core/settings.h"
 #include "report/report_internal.h"
+#include "report/sums.h"
 #include "router/router.h"
 #include "routing/service.h"
 #include "store/store.h"
@@ -99,25 +100,6 @@ static int64_t local_day_start(const struct tz *tz, int64_t t)
     return guess + ((int64_t)lt.offset - tz_offset(tz, guess / 1000)) * 1000;
 }
 
-static int load_cell(const struct store_row *row, void *arg)
-{
-    struct report_inc inc = {store_row_int(row, 0),  store_row_text(row, 1), store_row_text(row, 2),
-                             store_row_text(row, 3), store_row_text(row, 4), store_row_int(row, 5)};
-    report_table_add(arg, &inc);
-    return 0;
-}
-
-/* Stored sums of buckets in [from, to) of the scopes into t. */
-static int load_buckets(struct report *r, struct report_table *t, const char *s1, const char *s2,
-                        int64_t from, int64_t to)
-{
-    struct store_val v[] = {sv_text(s1), sv_text(s2), sv_int(from), sv_int(to)};
-    return store_query(r->app->store,
-                       "SELECT bucket, scope, id, channel, figure, value FROM report_buckets"
-                       " WHERE scope IN (?, ?) AND bucket >= ? AND bucket < ?",
-                       v, 4, load_cell, t);
-}
-
 /* A new day: today's table starts empty. */
 static void roll_day(struct report *r, int64_t now)
 {
@@ -130,56 +112,20 @@ static void roll_day(struct report *r, int64_t now)
 
 /* ---- writing ---- */
 
-static void write_cell(const struct report_inc *inc, void *arg)
-{
-    struct report *r = arg;
-    if (r->write_err)
-        return;
-    struct store_val v[] = {sv_int(inc->bucket),   sv_text(inc->scope),  sv_text(inc->id),
-                            sv_text(inc->channel), sv_text(inc->figure), sv_int(inc->value)};
-    r->write_err = store_exec(
-        r->app->store,
-        report_figure_is_max(inc->figure)
-            ? "INSERT INTO report_buckets (bucket, scope, id, channel, figure, value)"
-              " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (scope, bucket, id, channel, figure)"
-              " DO UPDATE SET value = CASE WHEN excluded.value > report_buckets.value"
-              " THEN excluded.value ELSE report_buckets.value END"
-            : "INSERT INTO report_buckets (bucket, scope, id, channel, figure, value)"
-              " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (scope, bucket, id, channel, figure)"
-              " DO UPDATE SET value = report_buckets.value + excluded.value",
-        v, 6, NULL);
-}
-
 /* Write the pending sums and the cursor in one transaction. */
 static int flush(struct report *r)
 {
     if (r->cursor == r->stored_cursor && !r->npending)
         return 0;
-    int err = store_begin(r->app->store);
-    if (err)
-        return err;
-    r->write_err = 0;
-    report_table_each(r->pending, write_cell, r);
-    struct store_val v[] = {sv_int(r->cursor)};
-    err = r->write_err;
-    if (!err)
-        err = store_exec(r->app->store,
-                         "INSERT INTO report_state (name, value) VALUES ('cursor', ?)"
-                         " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-                         v, 1, NULL);
-    if (!err)
-        err = store_commit(r->app->store);
-    else
-        store_rollback(r->app->store);
+    int err = report_sums_add(r->app->store, r->pending, r->cursor);
     if (err) {
         log_error("report", "report sums not stored; kept for the next try", "error=%d", err);
         return err;
     }
-    report_table_free(r->pending);
-    r->pending = NULL;
+    report_table_drop_before(r->pending, INT64_MAX);
     r->npending = 0;
     r->stored_cursor = r->cursor;
-    return report_table_alloc(&r->pending);
+    return 0;
 }
 
 /* ---- live ---- */
@@ -229,8 +175,12 @@ static void fold_one(struct report *r, const struct event *e)
     }
     if (strcmp(e->topic, "reports") == 0 && strcmp(e->type, "liveUpdated") == 0)
         return;
-    report_fold_event(r->fold, e);
-    r->dirty = true;
+    for (size_t i = 0; i < 4; i++) { /* the topics the fold follows */
+        if (strcmp(e->topic, topics[i]) == 0) {
+            report_fold_event(r->fold, e);
+            r->dirty = true;
+        }
+    }
 }
 
 static void on_event(const struct event *e, void *arg)
@@ -352,7 +302,7 @@ int report_start(struct app *app)
     int64_t cursor =
         query_int(app->store, "SELECT value FROM report_state WHERE name = 'cursor'", NULL, 0);
     r->stored_cursor = cursor;
-    err = load_buckets(r, r->today, "queue", "agent", r->today_start, INT64_MAX);
+    err = report_sums_load(app->store, r->today, "queue", "agent", r->today_start, INT64_MAX, 0, 0);
     if (!err && cursor > 0)
         err = rebuild(r, cursor);
     if (!err)
@@ -368,8 +318,7 @@ int report_start(struct app *app)
         return err;
     }
     seed_workers(r, now);
-    r->dirty = true;
-    schedule_tick(r);
+    r->dirty = false; /* a start alone changes nothing worth telling */
     return 0;
 }
 
@@ -392,14 +341,15 @@ int report_history(struct app *app, struct report_query *q, json_t **rowsp)
     report_fold_advance(r->fold, clock_now_ms());
     int err = flush(r);
     struct report_table *t = NULL;
+    q->tz = r->tz;
     if (!err)
         err = report_table_alloc(&t);
-    static const char *const scopes[REPORT_SCOPES][2] = {
-        {"queue", "queue"}, {"attendant", "attendant"}, {"agent", "agent"},
-        {"bot", "bot"},     {"chat", "chat"},           {"satisfaction", "agentSatisfaction"}};
+    const char *s1, *s2;
+    report_scope_sources(q, &s1, &s2);
+    int64_t group = 0, offset = 0;
+    report_grouping(r->tz, q, &group, &offset);
     if (!err)
-        err = load_buckets(r, t, scopes[q->scope][0], scopes[q->scope][1], q->from, q->to);
-    q->tz = r->tz;
+        err = report_sums_load(app->store, t, s1, s2, q->from, q->to, group, offset);
     if (!err)
         *rowsp = report_rows(t, q);
     report_table_free(t);
