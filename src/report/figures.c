@@ -212,7 +212,8 @@ static void queue_figures(json_t *row, const json_t *r, int sl)
     int64_t ans_in = within(r, "answered", sl), ab_in = within(r, "abandoned", sl);
     int64_t left = ans + ab + ov + to + na + tw;
     int64_t waits = raw(r, "answerWaitMs") + raw(r, "abandonWaitMs") + raw(r, "redirectWaitMs");
-    int64_t handle = raw(r, "talkMs") + raw(r, "holdMs") + raw(r, "wrapMs");
+    /* talkMs runs from the answer to completion, hold included */
+    int64_t handle = raw(r, "talkMs") + raw(r, "wrapMs");
     json_object_set_new(row, "offered", json_integer(raw(r, "offered")));
     json_object_set_new(row, "answered", json_integer(ans));
     json_object_set_new(row, "abandoned", json_integer(ab));
@@ -232,7 +233,7 @@ static void queue_figures(json_t *row, const json_t *r, int sl)
                         avg_s(raw(r, "maxAbandonWaitMs"), ab ? 1 : 0));
     json_object_set_new(row, "handled", json_integer(handled));
     json_object_set_new(row, "avgHandleSeconds", avg_s(handle, handled));
-    json_object_set_new(row, "avgTalkSeconds", avg_s(raw(r, "talkMs"), handled));
+    json_object_set_new(row, "avgTalkSeconds", avg_s(raw(r, "talkMs") - raw(r, "holdMs"), handled));
     json_object_set_new(row, "avgHoldSeconds", avg_s(raw(r, "holdMs"), handled));
     json_object_set_new(row, "avgWrapUpSeconds", avg_s(raw(r, "wrapMs"), handled));
 }
@@ -250,8 +251,9 @@ static void agent_figures(json_t *row, const json_t *r)
     json_object_set_new(row, "answered", json_integer(raw(r, "answered")));
     json_object_set_new(row, "handled", json_integer(handled));
     json_object_set_new(row, "avgHandleSeconds",
-                        avg_s(raw(r, "talkMs") + raw(r, "holdMs") + raw(r, "wrapMs"), handled));
-    json_object_set_new(row, "avgTalkSeconds", avg_s(raw(r, "talkMs"), handled));
+                        avg_s(raw(r, "talkMs") + raw(r, "wrapMs"), handled));
+    json_object_set_new(row, "avgTalkSeconds", avg_s(raw(r, "talkMs") - raw(r, "holdMs"), handled));
+    json_object_set_new(row, "avgHoldSeconds", avg_s(raw(r, "holdMs"), handled));
     json_object_set_new(row, "avgWrapUpSeconds", avg_s(raw(r, "wrapMs"), handled));
     json_object_set_new(row, "offers", json_integer(raw(r, "offers")));
     json_object_set_new(row, "declined", json_integer(raw(r, "declined")));

@@ -138,6 +138,19 @@ static void queue_answered(struct report_fold *f, const struct event *e, struct 
     c->queue_bucket = j->bucket;
 }
 
+/* Hold time of a call answered from a queue, to the queue's contact and
+ * the agent, when the hold ends. */
+static void hold_ends(struct report_fold *f, struct rcall *c, int64_t now)
+{
+    if (!c->held_since || !c->queue)
+        return;
+    int64_t d = now - c->held_since;
+    c->held_since = 0;
+    fold_emit(f, c->queue_bucket, "queue", c->queue, "voice", "holdMs", d);
+    if (c->worker)
+        fold_emit(f, report_bucket(now), "agent", c->worker, "", "holdMs", d);
+}
+
 void fold_calls(struct report_fold *f, const struct event *e)
 {
     const char *id = e->subject;
@@ -156,8 +169,18 @@ void fold_calls(struct report_fold *f, const struct event *e)
         const struct rcall *c = call_get(f, id, false);
         if (c && c->queue)
             fold_emit(f, c->queue_bucket, "queue", c->queue, "voice", "transfers", 1);
+    } else if (strcmp(t, "callHeld") == 0) {
+        struct rcall *c = call_get(f, id, false);
+        if (c && c->queue && !c->held_since)
+            c->held_since = e->time;
+    } else if (strcmp(t, "callResumed") == 0) {
+        struct rcall *c = call_get(f, id, false);
+        if (c)
+            hold_ends(f, c, e->time);
     } else if (strcmp(t, "callEnded") == 0) {
         struct rcall *c = rmap_del(f->calls, id);
+        if (c)
+            hold_ends(f, c, e->time);
         if (c && c->att) /* ended where the attendant left it: contained */
             fold_emit(f, c->att_bucket, "attendant", c->att, "voice", "contained", 1);
         if (c)

@@ -52,6 +52,7 @@ struct rcall {
     int64_t att_bucket;
     char *queue, *worker; /* from the queue it was answered in */
     int64_t queue_bucket;
+    int64_t held_since; /* on hold since, or 0 */
 };
 
 /* A chat thread, from its opening to its end. */

@@ -244,7 +244,7 @@ test('the sums survive a restart without counting anything twice', async (t) => 
     assert.equal(live.json.queues.find((q) => q.queueId === 'support' && q.channel === 'chat').waiting, 3);
 });
 
-test('a call through a call queue is offered, answered and handled', async (t) => {
+test('a call through a call queue is offered, answered, held and handled', async (t) => {
     const srv = await useServer(t);
     const port = srv.sip.port;
     const events = await EventStream.open(srv.url, {apiKey: DEMO_API_KEY, query: {topics: 'calls'}});
@@ -260,6 +260,20 @@ test('a call through a call queue is offered, answered and handled', async (t) =
     const inv = await carol.next((m) => m.method === 'INVITE', 20000);
     carol.answer(inv, 200, 'OK', {toTag: 'carol', body: carol.offer([0, 101])});
     await events.next((m) => m.type === 'event' && m.event.type === 'queueAnswered', {timeoutMs: 15000});
+    // On hold for half a second (a re-INVITE with a=sendonly), then back.
+    const reinvite = async (direction) => {
+        call.cseq += 1;
+        caller.request('INVITE', call.uri, {...call, body: caller.offer().replace('a=sendrecv', direction),
+                                            ctype: 'application/sdp'});
+        const answer = await caller.next((m) => m.status >= 200 && m.headers.cseq?.[0]?.endsWith('INVITE'));
+        assert.equal(answer.status, 200);
+        caller.ack(call);
+    };
+    await reinvite('a=sendonly');
+    await events.next((m) => m.type === 'event' && m.event.type === 'callHeld', {timeoutMs: 5000});
+    await sleep(500);
+    await reinvite('a=sendrecv');
+    await events.next((m) => m.type === 'event' && m.event.type === 'callResumed', {timeoutMs: 5000});
     await sleep(300);
     assert.equal((await caller.bye(call)).status, 200);
     carol.answer(await carol.next((m) => m.method === 'BYE', 5000));
@@ -269,7 +283,9 @@ test('a call through a call queue is offered, answered and handled', async (t) =
     assert.equal(row.offered, 1);
     assert.equal(row.answered, 1);
     assert.equal(row.handled, 1);
+    assert.ok(row.avgHoldSeconds >= 0.5, JSON.stringify(row));
     assert.ok(row.avgTalkSeconds >= 0.3, JSON.stringify(row));
+    assert.ok(Math.abs(row.avgHandleSeconds - row.avgTalkSeconds - row.avgHoldSeconds - row.avgWrapUpSeconds) < 0.002);
     const carolRow = (await report(srv.url, admin, 'agents')).find((a) => a.workerId === 'carol');
     assert.equal(carolRow.handled, 1);
 });

@@ -116,6 +116,9 @@ static const struct ev day[] = {
      "{\"jobId\":\"j2\",\"workerId\":\"w2\",\"workerUserId\":\"u2\",\"queueId\":\"support\"}"},
     {AT(9, 2, 30), "calls", "queueAnswered", "c2",
      "{\"callId\":\"c2\",\"jobId\":\"j2\",\"workerId\":\"w2\",\"queueId\":\"support\"}"},
+    /* w1 puts c1 on hold for 60 s. */
+    {AT(9, 3, 0), "calls", "callHeld", "c1", "{\"callId\":\"c1\"}"},
+    {AT(9, 4, 0), "calls", "callResumed", "c1", "{\"callId\":\"c1\"}"},
     {AT(9, 4, 0), "calls", "callTransferred", "c2", "{\"kind\":\"attended\"}"},
     {AT(9, 5, 10), "router", "jobCompleted", "j1",
      "{\"jobId\":\"j1\",\"workerId\":\"w1\",\"workerUserId\":\"u1\"}"},
@@ -317,11 +320,12 @@ static void voice_queue_day(void **state)
     near(r, "longestWaitSeconds", 120.0);
     near(r, "avgAbandonSeconds", 34.0); /* (8 + 60) / 2 */
     near(r, "longestAbandonSeconds", 60.0);
-    /* Handled: j1 (talk 300, wrap 30), j2 (talk 240, wrap 0). */
+    /* Handled: j1 (answer to completion 300 s, of which 60 s on hold;
+     * wrap 30), j2 (talk 240, wrap 0). Handle = talk + hold + wrap. */
     assert_int_equal(num(r, "handled"), 2);
-    near(r, "avgHandleSeconds", 285.0); /* (330 + 240) / 2 */
-    near(r, "avgTalkSeconds", 270.0);
-    near(r, "avgHoldSeconds", 0.0);
+    near(r, "avgHandleSeconds", 285.0); /* (240 + 60 + 30 + 240) / 2 */
+    near(r, "avgTalkSeconds", 240.0);   /* (240 + 240) / 2 */
+    near(r, "avgHoldSeconds", 30.0);    /* 60 / 2 */
     near(r, "avgWrapUpSeconds", 15.0);
     json_decref(rs);
 }
@@ -429,6 +433,8 @@ static void agents_day(void **state)
     assert_int_equal(num(r, "answered"), 1);
     assert_int_equal(num(r, "handled"), 1);
     near(r, "avgHandleSeconds", 330.0);
+    near(r, "avgTalkSeconds", 240.0); /* 300 less 60 on hold */
+    near(r, "avgHoldSeconds", 60.0);
     assert_int_equal(num(r, "offers"), 2);   /* j1, j6 */
     assert_int_equal(num(r, "declined"), 1); /* j6 */
     assert_int_equal(num(r, "expired"), 0);
@@ -578,7 +584,7 @@ static void csv_of_rows(void **state)
         "avgWaitSeconds,longestWaitSeconds,avgAbandonSeconds,longestAbandonSeconds,handled,"
         "avgHandleSeconds,avgTalkSeconds,avgHoldSeconds,avgWrapUpSeconds\r\n"
         "2026-12-07T00:00:00+00:00,2026-12-08T00:00:00+00:00,support,voice,7,2,2,1,1,1,1,20,1,1,"
-        "0.25,20.0,32.5714285714286,120.0,34.0,60.0,2,285.0,270.0,0.0,15.0\r\n";
+        "0.25,20.0,32.5714285714286,120.0,34.0,60.0,2,285.0,240.0,30.0,15.0\r\n";
     assert_string_equal(csv, want_head);
     free(csv);
     json_decref(rs);
