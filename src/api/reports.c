@@ -66,13 +66,6 @@ static const char *parse_time(const struct tz *tz, const char *s, bool end, int6
     return NULL;
 }
 
-static int64_t today_start(const struct tz *tz, int64_t now)
-{
-    struct local_time lt;
-    tz_local(tz, now / 1000, &lt);
-    return local_to_utc(tz, days_from_civil(lt.year, lt.month, lt.day) * 86400);
-}
-
 /* ---- history ---- */
 
 static bool wants_csv(const struct api_req *req)
@@ -114,7 +107,7 @@ static bool parse_query(struct api_req *req, enum report_scope scope, struct rep
         }
     }
     int64_t now = clock_now_ms();
-    q->from = today_start(tz, now);
+    q->from = report_day_start(tz, now);
     if (from && (why = parse_time(tz, from, false, &q->from)) != NULL) {
         api_reply_error(req, 400, "bad_request", "from must be %s; got \"%.40s\"", why, from);
         return false;
@@ -124,11 +117,8 @@ static bool parse_query(struct api_req *req, enum report_scope scope, struct rep
         api_reply_error(req, 400, "bad_request", "to must be %s; got \"%.40s\"", why, to);
         return false;
     }
-    if (!to) { /* the end of the day `from` falls in */
-        struct local_time lt;
-        tz_local(tz, q->from / 1000, &lt);
-        q->to = local_to_utc(tz, (days_from_civil(lt.year, lt.month, lt.day) + 1) * 86400);
-    }
+    if (!to) /* the end of the day `from` falls in */
+        q->to = report_day_start(tz, q->from + 26 * 3600 * 1000LL);
     int64_t max_days = q->interval_min == 15 ? 31 : q->interval_min == 60 ? 92 : 731;
     if (q->to <= q->from) {
         api_reply_error(req, 422, "invalid", "to must be after from");

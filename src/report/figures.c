@@ -47,7 +47,7 @@ static const char *id_name(const struct report_query *q)
 
 /* ---- intervals in the time zone ---- */
 
-static int64_t day_start(const struct tz *tz, int64_t t)
+int64_t report_day_start(const struct tz *tz, int64_t t)
 {
     struct local_time lt;
     tz_local(tz, t / 1000, &lt);
@@ -64,14 +64,14 @@ static int64_t interval_start(const struct report_query *q, int64_t bucket)
         tz_local(q->tz, bucket / 1000, &lt);
         return bucket - (int64_t)lt.minute * 60000;
     }
-    return day_start(q->tz, bucket);
+    return report_day_start(q->tz, bucket);
 }
 
 static int64_t interval_end(const struct report_query *q, int64_t start)
 {
     if (q->interval_min < 1440)
         return start + (int64_t)q->interval_min * 60000;
-    return day_start(q->tz, start + 26 * 3600 * 1000LL); /* 23 to 25 hours on */
+    return report_day_start(q->tz, start + 26 * 3600 * 1000LL); /* 23 to 25 hours on */
 }
 
 static json_t *local_json(const struct tz *tz, int64_t t)

@@ -145,6 +145,8 @@ struct report_query {
     bool by_agent;       /* satisfaction per agent instead of per queue */
 };
 
+/* The UTC ms of the local midnight that begins t's day in tz. */
+int64_t report_day_start(const struct tz *tz, int64_t t);
 /* The fold's scopes a query reads (the same one twice when one). */
 void report_scope_sources(const struct report_query *q, const char **s1, const char **s2);
 /* How the store may add up a query's buckets before report_rows(): the

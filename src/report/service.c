@@ -92,18 +92,10 @@ const char *report_metrics_token(struct app *app)
 
 /* ---- today ---- */
 
-static int64_t local_day_start(const struct tz *tz, int64_t t)
-{
-    struct local_time lt;
-    tz_local(tz, t / 1000, &lt);
-    int64_t guess = t - ((int64_t)lt.hour * 3600 + lt.minute * 60 + lt.second) * 1000 - t % 1000;
-    return guess + ((int64_t)lt.offset - tz_offset(tz, guess / 1000)) * 1000;
-}
-
 /* A new day: today's table starts empty. */
 static void roll_day(struct report *r, int64_t now)
 {
-    int64_t start = local_day_start(r->tz, now);
+    int64_t start = report_day_start(r->tz, now);
     if (start == r->today_start)
         return;
     r->today_start = start;
@@ -298,7 +290,7 @@ int report_start(struct app *app)
     app->report = r;
     load_settings(r);
     int64_t now = clock_now_ms();
-    r->today_start = local_day_start(r->tz, now);
+    r->today_start = report_day_start(r->tz, now);
     int64_t cursor =
         query_int(app->store, "SELECT value FROM report_state WHERE name = 'cursor'", NULL, 0);
     r->stored_cursor = cursor;
