@@ -277,14 +277,17 @@ static json_t *by_prefix(const json_t *r, const char *prefix)
 
 static void attendant_figures(json_t *row, const json_t *r)
 {
-    int64_t calls = raw(r, "calls"), inv = raw(r, "invalid"), none = raw(r, "noInput");
+    int64_t calls = raw(r, "calls"), inv = raw(r, "invalid"), none = raw(r, "noInput"),
+            unrec = raw(r, "notRecognised");
     json_object_set_new(row, "calls", json_integer(calls));
     json_object_set_new(row, "options", by_prefix(r, "option"));
     json_object_set_new(row, "byKey", json_integer(raw(r, "byKey")));
     json_object_set_new(row, "bySpeech", json_integer(raw(r, "bySpeech")));
     json_object_set_new(row, "invalid", json_integer(inv));
     json_object_set_new(row, "noInput", json_integer(none));
-    json_object_set_new(row, "recognitionFailures", json_integer(inv + none));
+    json_object_set_new(row, "notRecognised", json_integer(unrec));
+    json_object_set_new(row, "recognitionFailures", json_integer(inv + none + unrec));
+    json_object_set_new(row, "directory", by_prefix(r, "directory"));
     json_object_set_new(row, "redirects", json_integer(raw(r, "redirects")));
     json_object_set_new(row, "redirectTargets", by_prefix(r, "redirect"));
     json_object_set_new(row, "contained", json_integer(raw(r, "contained")));

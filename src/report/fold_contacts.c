@@ -59,6 +59,22 @@ static void call_destroy(struct rcall *c)
     free(c);
 }
 
+/* Dial by name's outcomes (a fixed set of words). */
+static void directory_event(struct report_fold *f, const struct event *e, const char *att,
+                            int64_t b)
+{
+    static const char *const results[] = {"connected", "noMatch",   "noInput", "rejected",
+                                          "tooMany",   "cancelled", NULL};
+    const char *result = ev_str(e, "result");
+    for (size_t i = 0; result && results[i]; i++) {
+        if (strcmp(result, results[i]) == 0) {
+            char fig[40];
+            snprintf(fig, sizeof(fig), "directory.%s", results[i]);
+            fold_emit(f, b, "attendant", att, "voice", fig, 1);
+        }
+    }
+}
+
 static void attendant_event(struct report_fold *f, const struct event *e, struct rcall *c)
 {
     const char *att = ev_str(e, "attendant");
@@ -84,6 +100,10 @@ static void attendant_event(struct report_fold *f, const struct event *e, struct
         fold_emit(f, b, "attendant", att, "voice", "invalid", 1);
     } else if (strcmp(t, "attendantNoInput") == 0) {
         fold_emit(f, b, "attendant", att, "voice", "noInput", 1);
+    } else if (strcmp(t, "attendantNotRecognised") == 0) {
+        fold_emit(f, b, "attendant", att, "voice", "notRecognised", 1);
+    } else if (strcmp(t, "attendantDirectory") == 0) {
+        directory_event(f, e, att, b);
     }
 }
 

@@ -51,6 +51,8 @@ static const struct ev day[] = {
      "{\"from\":\"attendant\",\"target\":{\"kind\":\"callQueue\",\"callQueue\":\"support\"}}"},
     {AT(8, 31, 0), "calls", "attendantEntered", "a2", "{\"attendant\":\"main\"}"},
     {AT(8, 31, 10), "calls", "attendantNoInput", "a2", "{\"attendant\":\"main\",\"try\":1}"},
+    {AT(8, 31, 15), "calls", "attendantNotRecognised", "a2",
+     "{\"attendant\":\"main\",\"via\":\"speech\",\"confidence\":20}"},
     {AT(8, 31, 20), "calls", "attendantOption", "a2",
      "{\"attendant\":\"main\",\"key\":\"2\",\"input\":\"speech\",\"target\":\"announcement\"}"},
     {AT(8, 32, 0), "calls", "callEnded", "a2", "{\"endedBy\":\"caller\"}"},
@@ -61,6 +63,15 @@ static const struct ev day[] = {
     {AT(8, 33, 10), "calls", "callRedirected", "a3",
      "{\"from\":\"attendant\",\"target\":{\"kind\":\"extension\",\"extension\":\"1234\"}}"},
     {AT(8, 35, 0), "calls", "callEnded", "a3", "{}"},
+    /* a5 says a name: dial by name connects it (an option, then the
+     * directory's result, then the redirect to the person). */
+    {AT(8, 36, 0), "calls", "attendantEntered", "a5", "{\"attendant\":\"main\"}"},
+    {AT(8, 36, 5), "calls", "attendantOption", "a5",
+     "{\"attendant\":\"main\",\"key\":\"9\",\"input\":\"speech\",\"target\":\"directory\"}"},
+    {AT(8, 36, 20), "calls", "attendantDirectory", "a5",
+     "{\"attendant\":\"main\",\"method\":\"speech\",\"result\":\"connected\",\"userId\":\"u1\"}"},
+    {AT(8, 36, 20), "calls", "callRedirected", "a5",
+     "{\"from\":\"attendant\",\"target\":{\"kind\":\"person\",\"user\":\"alice\"}}"},
     {AT(8, 40, 0), "calls", "attendantEntered", "a4", "{\"attendant\":\"main\"}"},
     {AT(8, 40, 30), "calls", "callEnded", "a4", "{}"},
 
@@ -479,20 +490,24 @@ static void attendant_day(void **state)
     struct world *w = *state;
     json_t *rs = rows(w, REPORT_ATTENDANTS, 1440, w->utc, 20);
     const json_t *r = row_for(rs, "attendantId", "main", "voice");
-    assert_int_equal(num(r, "calls"), 4);
+    assert_int_equal(num(r, "calls"), 5);
     assert_int_equal(num(r, "options/1"), 1);
     assert_int_equal(num(r, "options/2"), 1);
+    assert_int_equal(num(r, "options/9"), 1);
     assert_int_equal(num(r, "options/extension"), 1);
     assert_int_equal(num(r, "byKey"), 2);    /* a1's 1, a3's 1234 */
-    assert_int_equal(num(r, "bySpeech"), 1); /* a2's "two" */
-    assert_int_equal(num(r, "invalid"), 1);
-    assert_int_equal(num(r, "noInput"), 1);
-    assert_int_equal(num(r, "recognitionFailures"), 2);
-    assert_int_equal(num(r, "redirects"), 2);
+    assert_int_equal(num(r, "bySpeech"), 2); /* a2's "two", a5's name */
+    assert_int_equal(num(r, "invalid"), 1);  /* a3's 9 */
+    assert_int_equal(num(r, "noInput"), 1);  /* a2's silence */
+    assert_int_equal(num(r, "notRecognised"), 1);
+    assert_int_equal(num(r, "recognitionFailures"), 3);
+    assert_int_equal(num(r, "directory/connected"), 1);
+    assert_int_equal(num(r, "redirects"), 3);
     assert_int_equal(num(r, "redirectTargets/callQueue"), 1);
     assert_int_equal(num(r, "redirectTargets/extension"), 1);
+    assert_int_equal(num(r, "redirectTargets/person"), 1);
     assert_int_equal(num(r, "contained"), 2); /* a2, a4 */
-    near(r, "containment", 0.5);
+    near(r, "containment", 0.4);              /* 2 / 5 */
     json_decref(rs);
 }
 
