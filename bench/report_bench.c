@@ -318,7 +318,7 @@ static double live_run(struct store *st, const struct gen *g, json_t **data, dou
         const struct gev *x = &g->ev[i];
         if (x->time / 1000 != second) { /* the one-second flush */
             double f0 = cpu_s();
-            check(report_sums_add(st, s.pending, (int64_t)i), "store sums");
+            check(report_sums_add(st, s.pending, (int64_t)i, 0), "store sums");
             report_table_drop_before(s.pending, INT64_MAX);
             stored += cpu_s() - f0;
             second = x->time / 1000;
@@ -332,7 +332,7 @@ static double live_run(struct store *st, const struct gen *g, json_t **data, dou
         report_fold_event(f, &e);
     }
     report_fold_advance(f, DAY + 86400000LL);
-    check(report_sums_add(st, s.pending, (int64_t)g->n), "store sums");
+    check(report_sums_add(st, s.pending, (int64_t)g->n, DAY + 86400000LL), "store sums");
     double per = (cpu_s() - t0) / (double)g->n;
     *store_part = stored / (double)g->n;
     report_fold_free(f);

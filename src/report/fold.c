@@ -116,6 +116,18 @@ void report_fold_advance(struct report_fold *f, int64_t now)
         agent_accrue(f, v, now);
 }
 
+void report_fold_clamp_since(struct report_fold *f, int64_t t)
+{
+    size_t pos = 0;
+    const char *key;
+    void *v;
+    while (rmap_next(f->agents, &pos, &key, &v)) {
+        struct ragent *a = v;
+        if (a->since < t)
+            a->since = t;
+    }
+}
+
 static void worker_event(struct report_fold *f, const struct event *e, const char *worker)
 {
     struct ragent *a = agent_get(f, worker, e->time);

@@ -85,6 +85,9 @@ void report_fold_event(struct report_fold *f, const struct event *e);
 /* Count every agent's time in its current state up to now (state time is
  * otherwise counted when the state changes). */
 void report_fold_advance(struct report_fold *f, int64_t now);
+/* Start every agent's state time no earlier than t (after a restart: the
+ * time before it is in the stored sums, or was not worked). */
+void report_fold_clamp_since(struct report_fold *f, int64_t t);
 /* What is open now: {"queues":[{"queueId","channel","waiting",
  * "longestWaitSeconds"}], "agents":[{"workerId","userId","state",
  * "sinceSeconds"}], "agentsByState":{"available":n,..}}. */

@@ -30,7 +30,8 @@ struct report {
     int sl_seconds;
     struct tmr tmr;
     int64_t last_publish; /* monotonic ms */
-    bool dirty, publishing;
+    int64_t accrued_at;   /* agents' state time is counted up to here */
+    bool dirty;
 };
 
 #endif

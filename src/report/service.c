@@ -104,12 +104,19 @@ static void roll_day(struct report *r, int64_t now)
 
 /* ---- writing ---- */
 
+/* Count every agent's state time up to now (stored with the next flush). */
+static void advance(struct report *r)
+{
+    r->accrued_at = clock_now_ms();
+    report_fold_advance(r->fold, r->accrued_at);
+}
+
 /* Write the pending sums and the cursor in one transaction. */
 static int flush(struct report *r)
 {
     if (r->cursor == r->stored_cursor && !r->npending)
         return 0;
-    int err = report_sums_add(r->app->store, r->pending, r->cursor);
+    int err = report_sums_add(r->app->store, r->pending, r->cursor, r->accrued_at);
     if (err) {
         log_error("report", "report sums not stored; kept for the next try", "error=%d", err);
         return err;
@@ -128,9 +135,7 @@ static void publish(struct report *r)
     json_t *agents = json_object_get(live, "agents");
     if (json_array_size(agents) > 100) /* the stream says how many; GET gives each */
         json_object_del(live, "agents");
-    r->publishing = true;
     int err = events_append(r->app->events, "reports", "liveUpdated", NULL, NULL, live);
-    r->publishing = false;
     if (err)
         log_warn("report", "live figures not published", "error=%d", err);
     r->last_publish = clock_mono_ms();
@@ -178,8 +183,6 @@ static void fold_one(struct report *r, const struct event *e)
 static void on_event(const struct event *e, void *arg)
 {
     struct report *r = arg;
-    if (r->publishing)
-        return;
     fold_one(r, e);
     if (r->npending > 50000)
         flush(r); /* a burst: keep memory bounded */
@@ -291,14 +294,17 @@ int report_start(struct app *app)
     load_settings(r);
     int64_t now = clock_now_ms();
     r->today_start = report_day_start(r->tz, now);
-    int64_t cursor =
-        query_int(app->store, "SELECT value FROM report_state WHERE name = 'cursor'", NULL, 0);
+    int64_t cursor = report_sums_state(app->store, "cursor");
     r->stored_cursor = cursor;
     err = report_sums_load(app->store, r->today, "queue", "agent", r->today_start, INT64_MAX, 0, 0);
     if (!err && cursor > 0)
         err = rebuild(r, cursor);
+    /* Agents' time up to the last advance is in the sums already. */
+    report_fold_clamp_since(r->fold, report_sums_state(app->store, "accruedAt"));
     if (!err)
         err = replay(r, events_last_seq(app->events));
+    /* While the server was down nobody worked: state time starts again now. */
+    report_fold_clamp_since(r->fold, now);
     if (!err)
         err = flush(r);
     if (!err)
@@ -319,7 +325,7 @@ void report_stop(struct app *app)
     struct report *r = app->report;
     if (!r)
         return;
-    report_fold_advance(r->fold, clock_now_ms());
+    advance(r);
     flush(r);
     app->report = NULL;
     report_destroy(r);
@@ -330,7 +336,7 @@ void report_stop(struct app *app)
 int report_history(struct app *app, struct report_query *q, json_t **rowsp)
 {
     struct report *r = app->report;
-    report_fold_advance(r->fold, clock_now_ms());
+    advance(r);
     int err = flush(r);
     struct report_table *t = NULL;
     q->tz = r->tz;

@@ -69,20 +69,42 @@ static void write_cell(const struct report_inc *inc, void *arg)
         v, 6, NULL);
 }
 
-int report_sums_add(struct store *st, const struct report_table *t, int64_t cursor)
+static int set_state(struct store *st, const char *name, int64_t value)
+{
+    struct store_val v[] = {sv_text(name), sv_int(value)};
+    return store_exec(st,
+                      "INSERT INTO report_state (name, value) VALUES (?, ?)"
+                      " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                      v, 2, NULL);
+}
+
+static int state_row(const struct store_row *row, void *arg)
+{
+    *(int64_t *)arg = store_row_int(row, 0);
+    return 0;
+}
+
+int64_t report_sums_state(struct store *st, const char *name)
+{
+    int64_t value = 0;
+    struct store_val v[] = {sv_text(name)};
+    store_query(st, "SELECT value FROM report_state WHERE name = ?", v, 1, state_row, &value);
+    return value;
+}
+
+int report_sums_add(struct store *st, const struct report_table *t, int64_t cursor,
+                    int64_t accrued_at)
 {
     int err = store_begin(st);
     if (err)
         return err;
     struct writer w = {st, 0};
     report_table_each(t, write_cell, &w);
-    struct store_val v[] = {sv_int(cursor)};
     err = w.err;
     if (!err)
-        err = store_exec(st,
-                         "INSERT INTO report_state (name, value) VALUES ('cursor', ?)"
-                         " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-                         v, 1, NULL);
+        err = set_state(st, "cursor", cursor);
+    if (!err && accrued_at)
+        err = set_state(st, "accruedAt", accrued_at);
     if (!err)
         return store_commit(st);
     store_rollback(st);

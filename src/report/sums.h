@@ -19,7 +19,12 @@ struct report_table;
 int report_sums_load(struct store *st, struct report_table *t, const char *scope1,
                      const char *scope2, int64_t from, int64_t to, int64_t group_ms,
                      int64_t offset_ms);
-/* Add t to the stored sums and set the cursor, in one transaction. */
-int report_sums_add(struct store *st, const struct report_table *t, int64_t cursor);
+/* Add t to the stored sums and set the cursor (and, when not 0, the time
+ * up to which every agent's state time is in the sums), in one
+ * transaction. */
+int report_sums_add(struct store *st, const struct report_table *t, int64_t cursor,
+                    int64_t accrued_at);
+/* A value of report_state ('cursor', 'accruedAt'); 0 when absent. */
+int64_t report_sums_state(struct store *st, const char *name);
 
 #endif

@@ -226,6 +226,7 @@ test('router jobs and a chat give the report figures; CSV equals JSON; live upda
 
 test('the sums survive a restart without counting anything twice', async (t) => {
     const dataDir = makeTempDir(t);
+    const t0 = Date.now();
     const first = await startServer({dataDir});
     await onlyWorkers(first.url, []);
     for (let i = 0; i < 3; i++) {
@@ -234,11 +235,24 @@ test('the sums survive a restart without counting anything twice', async (t) => 
     }
     const before = find(await report(first.url, admin, 'queues'), 'queueId', 'support', 'chat');
     assert.equal(before.offered, 3);
+    await sleep(1000);
+    const down = Date.now();
     await first.close();
     const srv = await startServer({dataDir});
     t.after(() => srv.close());
+    const downtime = Date.now() - down;
     const after = find(await report(srv.url, admin, 'queues'), 'queueId', 'support', 'chat');
     assert.equal(after.offered, 3);
+    // Each agent's time in its states adds up to no more than the time the
+    // servers were up: nothing counted twice, nothing while down.
+    await sleep(300);
+    const agents = await report(srv.url, admin, 'agents');
+    assert.equal(agents.length, 4);
+    for (const a of agents) {
+        const total = Object.values(a.stateSeconds).reduce((x, y) => x + y, 0);
+        const up = (Date.now() - t0 - downtime) / 1000;
+        assert.ok(total > 1 && total <= up, `${a.workerId}: ${total} s in states, up ${up} s`);
+    }
     // The waiting jobs are still known after the restart.
     const live = await api(srv.url, 'GET', '/v1/reports/live', admin);
     assert.equal(live.json.queues.find((q) => q.queueId === 'support' && q.channel === 'chat').waiting, 3);
