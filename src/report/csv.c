@@ -63,6 +63,23 @@ static void put_field(FILE *f, const char *s)
     fputc('"', f);
 }
 
+/* One line: each column's value in row (NULL: the column names). */
+static void put_line(FILE *f, const json_t *columns, const json_t *row)
+{
+    const char *k;
+    json_t *v;
+    bool first = true;
+    json_object_foreach((json_t *)columns, k, v)
+    {
+        if (!first)
+            fputc(',', f);
+        first = false;
+        const char *s = row ? json_string_value(json_object_get(row, k)) : k;
+        put_field(f, s ? s : "");
+    }
+    fputs("\r\n", f);
+}
+
 char *report_rows_csv(const json_t *rows)
 {
     json_t *flat = json_array(), *columns = json_object();
@@ -85,33 +102,10 @@ char *report_rows_csv(const json_t *rows)
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     if (f) {
-        const char *k;
-        json_t *v;
-        bool first = true;
-        if (!json_object_size(columns)) /* no rows: an empty document */
-            goto done;
-        json_object_foreach(columns, k, v)
-        {
-            if (!first)
-                fputc(',', f);
-            first = false;
-            put_field(f, k);
+        if (json_object_size(columns)) { /* no rows: an empty document */
+            put_line(f, columns, NULL);
+            json_array_foreach(flat, i, row) put_line(f, columns, row);
         }
-        fputs("\r\n", f);
-        json_array_foreach(flat, i, row)
-        {
-            first = true;
-            json_object_foreach(columns, k, v)
-            {
-                if (!first)
-                    fputc(',', f);
-                first = false;
-                const char *s = json_string_value(json_object_get(row, k));
-                put_field(f, s ? s : "");
-            }
-            fputs("\r\n", f);
-        }
-    done:
         fclose(f);
     }
     json_decref(flat);
