@@ -402,7 +402,8 @@ json_t *report_rows(const struct report_table *t, const struct report_query *q)
 {
     struct grouping g = {.q = q, .scope = table_scope(q), .index = json_object()};
     report_table_each(t, collect, &g);
-    qsort(g.groups, g.n, sizeof(*g.groups), group_cmp);
+    if (g.n)
+        qsort(g.groups, g.n, sizeof(*g.groups), group_cmp);
     json_t *rows = json_array();
     for (size_t i = 0; i < g.n; i++) {
         json_array_append_new(rows, row_of(q, &g.groups[i]));
