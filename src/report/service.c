@@ -192,22 +192,32 @@ static void on_event(const struct event *e, void *arg)
 
 /* ---- start ---- */
 
+struct replay_arg {
+    struct report *r;
+    int64_t until;
+};
+
 static void replay_h(const struct event *e, void *arg)
 {
-    fold_one(arg, e);
+    struct replay_arg *ra = arg;
+    if (e->seq <= ra->until) /* a batch may reach past it */
+        fold_one(ra->r, e);
 }
 
+/* Fold the stored events after the cursor up to `until`, in batches. */
 static int replay(struct report *r, int64_t until)
 {
-    int64_t last = r->cursor;
+    struct replay_arg ra = {r, until};
     while (r->cursor < until) {
+        int64_t before = r->cursor, last = before;
         int err =
-            events_replay(r->app->events, r->cursor, topics, 5, REPLAY_BATCH, replay_h, r, &last);
+            events_replay(r->app->events, before, topics, 5, REPLAY_BATCH, replay_h, &ra, &last);
         if (err)
             return err;
-        if (last <= r->cursor || last >= until)
-            break;
-        r->cursor = last;
+        if (last > r->cursor) /* nothing past `until` was folded */
+            r->cursor = last < until ? last : until;
+        if (r->cursor == before)
+            break; /* no more events of our topics */
     }
     return 0;
 }
