@@ -135,9 +135,8 @@ static void publish(struct report *r)
     json_t *agents = json_object_get(live, "agents");
     if (json_array_size(agents) > 100) /* the stream says how many; GET gives each */
         json_object_del(live, "agents");
-    int err = events_append(r->app->events, "reports", "liveUpdated", NULL, NULL, live);
-    if (err)
-        log_warn("report", "live figures not published", "error=%d", err);
+    events_publish_volatile(r->app->events, "reports", "liveUpdated", live);
+    json_decref(live);
     r->last_publish = clock_mono_ms();
     r->dirty = false;
 }

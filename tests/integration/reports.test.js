@@ -131,6 +131,7 @@ test('router jobs and a chat give the report figures; CSV equals JSON; live upda
                                                                           q.channel === 'voice' && q.waiting === 1),
                                     {timeoutMs: 5000});
     assert.equal(waiting.event.topic, 'reports');
+    assert.equal(waiting.event.seq, 0, 'live figures are not stored in the log');
     assert.equal(waiting.event.data.agentsByState.unavailable, 4);
     r = await api(url, 'POST', `/v1/router/jobs/${v2}/cancel`, {...admin, body: {dispositionCode: 'abandoned'}});
     assert.equal(r.status, 200, r.text);
@@ -349,6 +350,11 @@ test('reports are for managers and admins; bad dates and intervals get clear err
     const alice = await login(url, 'alice');
     errorBody(await api(url, 'GET', '/v1/reports/queues', {token: alice}), 403, 'forbidden');
     errorBody(await api(url, 'GET', '/v1/reports/live', {token: alice}), 403, 'forbidden');
+    const stream = await EventStream.open(url, {token: alice});
+    t.after(() => stream.close());
+    const refused = await stream.subscribe(['reports']);
+    assert.equal(refused.type, 'error');
+    assert.equal(refused.error.code, 'forbidden');
     assert.equal((await api(url, 'GET', '/v1/reports/queues')).status, 401);
     const maria = {token: await login(url, 'maria')};
     const bad = async (query, status, re) => {
