@@ -104,10 +104,7 @@ void job_free(struct router *r, struct job *j)
         offer_free(o);
     }
     decline_free_all(r, j);
-    if (j->asg) {
-        dl_clear(r, &j->asg->dl);
-        free(j->asg);
-    }
+    assignment_free(r, j->asg);
     labels_free(&j->labels);
     selset_free(&j->requested);
     selset_free(&j->attached);

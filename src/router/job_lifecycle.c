@@ -260,7 +260,7 @@ static void emit_completed(struct router *r, struct job *j)
     a->completed_at = r->now;
     j->state = JS_COMPLETED;
     json_t *data = evdata(r, EVD_COMPLETED);
-    evdata_str(r, EVD_COMPLETED, "assignmentId", a->id);
+    evdata_set(r, EVD_COMPLETED, "assignmentId", json_incref(assignment_id_json(a)));
     emit(r, ROUTER_JOB_COMPLETED, j, sym_name(r, a->worker), NULL, NULL, data);
 }
 
@@ -281,7 +281,7 @@ static void close_now(struct router *r, struct job *j)
     struct assignment *a = j->asg;
     j->state = JS_CLOSED;
     json_t *data = evdata(r, EVD_CLOSED);
-    evdata_str(r, EVD_CLOSED, "assignmentId", a->id);
+    evdata_set(r, EVD_CLOSED, "assignmentId", json_incref(assignment_id_json(a)));
     evdata_str(r, EVD_CLOSED, "dispositionCode", j->disposition);
     emit(r, ROUTER_JOB_CLOSED, j, sym_name(r, a->worker), NULL, NULL, data);
     struct worker *w = job_release_assignment(r, j);
@@ -341,7 +341,7 @@ int router_job_unassign(struct router *r, const char *job_id, bool suspend, int 
     j->priority += priority_bump;
     j->state = suspend ? JS_SUSPENDED : JS_QUEUED;
     emit(r, ROUTER_JOB_UNASSIGNED, j, sym_name(r, a->worker), NULL, NULL, data);
-    free(a);
+    assignment_free(r, a);
     if (!suspend)
         job_enqueue(r, j, j->queue, j->enqueued_at, true);
     if (w)

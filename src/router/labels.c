@@ -22,15 +22,19 @@ int symtab_init(struct symtab *t)
         return err;
     t->cap = 1024;
     t->names = calloc(t->cap, sizeof(*t->names));
+    t->json = calloc(t->cap, sizeof(*t->json));
     t->n = 1; /* 0 is SYM_NONE */
-    return t->names ? 0 : ENOMEM;
+    return t->names && t->json ? 0 : ENOMEM;
 }
 
 void symtab_free(struct symtab *t)
 {
-    for (uint32_t i = 1; i < t->n; i++)
+    for (uint32_t i = 1; i < t->n; i++) {
         free(t->names[i]);
+        json_decref(t->json[i]);
+    }
     free(t->names);
+    free(t->json);
     rmap_free(t->map);
     memset(t, 0, sizeof(*t));
 }
@@ -48,9 +52,12 @@ uint32_t sym_intern(struct router *r, const char *s)
         return sym;
     if (t->n == t->cap) {
         char **names = realloc(t->names, t->cap * 2 * sizeof(*names));
-        if (!names)
+        json_t **json = names ? realloc(t->json, t->cap * 2 * sizeof(*json)) : NULL;
+        if (!json)
             abort();
+        memset(json + t->cap, 0, t->cap * sizeof(*json));
         t->names = names;
+        t->json = json;
         t->cap *= 2;
     }
     sym = t->n++;
@@ -63,6 +70,16 @@ uint32_t sym_intern(struct router *r, const char *s)
 const char *sym_name(const struct router *r, uint32_t sym)
 {
     return sym && sym < r->syms.n ? r->syms.names[sym] : "";
+}
+
+json_t *sym_json(struct router *r, uint32_t sym)
+{
+    struct symtab *t = &r->syms;
+    if (!sym || sym >= t->n)
+        return json_null();
+    if (!t->json[sym])
+        t->json[sym] = json_string(t->names[sym]);
+    return t->json[sym] ? t->json[sym] : json_null();
 }
 
 static int cmp_label(const void *a, const void *b)

@@ -136,60 +136,86 @@ json_t *evdata(struct router *r, enum ev_slot slot)
     return json_incref(e->o);
 }
 
-/* Where the member for key is remembered (its value, NULL when the
- * object has none); NULL when the slot remembers EVD_FIELDS others. Keys
- * are compared by address first, and by text so that the same key from
- * two literals is one member. */
-static json_t **evfield(struct evslot *e, const char *key)
+/* After a member was added or removed: iterators are only promised while
+ * the object's keys stay as they are, so look every remembered one up
+ * again (rare: a member comes or goes, e.g. a reason). */
+static void evslot_rescan(struct evslot *e)
+{
+    for (unsigned i = 0; i < EVD_FIELDS && e->f[i].key; i++) {
+        e->f[i].iter = json_object_iter_at(e->o, e->f[i].key);
+        e->f[i].v = e->f[i].iter ? json_object_iter_value(e->f[i].iter) : NULL;
+    }
+}
+
+/* The remembered member for key (its value NULL when the object has
+ * none); NULL when the slot remembers EVD_FIELDS others. Keys are
+ * compared by address first, and by text so that the same key from two
+ * literals is one member. */
+static unsigned evfield(struct evslot *e, const char *key)
 {
     unsigned i;
     for (i = 0; i < EVD_FIELDS && e->f[i].key; i++)
         if (e->f[i].key == key || !strcmp(e->f[i].key, key))
-            return &e->f[i].v;
-    if (i == EVD_FIELDS)
-        return NULL;
-    e->f[i].key = key;
-    e->f[i].v = json_object_get(e->o, key);
-    return &e->f[i].v;
+            return i;
+    if (i < EVD_FIELDS) {
+        e->f[i].key = key;
+        e->f[i].iter = json_object_iter_at(e->o, key);
+        e->f[i].v = e->f[i].iter ? json_object_iter_value(e->f[i].iter) : NULL;
+    }
+    return i;
+}
+
+/* The member's current value, or NULL. */
+static json_t *evfield_value(struct evslot *e, unsigned i, const char *key)
+{
+    return i < EVD_FIELDS ? e->f[i].v : json_object_get(e->o, key);
+}
+
+void evdata_set(struct router *r, enum ev_slot slot, const char *key, json_t *v)
+{
+    struct evslot *e = &r->evd[slot];
+    unsigned i = evfield(e, key);
+    if (i < EVD_FIELDS && e->f[i].iter) { /* replaced in place: the keys stay */
+        json_object_iter_set_new(e->o, e->f[i].iter, v);
+        e->f[i].v = v;
+        return;
+    }
+    json_object_set_new(e->o, key, v);
+    evslot_rescan(e);
 }
 
 void evdata_int(struct router *r, enum ev_slot slot, const char *key, json_int_t v)
 {
     struct evslot *e = &r->evd[slot];
-    json_t *spare, **old = evfield(e, key);
-    if (!old) {
-        spare = json_object_get(e->o, key);
-        old = &spare;
-    }
-    if (*old && json_is_integer(*old) && (*old)->refcount == 1) {
-        json_integer_set(*old, v);
-        return;
-    }
-    *old = json_integer(v);
-    json_object_set_new(e->o, key, *old);
+    json_t *old = evfield_value(e, evfield(e, key), key);
+    if (old && json_is_integer(old) && old->refcount == 1)
+        json_integer_set(old, v);
+    else
+        evdata_set(r, slot, key, json_integer(v));
 }
 
 void evdata_str(struct router *r, enum ev_slot slot, const char *key, const char *s)
 {
     struct evslot *e = &r->evd[slot];
-    json_t *spare, **old = evfield(e, key);
-    if (!old) {
-        spare = json_object_get(e->o, key);
-        old = &spare;
-    }
+    json_t *old = evfield_value(e, evfield(e, key), key);
     if (!s) {
-        if (*old)
+        if (old) {
             json_object_del(e->o, key);
-        *old = NULL;
+            evslot_rescan(e);
+        }
         return;
     }
-    if (*old && json_is_string(*old) && (*old)->refcount == 1) {
-        if (strcmp(json_string_value(*old), s))
-            json_string_set(*old, s);
+    if (old && json_is_string(old) && !strcmp(json_string_value(old), s))
         return;
-    }
-    *old = json_string(s);
-    json_object_set_new(e->o, key, *old);
+    evdata_set(r, slot, key, json_string(s));
+}
+
+void evdata_sym(struct router *r, enum ev_slot slot, const char *key, uint32_t sym)
+{
+    struct evslot *e = &r->evd[slot];
+    json_t *v = sym_json(r, sym);
+    if (evfield_value(e, evfield(e, key), key) != v)
+        evdata_set(r, slot, key, json_incref(v));
 }
 
 static uint64_t xorshift(struct router *r)

@@ -34,6 +34,7 @@
 struct symtab {
     struct rmap *map; /* string -> sym */
     char **names;     /* sym -> string; [0] unused */
+    json_t **json;    /* sym -> its JSON string, made when first needed */
     uint32_t n, cap;
 };
 
@@ -323,6 +324,7 @@ struct assignment {
     int cost;
     int64_t assigned_at, completed_at, close_at, released_at;
     uint32_t worker; /* worker id sym, kept after release */
+    json_t *id_json; /* the id for events, made at the first */
     struct deadline dl;
     struct assignment *next, *prev; /* worker's assignments */
 };
@@ -404,12 +406,14 @@ enum ev_slot {
 #define EVD_FIELDS 3 /* most fields an event data object has */
 
 /* A reused event data object and its members by key (a string literal,
- * compared by address), so refreshing a member costs no hash lookup. */
+ * compared by address), each with its value and an iterator at it, so
+ * refreshing a member costs no hash lookup and no allocation. */
 struct evslot {
     json_t *o;
     struct {
         const char *key;
-        json_t *v;
+        json_t *v;  /* the member's value; NULL: absent */
+        void *iter; /* json_object_iter_at(o, key); valid while the keys stay */
     } f[EVD_FIELDS];
 };
 
@@ -438,6 +442,10 @@ json_t *evdata(struct router *r, enum ev_slot slot);
  * string literal. */
 void evdata_int(struct router *r, enum ev_slot slot, const char *key, json_int_t v);
 void evdata_str(struct router *r, enum ev_slot slot, const char *key, const char *s);
+/* Set a member to v (the reference is taken). */
+void evdata_set(struct router *r, enum ev_slot slot, const char *key, json_t *v);
+/* Set a member to the string of a symbol (shared, made once). */
+void evdata_sym(struct router *r, enum ev_slot slot, const char *key, uint32_t sym);
 int bad(struct router *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The id of a job spec or snapshot, checked to be given and new: EINVAL
  * with `missing` as the explanation, or EEXIST. */
@@ -458,6 +466,8 @@ void symtab_free(struct symtab *t);
 uint32_t sym_intern(struct router *r, const char *s);
 uint32_t sym_find(const struct router *r, const char *s);
 const char *sym_name(const struct router *r, uint32_t sym);
+/* The symbol as a JSON string, owned by the table (borrowed reference). */
+json_t *sym_json(struct router *r, uint32_t sym);
 int labels_parse(struct router *r, const json_t *obj, bool intern_values, struct labels *out,
                  const char *ctx);
 void labels_free(struct labels *l);
@@ -553,6 +563,8 @@ void offer_expire(struct router *r, struct offer *o);
 void offer_revoke(struct router *r, struct offer *o, const char *reason, bool rematch_job);
 void job_revoke_offers(struct router *r, struct job *j, const char *reason);
 void offer_free(struct offer *o);
+json_t *assignment_id_json(struct assignment *a);
+void assignment_free(struct router *r, struct assignment *a);
 void decline_due(struct router *r, struct decline *d);
 void decline_free_all(struct router *r, struct job *j);
 

@@ -271,7 +271,7 @@ static void apply_spec(struct router *r, struct worker *w, struct wspec *s)
 static json_t *availability_json(struct router *r, const struct worker *w)
 {
     json_t *o = evdata(r, EVD_WORKER);
-    json_object_set_new(o, "available", json_boolean(w->available));
+    evdata_set(r, EVD_WORKER, "available", json_boolean(w->available));
     evdata_str(r, EVD_WORKER, "reason", w->available ? NULL : w->reason);
     return o;
 }
