@@ -101,7 +101,7 @@ void job_free(struct router *r, struct job *j)
         next = o->h_next;
         dl_clear(r, &o->dl);
         rmap_del(r->offers, o->id);
-        offer_free(o);
+        offer_free(r, o);
     }
     decline_free_all(r, j);
     assignment_free(r, j->asg);

@@ -23,8 +23,9 @@ int symtab_init(struct symtab *t)
     t->cap = 1024;
     t->names = calloc(t->cap, sizeof(*t->names));
     t->json = calloc(t->cap, sizeof(*t->json));
+    t->kidx = calloc(t->cap, sizeof(*t->kidx));
     t->n = 1; /* 0 is SYM_NONE */
-    return t->names && t->json ? 0 : ENOMEM;
+    return t->names && t->json && t->kidx ? 0 : ENOMEM;
 }
 
 void symtab_free(struct symtab *t)
@@ -35,6 +36,7 @@ void symtab_free(struct symtab *t)
     }
     free(t->names);
     free(t->json);
+    free(t->kidx);
     rmap_free(t->map);
     memset(t, 0, sizeof(*t));
 }
@@ -52,12 +54,17 @@ uint32_t sym_intern(struct router *r, const char *s)
         return sym;
     if (t->n == t->cap) {
         char **names = realloc(t->names, t->cap * 2 * sizeof(*names));
+        if (names)
+            t->names = names;
         json_t **json = names ? realloc(t->json, t->cap * 2 * sizeof(*json)) : NULL;
-        if (!json)
+        if (json)
+            t->json = json;
+        uint32_t *kidx = json ? realloc(t->kidx, t->cap * 2 * sizeof(*kidx)) : NULL;
+        if (!kidx)
             abort();
+        t->kidx = kidx;
         memset(json + t->cap, 0, t->cap * sizeof(*json));
-        t->names = names;
-        t->json = json;
+        memset(kidx + t->cap, 0, t->cap * sizeof(*kidx));
         t->cap *= 2;
     }
     sym = t->n++;
@@ -70,6 +77,14 @@ uint32_t sym_intern(struct router *r, const char *s)
 const char *sym_name(const struct router *r, uint32_t sym)
 {
     return sym && sym < r->syms.n ? r->syms.names[sym] : "";
+}
+
+uint32_t label_key_index(struct router *r, uint32_t key)
+{
+    struct symtab *t = &r->syms;
+    if (!t->kidx[key])
+        t->kidx[key] = ++t->nkeys;
+    return t->kidx[key];
 }
 
 json_t *sym_json(struct router *r, uint32_t sym)
@@ -192,47 +207,7 @@ const struct lval *labels_find(const struct labels *l, uint32_t key)
 bool lval_equal(const struct router *r, const struct lval *a, const struct lval *b)
 {
     (void)r;
-    if (a->type != b->type)
-        return false;
-    switch (a->type) {
-    case LAB_STR:
-        if (a->sym && b->sym)
-            return a->sym == b->sym;
-        return strcmp(a->str, b->str) == 0;
-    case LAB_NUM:
-        return a->num == b->num;
-    case LAB_BOOL:
-        return a->b == b->b;
-    default:
-        return false;
-    }
-}
-
-bool selector_matches(const struct router *r, const struct selector *s, const struct labels *l)
-{
-    const struct lval *v = labels_find(l, s->key);
-    switch ((enum sel_op)s->op) {
-    case OP_EQ:
-        return v && lval_equal(r, v, &s->v);
-    case OP_NE:
-        return !v || !lval_equal(r, v, &s->v);
-    default:
-        break;
-    }
-    if (!v || v->type != LAB_NUM)
-        return false;
-    switch ((enum sel_op)s->op) {
-    case OP_LT:
-        return v->num < s->v.num;
-    case OP_LE:
-        return v->num <= s->v.num;
-    case OP_GT:
-        return v->num > s->v.num;
-    case OP_GE:
-        return v->num >= s->v.num;
-    default:
-        return false;
-    }
+    return lval_same(a, b);
 }
 
 static const char *const op_names[] = {"equal",         "notEqual",    "lessThan",

@@ -60,7 +60,7 @@ static void unlink_offer(struct offer *o)
 struct offer *offer_issue(struct router *r, struct job *j, struct worker *w,
                           const struct explain *ex)
 {
-    struct offer *o = xcalloc(1, sizeof(*o));
+    struct offer *o = pool_get(&r->offer_pool, sizeof(*o));
     make_id(r, o->id, sizeof(o->id), "offer", &r->offer_seq);
     const struct wchan *c = worker_chan(w, j->chan);
     o->job = j;
@@ -101,12 +101,12 @@ static struct worker *offer_end(struct router *r, struct offer *o, enum offer_st
     return w;
 }
 
-void offer_free(struct offer *o)
+void offer_free(struct router *r, struct offer *o)
 {
     if (!o)
         return;
     free(o->ex.rule);
-    free(o);
+    pool_put(&r->offer_pool, o);
 }
 
 void offer_expire(struct router *r, struct offer *o)
@@ -165,7 +165,7 @@ void assignment_free(struct router *r, struct assignment *a)
         return;
     dl_clear(r, &a->dl);
     json_decref(a->id_json);
-    free(a);
+    pool_put(&r->asg_pool, a);
 }
 
 static int answerable(struct router *r, const char *offer_id, const char *worker_id,
@@ -187,7 +187,7 @@ static int answerable(struct router *r, const char *offer_id, const char *worker
 static struct assignment *assign(struct router *r, struct offer *o, struct worker *w)
 {
     struct job *j = o->job;
-    struct assignment *a = xcalloc(1, sizeof(*a));
+    struct assignment *a = pool_get(&r->asg_pool, sizeof(*a));
     make_id(r, a->id, sizeof(a->id), "asg", &r->asg_seq);
     memcpy(a->offer_id, o->id, sizeof(a->offer_id)); /* same size, terminated */
     a->job = j;

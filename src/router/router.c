@@ -49,6 +49,31 @@ void *xcalloc(size_t n, size_t size)
     return p;
 }
 
+void *pool_get(struct pool *p, size_t size)
+{
+    void *obj = p->free;
+    if (!obj)
+        return xcalloc(1, size);
+    memcpy(&p->free, obj, sizeof(p->free));
+    memset(obj, 0, size);
+    return obj;
+}
+
+void pool_put(struct pool *p, void *obj)
+{
+    memcpy(obj, &p->free, sizeof(p->free));
+    p->free = obj;
+}
+
+static void pool_drain(struct pool *p)
+{
+    while (p->free) {
+        void *obj = p->free;
+        memcpy(&p->free, obj, sizeof(p->free));
+        free(obj);
+    }
+}
+
 char *xstrdup(const char *s)
 {
     if (!s)
@@ -155,7 +180,10 @@ static unsigned evfield(struct evslot *e, const char *key)
 {
     unsigned i;
     for (i = 0; i < EVD_FIELDS && e->f[i].key; i++)
-        if (e->f[i].key == key || !strcmp(e->f[i].key, key))
+        if (e->f[i].key == key)
+            return i;
+    for (i = 0; i < EVD_FIELDS && e->f[i].key; i++)
+        if (!strcmp(e->f[i].key, key))
             return i;
     if (i < EVD_FIELDS) {
         e->f[i].key = key;
@@ -329,6 +357,8 @@ void router_free(struct router *r)
     for (int i = 0; i < EVD_COUNT; i++)
         json_decref(r->evd[i].o);
     dl_heap_free(&r->heap);
+    pool_drain(&r->offer_pool);
+    pool_drain(&r->asg_pool);
     free(r->cands);
     free(r);
 }

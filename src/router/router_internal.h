@@ -19,6 +19,7 @@
 
 #include <limits.h>
 #include <stdint.h>
+#include <string.h>
 
 #define SYM_NONE      0u
 #define EXPL_TOP      5  /* candidates listed in an explanation */
@@ -35,8 +36,15 @@ struct symtab {
     struct rmap *map; /* string -> sym */
     char **names;     /* sym -> string; [0] unused */
     json_t **json;    /* sym -> its JSON string, made when first needed */
+    uint32_t *kidx;   /* sym -> its index as a worker label key, 0: none yet */
     uint32_t n, cap;
+    uint32_t nkeys; /* worker label keys indexed so far */
 };
+
+/* Worker label keys up to this index are found in one step (a table per
+ * worker, as long as its own highest key index); beyond it (a very large
+ * set of keys), by binary search. */
+#define KSLOT_MAX 1024
 
 enum lab_type { LAB_NONE = 0, LAB_STR, LAB_NUM, LAB_BOOL };
 
@@ -226,6 +234,7 @@ struct wslot {
     struct queue *q;
     unsigned open_idx;               /* in q->open, UINT_MAX when not there */
     unsigned cidx[2 * MAX_CHANNELS]; /* per worker channel, in its chanset */
+    unsigned csi[2 * MAX_CHANNELS];  /* per worker channel, its chanset in q->csets */
 };
 
 struct offer;
@@ -236,6 +245,8 @@ struct worker {
     uint32_t name;
     json_t *spec;
     struct labels labels;
+    uint32_t *kslot; /* key index -> 1 + position in labels.v, 0: absent */
+    uint32_t nkslot;
     struct wchan chans[2 * MAX_CHANNELS]; /* inline: read at every offer */
     unsigned nchans;
     int capacity, used;
@@ -417,8 +428,15 @@ struct evslot {
     } f[EVD_FIELDS];
 };
 
+/* Freed objects of one size kept for the next (offers, assignments: one
+ * of each per decision, and malloc + free were a tenth of one). */
+struct pool {
+    void *free; /* each free object's first word links the next */
+};
+
 struct router {
     struct router_opts opts;
+    struct pool offer_pool, asg_pool;
     struct evslot evd[EVD_COUNT]; /* reused event data, see evdata() */
     struct rmap *jobs, *workers, *queues, *dps, *cps, *eps, *offers;
     struct rmap *scorings; /* request id -> struct scoring */
@@ -457,6 +475,10 @@ void make_id(struct router *r, char *out, size_t size, const char *prefix, uint6
 double router_random(struct router *r);
 uint32_t router_rand32(struct router *r);
 void *xcalloc(size_t n, size_t size);
+/* A zeroed object of `size` from the pool (or the heap); back with
+ * pool_put (it may come from xcalloc too). */
+void *pool_get(struct pool *p, size_t size);
+void pool_put(struct pool *p, void *obj);
 char *xstrdup(const char *s);
 int64_t seconds_to_ms(double s);
 
@@ -475,7 +497,45 @@ const struct lval *labels_find(const struct labels *l, uint32_t key);
 int selectors_parse(struct router *r, const json_t *arr, struct selset *out, const char *ctx,
                     const char *field);
 void selset_free(struct selset *s);
-bool selector_matches(const struct router *r, const struct selector *s, const struct labels *l);
+/* Equal label values (strings by symbol when both have one). */
+static inline bool lval_same(const struct lval *a, const struct lval *b)
+{
+    if (a->type != b->type)
+        return false;
+    switch (a->type) {
+    case LAB_STR:
+        if (a->sym && b->sym)
+            return a->sym == b->sym;
+        return strcmp(a->str, b->str) == 0;
+    case LAB_NUM:
+        return a->num == b->num;
+    case LAB_BOOL:
+        return a->b == b->b;
+    default:
+        return false;
+    }
+}
+/* Does a worker's label value (NULL: absent) satisfy the selector? */
+static inline bool selector_test(const struct selector *s, const struct lval *v)
+{
+    switch ((enum sel_op)s->op) {
+    case OP_EQ:
+        return v && lval_same(v, &s->v);
+    case OP_NE:
+        return !v || !lval_same(v, &s->v);
+    case OP_LT:
+        return v && v->type == LAB_NUM && v->num < s->v.num;
+    case OP_LE:
+        return v && v->type == LAB_NUM && v->num <= s->v.num;
+    case OP_GT:
+        return v && v->type == LAB_NUM && v->num > s->v.num;
+    case OP_GE:
+        return v && v->type == LAB_NUM && v->num >= s->v.num;
+    }
+    return false;
+}
+/* The worker label key index of a key symbol, given when first asked. */
+uint32_t label_key_index(struct router *r, uint32_t key);
 bool lval_equal(const struct router *r, const struct lval *a, const struct lval *b);
 json_t *selector_json(const struct router *r, const struct selector *s);
 json_t *labels_json(const struct router *r, const struct labels *l);
@@ -531,10 +591,36 @@ void chanset_add(struct chanset *cs, struct wslot *s, unsigned i);
 void chanset_remove(struct chanset *cs, struct wslot *s, unsigned i);
 
 /* worker.c */
+/* A worker's label by key symbol, or NULL: the matching path's lookup. */
+static inline const struct lval *worker_label(const struct router *r, const struct worker *w,
+                                              uint32_t key)
+{
+    uint32_t k = r->syms.kidx[key];
+    if (k < w->nkslot) {
+        unsigned at = w->kslot[k]; /* kslot[0] is 0: a key no worker has */
+        return at ? &w->labels.v[at - 1].v : NULL;
+    }
+    return k > KSLOT_MAX ? labels_find(&w->labels, key) : NULL;
+}
+static inline bool selector_matches(const struct router *r, const struct selector *s,
+                                    const struct worker *w)
+{
+    return selector_test(s, worker_label(r, w, s->key));
+}
 struct worker *worker_find(struct router *r, const char *id);
 void worker_free(struct router *r, struct worker *w);
-struct wchan *worker_chan(const struct worker *w, uint32_t chan);
-bool worker_fits(const struct worker *w, uint32_t chan);
+static inline struct wchan *worker_chan(const struct worker *w, uint32_t chan)
+{
+    for (unsigned i = 0; i < w->nchans; i++)
+        if (w->chans[i].chan == chan)
+            return (struct wchan *)&w->chans[i]; /* the caller owns w */
+    return NULL;
+}
+static inline bool worker_fits(const struct worker *w, uint32_t chan)
+{
+    const struct wchan *c = worker_chan(w, chan);
+    return c && c->jobs < c->max && w->capacity - w->used >= c->cost;
+}
 void worker_charge(struct router *r, struct worker *w, uint32_t chan, int cost);
 void worker_release(struct router *r, struct worker *w, uint32_t chan, int cost);
 int worker_make_unavailable(struct router *r, struct worker *w, const char *reason);
@@ -562,7 +648,7 @@ struct offer *offer_issue(struct router *r, struct job *j, struct worker *w,
 void offer_expire(struct router *r, struct offer *o);
 void offer_revoke(struct router *r, struct offer *o, const char *reason, bool rematch_job);
 void job_revoke_offers(struct router *r, struct job *j, const char *reason);
-void offer_free(struct offer *o);
+void offer_free(struct router *r, struct offer *o);
 json_t *assignment_id_json(struct assignment *a);
 void assignment_free(struct router *r, struct assignment *a);
 void decline_due(struct router *r, struct decline *d);
@@ -579,7 +665,10 @@ struct job *job_alloc(struct router *r, const char *id);
 const char *job_queue_name(const struct job *j);
 void job_free(struct router *r, struct job *j);
 const char *job_state_name(const struct job *j);
-bool job_selector_live(const struct job *j, const struct selector *s, int64_t now);
+static inline bool job_selector_live(const struct job *j, const struct selector *s, int64_t now)
+{
+    return !s->expires_after || now < j->enqueued_at + s->expires_after;
+}
 void job_schedule_selectors(struct router *r, struct job *j);
 void job_enqueue(struct router *r, struct job *j, struct queue *q, int64_t enqueued_at,
                  bool emit_queued);
