@@ -60,17 +60,20 @@ const char *job_queue_name(const struct job *j)
     return j->queue ? j->queue->id : j->queue_id;
 }
 
-/* One block for the job, its queue node and its id: a job's memory goes
- * cold while it waits, and every separate piece is another miss and
- * another free. */
-struct job *job_alloc(struct router *r, const char *id)
+/* One block for the job, its queue node, `room` bytes (8-aligned) for
+ * what the caller keeps there (its labels and selectors) and its id: a
+ * job's memory goes cold while it waits, and every separate piece is
+ * another miss and another free. */
+struct job *job_alloc(struct router *r, const char *id, size_t room)
 {
     unsigned level = jobq_level(router_rand32(r));
     size_t node = jobq_node_size(level), idlen = strlen(id) + 1;
-    struct job *j = xcalloc(1, sizeof(*j) + node + idlen);
+    room = (room + 7) & ~(size_t)7;
+    struct job *j = xcalloc(1, sizeof(*j) + node + room + idlen);
     j->node = (struct jobq_node *)(j + 1);
     jobq_node_init(j->node, j, level);
-    j->id = (char *)j->node + node;
+    j->room = room ? (char *)j->node + node : NULL;
+    j->id = (char *)j->node + node + room;
     memcpy(j->id, id, idlen);
     j->seq = ++r->seq;
     j->created_at = r->now;

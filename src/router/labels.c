@@ -137,28 +137,47 @@ static bool lval_from_json(struct router *r, const json_t *v, bool intern, char 
 static size_t strings_size(const json_t *obj)
 {
     size_t n = 0;
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)obj, key, v) if (json_is_string(v)) n +=
-        json_string_length(v) + 1;
+    for (void *it = json_object_iter((json_t *)obj); it;
+         it = json_object_iter_next((json_t *)obj, it)) {
+        const json_t *v = json_object_iter_value(it);
+        if (json_is_string(v))
+            n += json_string_length(v) + 1;
+    }
     return n;
+}
+
+size_t labels_room(const json_t *obj, bool intern_values)
+{
+    if (!json_is_object(obj))
+        return 0;
+    size_t n = json_object_size(obj) * sizeof(struct label);
+    return n + (intern_values || !n ? 0 : strings_size(obj));
 }
 
 int labels_parse(struct router *r, const json_t *obj, bool intern_values, struct labels *out,
                  const char *ctx)
+{
+    return labels_parse_in(r, obj, intern_values, out, ctx, NULL);
+}
+
+int labels_parse_in(struct router *r, const json_t *obj, bool intern_values, struct labels *out,
+                    const char *ctx, void *room)
 {
     memset(out, 0, sizeof(*out));
     if (!obj || json_is_null(obj))
         return 0;
     if (!json_is_object(obj))
         return bad(r, "%s: labels must be an object", ctx);
-    size_t n = json_object_size(obj), text = intern_values ? 0 : strings_size(obj);
+    size_t n = json_object_size(obj);
+    if (!n)
+        return 0;
     /* one block: the sorted array, then the copied strings */
-    out->v = xcalloc(1, n * sizeof(*out->v) + text);
+    out->v = room ? room : xcalloc(1, labels_room(obj, intern_values));
+    out->borrowed = room != NULL;
     char *arena = (char *)(out->v + n);
     const char *key;
     json_t *v;
-    json_object_foreach((json_t *)obj, key, v)
+    OBJECT_EACH(obj, it, key, v)
     {
         if (json_is_null(v))
             continue; /* null reads as absent */
@@ -186,9 +205,9 @@ int labels_parse(struct router *r, const json_t *obj, bool intern_values, struct
 
 void labels_free(struct labels *l)
 {
-    free(l->v);
-    l->v = NULL;
-    l->n = 0;
+    if (!l->borrowed)
+        free(l->v);
+    memset(l, 0, sizeof(*l));
 }
 
 const struct lval *labels_find(const struct labels *l, uint32_t key)
@@ -223,6 +242,30 @@ static const char *place(char *buf, size_t size, const char *ctx, const char *fi
     return buf;
 }
 
+/* The operator's index in op_names, or 6: by its first letters, then one
+ * compare. */
+static unsigned op_index(const char *op)
+{
+    unsigned k;
+    switch (op[0]) {
+    case 'e':
+        k = OP_EQ;
+        break;
+    case 'n':
+        k = OP_NE;
+        break;
+    case 'l':
+        k = strlen(op) == 8 ? OP_LT : OP_LE;
+        break;
+    case 'g':
+        k = strlen(op) == 11 ? OP_GT : OP_GE;
+        break;
+    default:
+        return 6;
+    }
+    return strcmp(op, op_names[k]) ? 6 : k;
+}
+
 static int parse_one(struct router *r, const json_t *o, struct selector *s, const char *owner,
                      const char *field, unsigned i)
 {
@@ -233,24 +276,34 @@ static int parse_one(struct router *r, const json_t *o, struct selector *s, cons
     const char *key = NULL, *op = NULL, *name;
     const json_t *value = NULL, *exp = NULL;
     json_t *v;
-    json_object_foreach((json_t *)o, name, v)
+    OBJECT_EACH(o, it, name, v)
     {
-        if (!strcmp(name, "key"))
-            key = json_string_value(v);
-        else if (!strcmp(name, "operator"))
-            op = json_string_value(v);
-        else if (!strcmp(name, "value"))
-            value = v;
-        else if (!strcmp(name, "expiresAfterSeconds"))
-            exp = v;
+        switch (name[0]) { /* one compare per member, not one per field */
+        case 'k':
+            if (!strcmp(name, "key"))
+                key = json_string_value(v);
+            break;
+        case 'o':
+            if (!strcmp(name, "operator"))
+                op = json_string_value(v);
+            break;
+        case 'v':
+            if (!strcmp(name, "value"))
+                value = v;
+            break;
+        case 'e':
+            if (!strcmp(name, "expiresAfterSeconds"))
+                exp = v;
+            break;
+        default:
+            break;
+        }
     }
     if (!json_is_object(o) || !key || !*key)
         return bad(r, "%s[%u]: a selector needs a \"key\"", WHERE, i);
     if (!op)
         return bad(r, "%s[%u]: a selector needs an \"operator\"", WHERE, i);
-    unsigned k;
-    for (k = 0; k < 6 && strcmp(op, op_names[k]); k++)
-        ;
+    unsigned k = op_index(op);
     if (k == 6)
         return bad(r,
                    "%s[%u]: unknown operator '%s' (expected equal, notEqual, lessThan, "
@@ -275,8 +328,20 @@ static int parse_one(struct router *r, const json_t *o, struct selector *s, cons
 #undef WHERE
 }
 
+size_t selectors_room(const json_t *arr)
+{
+    size_t n = json_array_size(arr);
+    return n <= MAX_SELECTORS ? n * sizeof(struct selector) : 0;
+}
+
 int selectors_parse(struct router *r, const json_t *arr, struct selset *out, const char *ctx,
                     const char *field)
+{
+    return selectors_parse_in(r, arr, out, ctx, field, NULL);
+}
+
+int selectors_parse_in(struct router *r, const json_t *arr, struct selset *out, const char *ctx,
+                       const char *field, void *room)
 {
     char buf[400];
     memset(out, 0, sizeof(*out));
@@ -290,7 +355,8 @@ int selectors_parse(struct router *r, const json_t *arr, struct selset *out, con
                    MAX_SELECTORS);
     if (!n)
         return 0;
-    out->v = xcalloc(n, sizeof(*out->v));
+    out->v = room ? room : xcalloc(n, sizeof(*out->v));
+    out->borrowed = room != NULL;
     for (size_t i = 0; i < n; i++) {
         int err = parse_one(r, json_array_get(arr, i), &out->v[i], ctx, field, (unsigned)i);
         if (err) {
@@ -304,9 +370,9 @@ int selectors_parse(struct router *r, const json_t *arr, struct selset *out, con
 
 void selset_free(struct selset *s)
 {
-    free(s->v);
-    s->v = NULL;
-    s->n = 0;
+    if (!s->borrowed)
+        free(s->v);
+    memset(s, 0, sizeof(*s));
 }
 
 static json_t *lval_json(const struct lval *v)

@@ -268,7 +268,7 @@ int router_job_restore(struct router *r, const json_t *snapshot, int64_t now, co
     json_t *spec = json_deep_copy(snapshot);
     for (int i = 0; view_only[i]; i++)
         json_object_del(spec, view_only[i]);
-    struct job *j = job_alloc(r, id);
+    struct job *j = job_alloc(r, id, 0);
     j->state = state;
     int err = restore_fields(r, j, spec, snapshot, ctx);
     json_decref(spec);

@@ -30,6 +30,14 @@
 
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
+/* Each member of a JSON object: json_object_foreach with three library
+ * calls per member instead of five (it finds the iterator again from the
+ * key twice), for the objects every job brings. */
+#define OBJECT_EACH(obj, it, key, v)                                                               \
+    for (void *it = json_object_iter((json_t *)(obj));                                             \
+         it && ((key) = json_object_iter_key(it), (v) = json_object_iter_value(it), 1);            \
+         it = json_object_iter_next((json_t *)(obj), it))
+
 /* ---- symbols and labels ---- */
 
 struct symtab {
@@ -63,7 +71,8 @@ struct label {
 
 struct labels { /* sorted by key, so lookups are a short binary search */
     struct label *v;
-    unsigned n; /* job labels: their copied strings follow v[] in the same block */
+    unsigned n;    /* job labels: their copied strings follow v[] in the same block */
+    bool borrowed; /* v lives in its owner's block (a job's): not freed alone */
 };
 
 enum sel_op { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE };
@@ -78,6 +87,7 @@ struct selector {
 struct selset {
     struct selector *v;
     unsigned n;
+    bool borrowed; /* as for labels */
 };
 
 /* ---- deadlines (min-heap, see deadline.c) ---- */
@@ -361,6 +371,7 @@ struct scoring {
 
 struct job {
     char *id;
+    void *room; /* in the job's block: its labels and selectors from the spec */
     /* Only the spec's opaque parts (tags, notes, matchingMode, ...) are
      * kept as JSON, usually none: a job waits long, its memory goes cold,
      * and a cold JSON tree costs microseconds to free. */
@@ -492,10 +503,18 @@ const char *sym_name(const struct router *r, uint32_t sym);
 json_t *sym_json(struct router *r, uint32_t sym);
 int labels_parse(struct router *r, const json_t *obj, bool intern_values, struct labels *out,
                  const char *ctx);
+/* The same into `room` (labels_room bytes of the caller's block; NULL:
+ * allocated): a job's labels and selectors live in the job's block. */
+size_t labels_room(const json_t *obj, bool intern_values);
+int labels_parse_in(struct router *r, const json_t *obj, bool intern_values, struct labels *out,
+                    const char *ctx, void *room);
 void labels_free(struct labels *l);
 const struct lval *labels_find(const struct labels *l, uint32_t key);
 int selectors_parse(struct router *r, const json_t *arr, struct selset *out, const char *ctx,
                     const char *field);
+size_t selectors_room(const json_t *arr);
+int selectors_parse_in(struct router *r, const json_t *arr, struct selset *out, const char *ctx,
+                       const char *field, void *room);
 void selset_free(struct selset *s);
 /* Equal label values (strings by symbol when both have one). */
 static inline bool lval_same(const struct lval *a, const struct lval *b)
@@ -661,7 +680,7 @@ json_t *explain_json(const struct router *r, const struct offer *o);
 
 /* job.c */
 struct job *job_find(struct router *r, const char *id);
-struct job *job_alloc(struct router *r, const char *id);
+struct job *job_alloc(struct router *r, const char *id, size_t room);
 const char *job_queue_name(const struct job *j);
 void job_free(struct router *r, struct job *j);
 const char *job_state_name(const struct job *j);
