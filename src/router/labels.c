@@ -6,8 +6,7 @@
  * (when a policy, worker or job is set) to uint32 symbols, so matching a
  * selector is a binary search over a worker's few labels and an integer
  * compare. Job label values are not interned (a customer id would grow
- * the table forever); they keep a pointer to their JSON text and compare
- * by text when they have no symbol.
+ * the table forever); they are copied with the job and compare by text.
  */
 #include "router/router_internal.h"
 
@@ -115,8 +114,9 @@ static bool lval_from_json(struct router *r, const json_t *v, bool intern, char 
             out->sym = sym_intern(r, json_string_value(v));
             out->str = sym_name(r, out->sym);
         } else {
+            /* no symbol (compared by text): looking one up cost more than
+             * the few compares it would save */
             size_t len = json_string_length(v);
-            out->sym = sym_find(r, json_string_value(v));
             memcpy(*arena, json_string_value(v), len + 1);
             out->str = *arena;
             *arena += len + 1;

@@ -133,13 +133,12 @@ static unsigned tried(const struct job *j, const struct worker *w)
  * first (so a job that moves on goes round everyone before coming back),
  * then lower k1, then lower k2. `preset`: c->score came from a webhook
  * answer and is kept. */
-static inline void rank(const struct router *r, const struct queue *q, const struct job *j,
-                        struct cand *c, bool preset)
+static void rank_by_mode(const struct router *r, const struct queue *q, const struct job *j,
+                         struct cand *c, bool preset)
 {
     double preset_score = c->score;
     const struct dpolicy *dp = q->dp;
     const struct worker *w = c->w;
-    c->k0 = j->hist ? tried(j, w) : 0;
     c->k2 = 0;
     c->score = 0;
     switch (dp->mode) {
@@ -161,6 +160,20 @@ static inline void rank(const struct router *r, const struct queue *q, const str
         c->k2 = w->idle_since;
         break;
     }
+}
+
+/* Fill the ranking keys (the common mode inline: it runs per candidate). */
+static inline void rank(const struct router *r, const struct queue *q, const struct job *j,
+                        struct cand *c, bool preset)
+{
+    c->k0 = j->hist ? tried(j, c->w) : 0;
+    if (q->dp->mode != MODE_LONGEST_IDLE) {
+        rank_by_mode(r, q, j, c, preset);
+        return;
+    }
+    c->score = 0;
+    c->k1 = share(c->w);
+    c->k2 = c->w->idle_since;
 }
 
 static inline bool cand_before(const struct cand *a, const struct cand *b)
@@ -231,9 +244,13 @@ static void cands_reserve(struct router *r, unsigned n)
 
 /* ---- job-centered ---- */
 
-/* The job's selectors that apply now, gathered once for all candidates. */
+/* The job's selectors that apply now, gathered once for all candidates,
+ * each with its key's index among worker label keys. */
 struct livesel {
-    const struct selector *v[MAX_SELECTORS];
+    struct {
+        const struct selector *s;
+        uint32_t k;
+    } v[MAX_SELECTORS];
     unsigned n;
 };
 
@@ -246,8 +263,10 @@ static bool live_selectors(const struct router *r, const struct job *j, struct l
         return false;
     for (unsigned i = 0; i < job_nselectors(j); i++) {
         const struct selector *s = job_selector_at(j, i);
-        if (job_selector_live(j, s, r->now))
-            ls->v[ls->n++] = s;
+        if (job_selector_live(j, s, r->now)) {
+            ls->v[ls->n].s = s;
+            ls->v[ls->n++].k = r->syms.kidx[s->key];
+        }
     }
     return true;
 }
@@ -255,9 +274,17 @@ static bool live_selectors(const struct router *r, const struct job *j, struct l
 static inline bool live_match(const struct router *r, const struct livesel *ls,
                               const struct worker *w)
 {
-    for (unsigned i = 0; i < ls->n; i++)
-        if (!selector_matches(r, ls->v[i], w))
+    for (unsigned i = 0; i < ls->n; i++) {
+        const struct selector *s = ls->v[i].s;
+        uint32_t k = ls->v[i].k;
+        const struct lval *v = NULL;
+        if (k < w->nkslot)
+            v = w->kslot[k] ? &w->labels.v[w->kslot[k] - 1].v : NULL;
+        else if (k > KSLOT_MAX)
+            v = labels_find(&w->labels, s->key);
+        if (!selector_test(s, v))
             return false;
+    }
     return true;
 }
 
@@ -399,10 +426,11 @@ static void match_job_top(struct router *r, struct job *j, const struct chanset 
     struct cand top[TOP_FAST];
     unsigned k = 0, n = 0;
     for (unsigned i = 0; i < cs->n; i++) {
-        struct worker *w = cs->v[i]->w;
-        if (!eligible(r, j, w, sel, &tally))
+        struct cand c;
+        c.w = cs->v[i]->w;
+        if (!eligible(r, j, c.w, sel, &tally))
             continue;
-        struct cand c = {.w = w};
+        c.hooked = false;
         rank(r, q, j, &c, false);
         top_insert(top, &k, m, &c);
         n++;

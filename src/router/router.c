@@ -124,21 +124,35 @@ void make_id(struct router *r, char *out, size_t size, const char *prefix, uint6
         r->opts.idh(out, size, prefix, r->opts.arg);
         return;
     }
-    /* "prefix-N" without printf: ids are made on every offer. */
-    char digits[24];
-    int n = 0;
-    for (uint64_t v = ++*counter; v; v /= 10)
-        digits[n++] = (char)('0' + v % 10);
-    size_t len = strlen(prefix);
-    if (len + 2 + (size_t)n > size) {
+    /* "prefix-N" without printf (ids are made on every offer): the
+     * digits two at a time from the end of a buffer, then one copy. */
+    static const char pairs[] =
+        "00010203040506070809101112131415161718192021222324252627282930313233"
+        "34353637383940414243444546474849505152535455565758596061626364656667"
+        "6869707172737475767778798081828384858687888990919293949596979899";
+    char buf[48], *p = buf + sizeof(buf);
+    uint64_t v = ++*counter;
+    while (v >= 100) {
+        p -= 2;
+        memcpy(p, &pairs[(v % 100) * 2], 2);
+        v /= 100;
+    }
+    if (v >= 10) {
+        p -= 2;
+        memcpy(p, &pairs[v * 2], 2);
+    } else {
+        *--p = (char)('0' + v);
+    }
+    *--p = '-';
+    size_t len = strlen(prefix), n = (size_t)(buf + sizeof(buf) - p);
+    if (len > (size_t)(p - buf) || len + n + 1 > size) {
         snprintf(out, size, "%s-%llu", prefix, (unsigned long long)*counter);
         return;
     }
-    memcpy(out, prefix, len);
-    out[len++] = '-';
-    while (n)
-        out[len++] = digits[--n];
-    out[len] = 0;
+    p -= len;
+    memcpy(p, prefix, len);
+    memcpy(out, p, len + n);
+    out[len + n] = 0;
 }
 
 /* Event data objects are reused from one event to the next (building

@@ -59,7 +59,7 @@ enum lab_type { LAB_NONE = 0, LAB_STR, LAB_NUM, LAB_BOOL };
 struct lval {
     uint8_t type;
     bool b;
-    uint32_t sym; /* LAB_STR: interned value, or SYM_NONE if not interned yet */
+    uint32_t sym; /* LAB_STR: interned value, or SYM_NONE (a job's: compared by text) */
     double num;
     const char *str; /* LAB_STR: text (interner's or the owner's JSON) */
 };
