@@ -28,7 +28,14 @@ static const char *const state_names[] = {
 
 struct job *job_find(struct router *r, const char *id)
 {
-    return id ? rmap_get(r->jobs, id) : NULL;
+    if (!id)
+        return NULL;
+    if (r->found && !strcmp(r->found->id, id))
+        return r->found;
+    struct job *j = rmap_get(r->jobs, id);
+    if (j)
+        r->found = j;
+    return j;
 }
 
 const char *job_state_name(const struct job *j)
@@ -85,7 +92,9 @@ struct job *job_alloc(struct router *r, const char *id, size_t room)
 
 void job_free(struct router *r, struct job *j)
 {
-    if (rmap_get(r->jobs, j->id) == j) { /* registered (not a refused create) */
+    if (r->found == j)
+        r->found = NULL;
+    if (j->registered) {
         if (j->prev)
             j->prev->next = j->next;
         else
@@ -94,7 +103,7 @@ void job_free(struct router *r, struct job *j)
             j->next->prev = j->prev;
         else
             r->last = j->prev;
-        rmap_del(r->jobs, j->id);
+        rmap_del_h(r->jobs, j->id, j->hash);
     }
     dl_clear(r, &j->dl_sel);
     dl_clear(r, &j->dl_wait);

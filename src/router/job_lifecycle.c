@@ -44,23 +44,23 @@ struct jspec {
 
 /* Where a modeled member of the spec goes, or NULL: one compare per
  * key, not one per field. */
-static inline const json_t **spec_slot(struct jspec *js, const char *key)
+static inline const json_t **spec_slot(struct jspec *js, const char *key, size_t len)
 {
     switch (key[0]) {
     case 'c':
-        if (!strcmp(key, "channelId"))
+        if (KEY_IS(key, len, "channelId"))
             return &js->chan;
-        return strcmp(key, "classificationPolicyId") ? NULL : &js->cp;
+        return KEY_IS(key, len, "classificationPolicyId") ? &js->cp : NULL;
     case 'q':
-        return strcmp(key, "queueId") ? NULL : &js->queue;
+        return KEY_IS(key, len, "queueId") ? &js->queue : NULL;
     case 'p':
-        return strcmp(key, "priority") ? NULL : &js->prio;
+        return KEY_IS(key, len, "priority") ? &js->prio : NULL;
     case 'l':
-        return strcmp(key, "labels") ? NULL : &js->labels;
+        return KEY_IS(key, len, "labels") ? &js->labels : NULL;
     case 'r':
-        return strcmp(key, "requestedWorkerSelectors") ? NULL : &js->sels;
+        return KEY_IS(key, len, "requestedWorkerSelectors") ? &js->sels : NULL;
     case 'i':
-        return strcmp(key, "id") ? NULL : &js->id;
+        return KEY_IS(key, len, "id") ? &js->id : NULL;
     default:
         return NULL;
     }
@@ -74,7 +74,7 @@ static void read_spec(const json_t *spec, struct jspec *js)
     json_t *v;
     OBJECT_EACH(spec, it, key, v)
     {
-        const json_t **slot = spec_slot(js, key);
+        const json_t **slot = spec_slot(js, key, json_object_iter_key_len(it));
         if (slot)
             *slot = v;
         else
@@ -92,7 +92,7 @@ static void keep_extra(struct job *j, const json_t *spec, const struct jspec *js
         return;
     OBJECT_EACH(spec, it, key, v)
     {
-        if (spec_slot(&scratch, key))
+        if (spec_slot(&scratch, key, json_object_iter_key_len(it)))
             continue;
         if (!j->extra)
             j->extra = json_object();
@@ -111,7 +111,7 @@ static int apply_spec(struct router *r, struct job *j, const struct jspec *js, c
     const char *chan = json_string_value(js->chan);
     if (!chan || !*chan)
         return bad(r, "%s: a \"channelId\" is needed", ctx);
-    j->chan = sym_intern(r, chan);
+    j->chan = sym_intern_n(r, chan, json_string_length(js->chan));
     j->priority = 1;
     if (js->prio && !json_is_null(js->prio)) {
         if (!json_is_integer(js->prio) || json_integer_value(js->prio) > 1000000 ||
@@ -143,7 +143,8 @@ int job_parse_spec(struct router *r, struct job *j, const json_t *spec, const ch
 /* Make the job known by id and last in creation order. */
 void job_register(struct router *r, struct job *j)
 {
-    rmap_put(r->jobs, j->id, j);
+    rmap_put_h(r->jobs, j->id, j, j->hash);
+    j->registered = true;
     j->prev = r->last;
     if (r->last)
         r->last->next = j;
@@ -210,11 +211,13 @@ static void start(struct router *r, struct job *j, const json_t *spec, const str
 }
 
 /* id checked to be given and new (see job_new_id). */
-static int job_check_id(struct router *r, const char *id, const char *missing, const char **idp)
+static int job_check_id(struct router *r, const char *id, const char *missing, const char **idp,
+                        uint32_t *hash)
 {
     if (!id || !*id)
         return bad(r, "%s", missing);
-    if (job_find(r, id)) {
+    *hash = rmap_hash(id); /* kept by the job, for its registration */
+    if (rmap_get_h(r->jobs, id, *hash)) {
         bad(r, "job '%s' already exists", id);
         return EEXIST;
     }
@@ -222,10 +225,11 @@ static int job_check_id(struct router *r, const char *id, const char *missing, c
     return 0;
 }
 
-int job_new_id(struct router *r, const json_t *spec, const char *missing, const char **idp)
+int job_new_id(struct router *r, const json_t *spec, const char *missing, const char **idp,
+               uint32_t *hash)
 {
     const char *id = json_is_object(spec) ? json_string_value(json_object_get(spec, "id")) : NULL;
-    return job_check_id(r, id, missing, idp);
+    return job_check_id(r, id, missing, idp, hash);
 }
 
 int router_job_create(struct router *r, const json_t *spec, int64_t now, const char **why)
@@ -234,9 +238,10 @@ int router_job_create(struct router *r, const json_t *spec, int64_t now, const c
     if (why)
         *why = r->why;
     const char *id = NULL;
+    uint32_t hash = 0;
     struct jspec js;
     read_spec(spec, &js); /* nothing for a spec that is not an object */
-    int err = job_check_id(r, json_string_value(js.id), "job: an \"id\" is needed", &id);
+    int err = job_check_id(r, json_string_value(js.id), "job: an \"id\" is needed", &id, &hash);
     if (err)
         return err;
     char ctx[160];
@@ -246,6 +251,7 @@ int router_job_create(struct router *r, const json_t *spec, int64_t now, const c
     memcpy(ctx + 5, id, idlen);
     memcpy(ctx + 5 + idlen, "'", 2);
     struct job *j = job_alloc(r, id, spec_room(&js));
+    j->hash = hash;
     const struct cpolicy *cp = NULL;
     struct classification c = {0};
     int mode = 0;

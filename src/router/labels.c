@@ -73,6 +73,31 @@ uint32_t sym_intern(struct router *r, const char *s)
     return sym;
 }
 
+static unsigned recent_slot(const char *s, size_t len)
+{
+    unsigned h = (unsigned)len * 31u + (uint8_t)s[0];
+    if (len > 1)
+        h = h * 31u + (uint8_t)s[len - 1];
+    if (len > 2)
+        h = h * 31u + (uint8_t)s[len / 2];
+    return h & 255;
+}
+
+uint32_t sym_intern_n(struct router *r, const char *s, size_t len)
+{
+    struct symtab *t = &r->syms;
+    unsigned at = recent_slot(s, len);
+    uint32_t sym = t->recent[at].sym;
+    /* names[sym] is exactly recent.len long: an equal compare of len
+     * bytes means the same string */
+    if (sym && t->recent[at].len == len && !memcmp(t->names[sym], s, len))
+        return sym;
+    sym = sym_intern(r, s);
+    t->recent[at].sym = sym;
+    t->recent[at].len = (uint32_t)strlen(t->names[sym]);
+    return sym;
+}
+
 const char *sym_name(const struct router *r, uint32_t sym)
 {
     return sym && sym < r->syms.n ? r->syms.names[sym] : "";
@@ -111,7 +136,7 @@ static bool lval_from_json(struct router *r, const json_t *v, bool intern, char 
     if (json_is_string(v)) {
         out->type = LAB_STR;
         if (intern) {
-            out->sym = sym_intern(r, json_string_value(v));
+            out->sym = sym_intern_n(r, json_string_value(v), json_string_length(v));
             out->str = sym_name(r, out->sym);
         } else {
             /* no symbol (compared by text): looking one up cost more than
@@ -186,7 +211,7 @@ int labels_parse_in(struct router *r, const json_t *obj, bool intern_values, str
             labels_free(out);
             return bad(r, "%s: label '%s' must be a string, number or boolean", ctx, key);
         }
-        l->key = sym_intern(r, key);
+        l->key = sym_intern_n(r, key, json_object_iter_key_len(it));
         out->n++;
     }
     if (out->n > 8) {
@@ -274,30 +299,19 @@ static int parse_one(struct router *r, const json_t *o, struct selector *s, cons
     /* One pass over the members: a lookup per field hashes every name,
      * and every job brings its selectors. */
     const char *key = NULL, *op = NULL, *name;
-    const json_t *value = NULL, *exp = NULL;
+    const json_t *keyv = NULL, *value = NULL, *exp = NULL;
     json_t *v;
     OBJECT_EACH(o, it, name, v)
     {
-        switch (name[0]) { /* one compare per member, not one per field */
-        case 'k':
-            if (!strcmp(name, "key"))
-                key = json_string_value(v);
-            break;
-        case 'o':
-            if (!strcmp(name, "operator"))
-                op = json_string_value(v);
-            break;
-        case 'v':
-            if (!strcmp(name, "value"))
-                value = v;
-            break;
-        case 'e':
-            if (!strcmp(name, "expiresAfterSeconds"))
-                exp = v;
-            break;
-        default:
-            break;
-        }
+        size_t len = json_object_iter_key_len(it);
+        if (KEY_IS(name, len, "key"))
+            key = json_string_value(keyv = v);
+        else if (KEY_IS(name, len, "operator"))
+            op = json_string_value(v);
+        else if (KEY_IS(name, len, "value"))
+            value = v;
+        else if (KEY_IS(name, len, "expiresAfterSeconds"))
+            exp = v;
     }
     if (!json_is_object(o) || !key || !*key)
         return bad(r, "%s[%u]: a selector needs a \"key\"", WHERE, i);
@@ -309,7 +323,7 @@ static int parse_one(struct router *r, const json_t *o, struct selector *s, cons
                    "%s[%u]: unknown operator '%s' (expected equal, notEqual, lessThan, "
                    "lessThanEqual, greaterThan or greaterThanEqual)",
                    WHERE, i, op);
-    s->key = sym_intern(r, key);
+    s->key = sym_intern_n(r, key, json_string_length(keyv));
     s->op = (uint8_t)k;
     if (!value || !lval_from_json(r, value, true, NULL, &s->v))
         return bad(r, "%s[%u]: selector '%s' needs a string, number or boolean \"value\"", WHERE, i,

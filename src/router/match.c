@@ -88,7 +88,7 @@ static double default_score(const struct router *r, const struct job *j, const s
 {
     unsigned n = 0;
     for (unsigned i = 0; i < j->labels.n; i++) {
-        const struct lval *v = worker_label(r, w, j->labels.v[i].key);
+        const struct lval *v = worker_label(w, j->labels.v[i].key);
         if (v && lval_equal(r, v, &j->labels.v[i].v))
             n++;
     }
@@ -274,17 +274,9 @@ static bool live_selectors(const struct router *r, const struct job *j, struct l
 static inline bool live_match(const struct router *r, const struct livesel *ls,
                               const struct worker *w)
 {
-    for (unsigned i = 0; i < ls->n; i++) {
-        const struct selector *s = ls->v[i].s;
-        uint32_t k = ls->v[i].k;
-        const struct lval *v = NULL;
-        if (k < w->nkslot)
-            v = w->kslot[k] ? &w->labels.v[w->kslot[k] - 1].v : NULL;
-        else if (k > KSLOT_MAX)
-            v = labels_find(&w->labels, s->key);
-        if (!selector_test(s, v))
+    for (unsigned i = 0; i < ls->n; i++)
+        if (!selector_matches_at(ls->v[i].s, ls->v[i].k, w))
             return false;
-    }
     return true;
 }
 
@@ -342,7 +334,7 @@ static unsigned gather(struct router *r, const struct job *j, const struct chans
     const struct livesel *sel = candidate_selectors(r, j, bypass, &ls);
     cands_reserve(r, cs->n);
     for (unsigned i = 0; i < cs->n; i++) {
-        struct worker *w = cs->v[i]->w;
+        struct worker *w = cs->w[i];
         if (eligible(r, j, w, sel, tally)) {
             r->cands[n].w = w;
             r->cands[n].score = 0;
@@ -427,7 +419,7 @@ static void match_job_top(struct router *r, struct job *j, const struct chanset 
     unsigned k = 0, n = 0;
     for (unsigned i = 0; i < cs->n; i++) {
         struct cand c;
-        c.w = cs->v[i]->w;
+        c.w = cs->w[i];
         if (!eligible(r, j, c.w, sel, &tally))
             continue;
         c.hooked = false;

@@ -256,7 +256,9 @@ int router_job_restore(struct router *r, const json_t *snapshot, int64_t now, co
     if (why)
         *why = r->why;
     const char *id;
-    int id_err = job_new_id(r, snapshot, "restore: a job snapshot with an \"id\" is needed", &id);
+    uint32_t hash;
+    int id_err =
+        job_new_id(r, snapshot, "restore: a job snapshot with an \"id\" is needed", &id, &hash);
     if (id_err)
         return id_err;
     char ctx[160];
@@ -269,6 +271,7 @@ int router_job_restore(struct router *r, const json_t *snapshot, int64_t now, co
     for (int i = 0; view_only[i]; i++)
         json_object_del(spec, view_only[i]);
     struct job *j = job_alloc(r, id, 0);
+    j->hash = hash;
     j->state = state;
     int err = restore_fields(r, j, spec, snapshot, ctx);
     json_decref(spec);

@@ -33,6 +33,9 @@
 /* Each member of a JSON object: json_object_foreach with three library
  * calls per member instead of five (it finds the iterator again from the
  * key twice), for the objects every job brings. */
+/* A member name (of length len) is the literal lit: compared inline. */
+#define KEY_IS(key, len, lit) ((len) == sizeof(lit) - 1 && !memcmp((key), (lit), sizeof(lit) - 1))
+
 #define OBJECT_EACH(obj, it, key, v)                                                               \
     for (void *it = json_object_iter((json_t *)(obj));                                             \
          it && ((key) = json_object_iter_key(it), (v) = json_object_iter_value(it), 1);            \
@@ -47,12 +50,18 @@ struct symtab {
     uint32_t *kidx;   /* sym -> its index as a worker label key, 0: none yet */
     uint32_t n, cap;
     uint32_t nkeys; /* worker label keys indexed so far */
+    /* Recently interned strings by length and a few bytes: every job
+     * brings the same channel ids and label keys, and this check is a
+     * third of a hash table lookup. */
+    struct {
+        uint32_t sym, len;
+    } recent[256];
 };
 
 /* Worker label keys up to this index are found in one step (a table per
  * worker, as long as its own highest key index); beyond it (a very large
  * set of keys), by binary search. */
-#define KSLOT_MAX 1024
+#define KEYS_INDEXED 256
 
 enum lab_type { LAB_NONE = 0, LAB_STR, LAB_NUM, LAB_BOOL };
 
@@ -67,6 +76,16 @@ struct lval {
 struct label {
     uint32_t key;
     struct lval v;
+};
+
+/* A worker's label value as selectors compare it (worker labels and
+ * selector values are interned, so a string is its symbol): 16 bytes, so
+ * a candidate's value for a key is one read in a table by key index. */
+struct kval {
+    uint8_t type; /* LAB_NONE: the worker has no such label */
+    bool b;
+    uint32_t sym;
+    double num;
 };
 
 struct labels { /* sorted by key, so lookups are a short binary search */
@@ -210,6 +229,7 @@ struct wslot; /* a worker's membership in one queue */
 struct chanset { /* serving workers with room for one channel's job now */
     uint32_t chan;
     struct wslot **v;
+    struct worker **w; /* v[i]->w, read by every new job's scan */
     unsigned n, cap;
 };
 
@@ -251,24 +271,26 @@ struct offer;
 struct assignment;
 
 struct worker {
-    char *id;
-    uint32_t name;
-    json_t *spec;
-    struct labels labels;
-    uint32_t *kslot; /* key index -> 1 + position in labels.v, 0: absent */
-    uint32_t nkslot;
-    struct wchan chans[2 * MAX_CHANNELS]; /* inline: read at every offer */
-    unsigned nchans;
+    /* what a scan of candidates reads, together */
+    struct kval *kv; /* label values by key index (below nkv; [0] absent) */
+    uint32_t nkv;
     int capacity, used;
-    struct wslot *slots;
-    unsigned nslots;
-    bool available, open;
-    uint32_t chan_open; /* bit i: room for a job of chans[i] */
-    char *reason;
     int64_t idle_since;
-    unsigned expiries;    /* consecutive */
+    uint32_t name;
+    bool available, open;
+    uint32_t chan_open;   /* bit i: room for a job of chans[i] */
     struct offer *offers; /* live, via w_next */
     unsigned noffers;
+    unsigned nchans;
+    struct wchan chans[2 * MAX_CHANNELS]; /* inline: read at every offer */
+    /* the rest */
+    char *id;
+    json_t *spec;
+    struct labels labels;
+    struct wslot *slots;
+    unsigned nslots;
+    char *reason;
+    unsigned expiries;       /* consecutive */
     struct assignment *asgs; /* via next */
 };
 
@@ -371,7 +393,9 @@ struct scoring {
 
 struct job {
     char *id;
-    void *room; /* in the job's block: its labels and selectors from the spec */
+    uint32_t hash;   /* of the id, in r->jobs */
+    bool registered; /* in r->jobs (not a refused create) */
+    void *room;      /* in the job's block: its labels and selectors from the spec */
     /* Only the spec's opaque parts (tags, notes, matchingMode, ...) are
      * kept as JSON, usually none: a job waits long, its memory goes cold,
      * and a cold JSON tree costs microseconds to free. */
@@ -457,6 +481,7 @@ struct router {
     int64_t rematch_at; /* after restore: a full matching pass; INT64_MAX: none */
     uint64_t seq, dl_seq, offer_seq, asg_seq, score_seq, rng;
     struct job *first, *last;
+    struct job *found; /* the job job_find found last: calls on one job come in a row */
     struct cand *cands;
     unsigned ncands_cap;
     unsigned exc_depth;
@@ -478,7 +503,8 @@ void evdata_sym(struct router *r, enum ev_slot slot, const char *key, uint32_t s
 int bad(struct router *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The id of a job spec or snapshot, checked to be given and new: EINVAL
  * with `missing` as the explanation, or EEXIST. */
-int job_new_id(struct router *r, const json_t *spec, const char *missing, const char **idp);
+int job_new_id(struct router *r, const json_t *spec, const char *missing, const char **idp,
+               uint32_t *hash);
 /* Make the job known by id and last in creation order. */
 void job_register(struct router *r, struct job *j);
 void router_sync(struct router *r, int64_t now);
@@ -497,6 +523,8 @@ int64_t seconds_to_ms(double s);
 int symtab_init(struct symtab *t);
 void symtab_free(struct symtab *t);
 uint32_t sym_intern(struct router *r, const char *s);
+/* The same for a string of known length (a JSON key or string value). */
+uint32_t sym_intern_n(struct router *r, const char *s, size_t len);
 uint32_t sym_find(const struct router *r, const char *s);
 const char *sym_name(const struct router *r, uint32_t sym);
 /* The symbol as a JSON string, owned by the table (borrowed reference). */
@@ -533,6 +561,30 @@ static inline bool lval_same(const struct lval *a, const struct lval *b)
     default:
         return false;
     }
+}
+/* Does a worker's value (type LAB_NONE: absent) satisfy the selector?
+ * As selector_test, for interned values. */
+static inline bool selector_test_kv(const struct selector *s, const struct kval *v)
+{
+    bool eq;
+    switch ((enum sel_op)s->op) {
+    case OP_EQ:
+    case OP_NE:
+        eq = v->type == s->v.type && (v->type == LAB_STR    ? v->sym == s->v.sym
+                                      : v->type == LAB_NUM  ? v->num == s->v.num
+                                      : v->type == LAB_BOOL ? v->b == s->v.b
+                                                            : false);
+        return s->op == OP_EQ ? eq : !eq;
+    case OP_LT:
+        return v->type == LAB_NUM && v->num < s->v.num;
+    case OP_LE:
+        return v->type == LAB_NUM && v->num <= s->v.num;
+    case OP_GT:
+        return v->type == LAB_NUM && v->num > s->v.num;
+    case OP_GE:
+        return v->type == LAB_NUM && v->num >= s->v.num;
+    }
+    return false;
 }
 /* Does a worker's label value (NULL: absent) satisfy the selector? */
 static inline bool selector_test(const struct selector *s, const struct lval *v)
@@ -610,21 +662,30 @@ void chanset_add(struct chanset *cs, struct wslot *s, unsigned i);
 void chanset_remove(struct chanset *cs, struct wslot *s, unsigned i);
 
 /* worker.c */
-/* A worker's label by key symbol, or NULL: the matching path's lookup. */
-static inline const struct lval *worker_label(const struct router *r, const struct worker *w,
-                                              uint32_t key)
+/* A worker's label by key symbol, or NULL. */
+static inline const struct lval *worker_label(const struct worker *w, uint32_t key)
 {
-    uint32_t k = r->syms.kidx[key];
-    if (k < w->nkslot) {
-        unsigned at = w->kslot[k]; /* kslot[0] is 0: a key no worker has */
-        return at ? &w->labels.v[at - 1].v : NULL;
+    return labels_find(&w->labels, key);
+}
+/* Does the worker's value for the selector's key, of index k (see
+ * worker.c: index_labels), satisfy it? */
+static inline bool selector_matches_at(const struct selector *s, uint32_t k, const struct worker *w)
+{
+    struct kval v = {0};
+    const struct kval *kv = &v; /* absent */
+    if (k < w->nkv) {
+        kv = &w->kv[k];
+    } else if (k > KEYS_INDEXED) {
+        const struct lval *l = labels_find(&w->labels, s->key);
+        if (l)
+            v = (struct kval){.type = l->type, .b = l->b, .sym = l->sym, .num = l->num};
     }
-    return k > KSLOT_MAX ? labels_find(&w->labels, key) : NULL;
+    return selector_test_kv(s, kv);
 }
 static inline bool selector_matches(const struct router *r, const struct selector *s,
                                     const struct worker *w)
 {
-    return selector_test(s, worker_label(r, w, s->key));
+    return selector_matches_at(s, r->syms.kidx[s->key], w);
 }
 struct worker *worker_find(struct router *r, const char *id);
 void worker_free(struct router *r, struct worker *w);

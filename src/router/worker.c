@@ -95,7 +95,7 @@ void worker_free(struct router *r, struct worker *w)
         return;
     drop_slots(w);
     labels_free(&w->labels);
-    free(w->kslot);
+    free(w->kv);
     json_decref(w->spec);
     free(w->reason);
     free(w->id);
@@ -237,28 +237,29 @@ static void carry_channels(struct worker *w, struct wspec *s)
     w->nchans = n;
 }
 
-/* The table from key index to label that selectors read (see
- * worker_label): as long as the highest index among the worker's own
- * keys, so a key indexed later is simply beyond it, i.e. absent. */
+/* The table by key index that selectors read (selector_matches_at): as
+ * long as the highest index among the worker's own keys, so a key
+ * indexed later is simply beyond it, i.e. absent. */
 static void index_labels(struct router *r, struct worker *w)
 {
     uint32_t top = 0;
-    free(w->kslot);
-    w->kslot = NULL;
-    w->nkslot = 0;
+    free(w->kv);
+    w->kv = NULL;
+    w->nkv = 0;
     for (unsigned i = 0; i < w->labels.n; i++) {
         uint32_t k = label_key_index(r, w->labels.v[i].key);
-        if (k <= KSLOT_MAX && k > top)
+        if (k <= KEYS_INDEXED && k > top)
             top = k;
     }
     if (!top)
         return;
-    w->kslot = xcalloc(top + 1, sizeof(*w->kslot));
-    w->nkslot = top + 1;
+    w->kv = xcalloc(top + 1, sizeof(*w->kv));
+    w->nkv = top + 1;
     for (unsigned i = 0; i < w->labels.n; i++) {
         uint32_t k = r->syms.kidx[w->labels.v[i].key];
-        if (k <= KSLOT_MAX)
-            w->kslot[k] = i + 1;
+        const struct lval *l = &w->labels.v[i].v;
+        if (k <= KEYS_INDEXED)
+            w->kv[k] = (struct kval){.type = l->type, .b = l->b, .sym = l->sym, .num = l->num};
     }
 }
 
