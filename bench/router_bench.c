@@ -74,11 +74,10 @@ static double now_ns(void)
 }
 
 /* The handler runs inside the timed calls, so it copies without printf. */
-static inline void copy_id(char *dst, const char *src, size_t size)
+static void copy_id(char *dst, const char *src, size_t size)
 {
-    size_t n = 0;
-    for (; n + 1 < size && src[n]; n++) /* ids are short: no library calls */
-        dst[n] = src[n];
+    size_t n = strnlen(src, size - 1);
+    memcpy(dst, src, n);
     dst[n] = 0;
 }
 

@@ -125,7 +125,7 @@ void job_free(struct router *r, struct job *j)
     json_decref(j->exceptions);
     free(j->cp_id);
     free(j->queue_id);
-    free(j->disposition);
+    job_set_disposition(j, NULL);
     free(j->last_rule);
     free(j); /* with its node and id */
 }
@@ -315,14 +315,31 @@ struct worker *job_release_assignment(struct router *r, struct job *j)
     return w;
 }
 
+void job_set_disposition(struct job *j, const char *disposition)
+{
+    if (disposition && disposition == j->disposition)
+        return;
+    if (j->disposition != j->disp_short)
+        free(j->disposition);
+    j->disposition = NULL;
+    if (!disposition)
+        return;
+    size_t n = strlen(disposition);
+    if (n < sizeof(j->disp_short)) { /* no allocation for the common codes */
+        memcpy(j->disp_short, disposition, n + 1);
+        j->disposition = j->disp_short;
+    } else {
+        j->disposition = xstrdup(disposition);
+    }
+}
+
 void job_cancel_now(struct router *r, struct job *j, const char *disposition)
 {
     if (j->in_queue)
         job_dequeue(r, j);
     dl_clear(r, &j->dl_act);
     j->state = JS_CANCELLED;
-    free(j->disposition);
-    j->disposition = xstrdup(disposition);
+    job_set_disposition(j, disposition);
     json_t *data = json_object();
     if (disposition)
         json_object_set_new(data, "dispositionCode", json_string(disposition));

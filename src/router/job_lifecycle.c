@@ -124,7 +124,7 @@ static int apply_spec(struct router *r, struct job *j, const struct jspec *js, c
     size_t sels = selectors_room(js->sels);
     char *room = j->room;
     int err = labels_parse_in(r, js->labels, false, &j->labels, ctx,
-                              room && labels_room(js->labels, false) ? room + sels : NULL);
+                              room && json_object_size(js->labels) ? room + sels : NULL);
     if (err)
         return err;
     return selectors_parse_in(r, js->sels, &j->requested, ctx, "requestedWorkerSelectors",
@@ -348,10 +348,8 @@ int router_job_close(struct router *r, const char *job_id, const char *dispositi
         return ENOENT;
     if (j->state != JS_ASSIGNED && j->state != JS_COMPLETED)
         return wrong_state(r, j, j->state == JS_CLOSED);
-    if (disposition) {
-        free(j->disposition);
-        j->disposition = xstrdup(disposition);
-    }
+    if (disposition)
+        job_set_disposition(j, disposition);
     if (j->state == JS_ASSIGNED)
         emit_completed(r, j);
     if (close_at > now) {

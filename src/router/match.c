@@ -284,8 +284,9 @@ static inline bool live_match(const struct router *r, const struct livesel *ls,
  * (who has room: update_open keeps the set so, router_audit checks it):
  * not offered or declined it, and the selectors: those in ls, or with ls
  * NULL all the job's (bypass: an empty ls). */
-static inline bool eligible(const struct router *r, const struct job *j, const struct worker *w,
-                            const struct livesel *ls, struct explain *tally)
+static inline __attribute__((always_inline)) bool
+eligible(const struct router *r, const struct job *j, const struct worker *w,
+         const struct livesel *ls, struct explain *tally)
 {
     if (j->noffers && job_offered_to(j, w)) {
         tally->rej_offered++;

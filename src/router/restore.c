@@ -220,7 +220,7 @@ static int restore_fields(struct router *r, struct job *j, const json_t *spec, c
     if ((uint64_t)seq > r->seq)
         r->seq = (uint64_t)seq;
     const char *disp = json_string_value(json_object_get(snap, "disposition"));
-    j->disposition = xstrdup(disp);
+    job_set_disposition(j, disp);
     const json_t *ex = json_object_get(snap, "exceptionsTriggered");
     j->exceptions = json_is_array(ex) && json_array_size(ex) ? json_deep_copy(ex) : NULL;
     restore_fired(j);

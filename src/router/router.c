@@ -41,11 +41,20 @@ const char *router_event_name(enum router_event_type type)
     return event_names[type];
 }
 
+/* malloc and zeroing rather than calloc: glibc's calloc skips the
+ * per-thread cache malloc serves small blocks from (a job, an offer) and
+ * cost ten times as much. explicit_bzero, because the compiler turns
+ * malloc + memset back into calloc. */
 void *xcalloc(size_t n, size_t size)
 {
-    void *p = calloc(n ? n : 1, size);
+    if (!n)
+        n = 1;
+    if (size && n > SIZE_MAX / size)
+        abort();
+    void *p = malloc(n * size);
     if (!p)
         abort(); /* the engine has no partial-failure paths for tiny allocations */
+    explicit_bzero(p, n * size);
     return p;
 }
 

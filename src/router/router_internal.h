@@ -420,9 +420,10 @@ struct job {
     struct decline *declines;
     struct scoring *scoring; /* waiting for webhook scores; NULL: not */
     struct deadline dl_sel, dl_wait, dl_act;
-    uint64_t fired;     /* rules of the current queue's policy already fired */
-    json_t *exceptions; /* history */
-    char *disposition;
+    uint64_t fired;      /* rules of the current queue's policy already fired */
+    json_t *exceptions;  /* history */
+    char *disposition;   /* NULL, disp_short or allocated: see job_set_disposition */
+    char disp_short[24]; /* most dispositions ("done", "resolved") fit here */
     char *last_rule;
     struct job *prev, *next; /* creation order */
 };
@@ -669,18 +670,12 @@ static inline const struct lval *worker_label(const struct worker *w, uint32_t k
 }
 /* Does the worker's value for the selector's key, of index k (see
  * worker.c: index_labels), satisfy it? */
+bool selector_matches_beyond(const struct selector *s, uint32_t k, const struct worker *w);
 static inline bool selector_matches_at(const struct selector *s, uint32_t k, const struct worker *w)
 {
-    struct kval v = {0};
-    const struct kval *kv = &v; /* absent */
-    if (k < w->nkv) {
-        kv = &w->kv[k];
-    } else if (k > KEYS_INDEXED) {
-        const struct lval *l = labels_find(&w->labels, s->key);
-        if (l)
-            v = (struct kval){.type = l->type, .b = l->b, .sym = l->sym, .num = l->num};
-    }
-    return selector_test_kv(s, kv);
+    if (k < w->nkv)
+        return selector_test_kv(s, &w->kv[k]);
+    return selector_matches_beyond(s, k, w); /* absent, or beyond the table */
 }
 static inline bool selector_matches(const struct router *r, const struct selector *s,
                                     const struct worker *w)
@@ -760,6 +755,8 @@ void job_classification_failed(struct router *r, struct job *j, const char *reas
 int job_parse_spec(struct router *r, struct job *j, const json_t *spec, const char *ctx);
 json_t *job_spec(const struct router *r, const struct job *j);
 void job_cancel_now(struct router *r, struct job *j, const char *disposition);
+/* Set (or with NULL clear) the job's disposition code. */
+void job_set_disposition(struct job *j, const char *disposition);
 struct worker *job_release_assignment(struct router *r, struct job *j);
 void job_activate(struct router *r, struct job *j);
 void job_close_due(struct router *r, struct assignment *a);

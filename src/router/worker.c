@@ -263,6 +263,17 @@ static void index_labels(struct router *r, struct worker *w)
     }
 }
 
+bool selector_matches_beyond(const struct selector *s, uint32_t k, const struct worker *w)
+{
+    struct kval v = {0}; /* absent: a key indexed after the worker was set */
+    if (k > KEYS_INDEXED) {
+        const struct lval *l = labels_find(&w->labels, s->key);
+        if (l)
+            v = (struct kval){.type = l->type, .b = l->b, .sym = l->sym, .num = l->num};
+    }
+    return selector_test_kv(s, &v);
+}
+
 static void apply_spec(struct router *r, struct worker *w, struct wspec *s)
 {
     drop_slots(w);
