@@ -9,6 +9,7 @@
 #include "api/api_modules.h"
 #include "api/router_util.h"
 #include "core/app.h"
+#include "core/config.h"
 #include "http/api.h"
 #include "router/router.h"
 #include "routing/schemas.h"
@@ -86,6 +87,14 @@ static void get_object(struct api_req *req)
     api_reply_json(req, 200, obj);
 }
 
+/* A change the rest of the configuration must still agree with (a call
+ * queue needs a voice worker who could answer it, ...): checked in the
+ * change's own transaction, so a refusal keeps nothing. */
+static int verified(struct app *app, int err, const char **why)
+{
+    return err ? err : config_verify(app, why);
+}
+
 static void put_object(struct api_req *req)
 {
     enum routing_kind kind = kind_of(req);
@@ -107,7 +116,8 @@ static void put_object(struct api_req *req)
     const char *why = NULL;
     int err = routing_begin(req->app);
     if (!err)
-        err = routing_end_why(req->app, routing_set(req->app, kind, req->body, &why), &why);
+        err = routing_end_why(
+            req->app, verified(req->app, routing_set(req->app, kind, req->body, &why), &why), &why);
     if (err) {
         router_api_reply_error(req, err, why, routing_kind_key(kind));
         return;
@@ -121,7 +131,9 @@ static void delete_object(struct api_req *req)
     const char *why = NULL;
     int err = routing_begin(req->app);
     if (!err)
-        err = routing_end_why(req->app, routing_delete(req->app, kind, req->params[0], &why), &why);
+        err = routing_end_why(
+            req->app,
+            verified(req->app, routing_delete(req->app, kind, req->params[0], &why), &why), &why);
     if (err) {
         router_api_reply_error(req, err, why, routing_kind_key(kind));
         return;

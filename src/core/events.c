@@ -203,6 +203,13 @@ int events_append(struct events *ev, const char *topic, const char *type, const 
     return store_end_own(ev->store, own, err);
 }
 
+void events_publish_volatile(struct events *ev, const char *topic, const char *type,
+                             const json_t *data)
+{
+    struct event e = {.time = clock_now_ms(), .topic = topic, .type = type, .data = data};
+    publish(ev, &e);
+}
+
 int events_subscribe(struct events *ev, struct events_sub **subp, events_h *h, void *arg)
 {
     struct events_sub *sub = mem_zalloc(sizeof(*sub), sub_destructor);

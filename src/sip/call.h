@@ -102,6 +102,7 @@ struct call {
     /* APP_ATTENDANT (attendant.c) */
     struct attendant_state *att;
     bool answered; /* a has had our 200 */
+    bool on_hold;  /* a party's last re-INVITE put the call on hold */
     /* APP_VOICEMAIL, APP_VM_MENU (voicemail.c, vm_menu.c) */
     char vm_box[72];    /* the box to leave a message in, when not c->target's */
     struct vm_call *vm; /* their state, freed with the call */

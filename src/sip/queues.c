@@ -195,6 +195,10 @@ static void queue_event(struct call *c, const char *type, json_t *data)
         json_string(c->target ? json_string_value(json_object_get(c->target, "callQueue")) : ""));
     if (c->job_id[0])
         json_object_set_new(data, "jobId", json_string(c->job_id));
+    /* The router queue, by which reports count calls (docs/reporting.md). */
+    json_t *rq = c->queue ? json_object_get(c->queue, "queue") : NULL;
+    if (rq && !json_object_get(data, "queueId"))
+        json_object_set(data, "queueId", rq);
     if (events_append(c->s->app->events, "calls", type, c->id, NULL, data) != 0)
         log_error("sip", "queue event not stored", "call=%s type=%s", c->id, type);
 }
