@@ -244,6 +244,12 @@ static void cands_reserve(struct router *r, unsigned n)
 
 /* ---- job-centered ---- */
 
+/* Why candidates were not eligible, for the explanation (capacity never:
+ * a candidate set holds only workers with room). */
+struct rejects {
+    unsigned offered, declined, selectors;
+};
+
 /* The job's selectors that apply now, gathered once for all candidates,
  * each with its key's index among worker label keys. */
 struct livesel {
@@ -286,18 +292,18 @@ static inline bool live_match(const struct router *r, const struct livesel *ls,
  * NULL all the job's (bypass: an empty ls). */
 static inline __attribute__((always_inline)) bool
 eligible(const struct router *r, const struct job *j, const struct worker *w,
-         const struct livesel *ls, struct explain *tally)
+         const struct livesel *ls, struct rejects *tally)
 {
     if (j->noffers && job_offered_to(j, w)) {
-        tally->rej_offered++;
+        tally->offered++;
         return false;
     }
     if (j->declines && job_declined_by(j, w, r->now)) {
-        tally->rej_declined++;
+        tally->declined++;
         return false;
     }
     if (ls ? !live_match(r, ls, w) : !job_selectors_match(r, j, w)) {
-        tally->rej_selectors++;
+        tally->selectors++;
         return false;
     }
     return true;
@@ -328,7 +334,7 @@ static void fill_explain(struct explain *ex, const struct cand *c, unsigned n, u
 
 /* The queue's workers eligible for j now, into r->cands. */
 static unsigned gather(struct router *r, const struct job *j, const struct chanset *cs, bool bypass,
-                       struct explain *tally)
+                       struct rejects *tally)
 {
     unsigned n = 0;
     struct livesel ls;
@@ -350,7 +356,7 @@ static unsigned gather(struct router *r, const struct job *j, const struct chans
 /* Offer j to the best of n eligible candidates, c holding them best first
  * (at least the first max(need, EXPL_TOP) of them), and explain. */
 static void issue_best(struct router *r, struct job *j, const struct cand *c, unsigned n,
-                       unsigned considered, enum trigger why, const struct explain *tally,
+                       unsigned considered, enum trigger why, const struct rejects *tally,
                        enum scored_by by)
 {
     struct queue *q = j->queue;
@@ -362,10 +368,9 @@ static void issue_best(struct router *r, struct job *j, const struct cand *c, un
     ex.scored_by = (uint8_t)by;
     ex.considered = considered;
     ex.eligible = n;
-    ex.rej_capacity = tally->rej_capacity;
-    ex.rej_selectors = tally->rej_selectors;
-    ex.rej_declined = tally->rej_declined;
-    ex.rej_offered = tally->rej_offered;
+    ex.rej_selectors = tally->selectors;
+    ex.rej_declined = tally->declined;
+    ex.rej_offered = tally->offered;
     fill_explain(&ex, c, n, chosen);
     /* Issuing changes the candidate sets the candidates were drawn from;
      * the chosen workers are copied out first. */
@@ -384,7 +389,7 @@ static void issue_best(struct router *r, struct job *j, const struct cand *c, un
 }
 
 static void decide(struct router *r, struct job *j, unsigned n, unsigned considered,
-                   enum trigger why, const struct explain *tally, enum scored_by by)
+                   enum trigger why, const struct rejects *tally, enum scored_by by)
 {
     struct queue *q = j->queue;
     unsigned need = q->dp->max_offers - j->noffers;
@@ -413,7 +418,7 @@ static void match_job_top(struct router *r, struct job *j, const struct chanset 
 {
     struct queue *q = j->queue;
     const struct dpolicy *dp = q->dp;
-    struct explain tally = {0};
+    struct rejects tally = {0};
     struct livesel ls;
     const struct livesel *sel = candidate_selectors(r, j, dp->bypass, &ls);
     struct cand top[TOP_FAST];
@@ -450,7 +455,7 @@ void match_job(struct router *r, struct job *j, enum trigger why)
         match_job_top(r, j, cs, m, why);
         return;
     }
-    struct explain tally = {0};
+    struct rejects tally = {0};
     unsigned n = gather(r, j, cs, dp->bypass, &tally);
     if (!n || (j->noffers == 0 && n < dp->min_offers))
         return;
@@ -486,7 +491,7 @@ void match_scored(struct router *r, struct job *j, const struct scoring *s, cons
     const struct chanset *cs = queue_chanset(j->queue, j->chan, false);
     if (j->noffers >= dp->max_offers || !cs || !cs->n)
         return;
-    struct explain tally = {0};
+    struct rejects tally = {0};
     unsigned n = gather(r, j, cs, dp->bypass, &tally), m = 0;
     for (unsigned i = 0; i < n; i++) {
         struct cand c = r->cands[i];
