@@ -1,8 +1,10 @@
 /*
- * store_sqlite.c - the embedded SQLite backend: WAL journal, foreign keys
- * on, a cache of prepared statements keyed by SQL text.
+ * store_sqlite.c - the embedded SQLite backend: WAL journal (checkpointed
+ * on a thread of its own, checkpoint.c), foreign keys on, a cache of
+ * prepared statements keyed by SQL text.
  */
 #include "store/backend.h"
+#include "store/checkpoint.h"
 
 #include <errno.h>
 #include <sqlite3.h>
@@ -21,6 +23,7 @@ struct cached_stmt {
 
 struct sqlite_store {
     sqlite3 *db;
+    struct checkpointer *checkpoints; /* NULL: SQLite checkpoints in commits */
     struct cached_stmt *buckets[STMT_BUCKETS];
     char errmsg[512];
 };
@@ -234,6 +237,7 @@ static void sqlite_close(void *impl)
             free(c);
         }
     }
+    checkpointer_stop(ss->checkpoints, ss->db);
     /* Closing the last connection checkpoints the WAL into the main file. */
     sqlite3_close(ss->db);
     free(ss);
@@ -294,6 +298,8 @@ int store_open_sqlite(struct store **storep, const struct store_opts *opts)
         return err;
     }
     err = apply_pragmas(ss, opts->synchronous_full);
+    if (!err && checkpointer_start(&ss->checkpoints, ss->db) != 0)
+        ss->checkpoints = NULL; /* SQLite's own autocheckpoint stays */
     struct store *store = NULL;
     if (!err)
         err = store_wrap(&store, &sqlite_backend, ss);

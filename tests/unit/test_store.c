@@ -1,6 +1,7 @@
 /*
  * test_store.c - the SQLite store: migrations, prepared statements,
- * transactions and their hooks, error mapping, the append-only event log.
+ * transactions and their hooks, error mapping, the append-only event log,
+ * WAL checkpoints while the store is open.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -67,6 +68,38 @@ static void migrations_applied_once(void **state)
         compiled++;
     assert_int_equal(json_integer_value(json_object_get(json_array_get(rows, 0), "n")), compiled);
     json_decref(rows);
+}
+
+static long file_size(const char *name)
+{
+    FILE *f = fopen(name, "rb");
+    if (!f)
+        return -1;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fclose(f);
+    return n;
+}
+
+/* The WAL is copied into the database file while the store stays open
+ * (by the checkpoint thread: the commits themselves no longer do it). */
+static void wal_checkpointed_while_open(void **state)
+{
+    struct store *store = *state;
+    assert_int_equal(store_exec(store, "CREATE TABLE filler (b TEXT)", NULL, 0, NULL), 0);
+    char blob[3000];
+    memset(blob, 'x', sizeof(blob) - 1);
+    blob[sizeof(blob) - 1] = '\0';
+    long before = file_size(path);
+    struct store_val v[] = {sv_text(blob)};
+    for (int i = 0; i < 1500; i++) /* about 1500 pages of 4 KiB */
+        assert_int_equal(store_exec(store, "INSERT INTO filler (b) VALUES (?)", v, 1, NULL), 0);
+    long after = before;
+    for (int i = 0; i < 500 && after < before + 1000L * 4096; i++) {
+        usleep(20000);
+        after = file_size(path);
+    }
+    assert_true(after >= before + 1000L * 4096);
 }
 
 static void wal_mode_on(void **state)
@@ -216,6 +249,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(migrations_applied_once, open_fresh, close_store),
         cmocka_unit_test_setup_teardown(wal_mode_on, open_fresh, close_store),
+        cmocka_unit_test_setup_teardown(wal_checkpointed_while_open, open_fresh, close_store),
         cmocka_unit_test_setup_teardown(values_bound_not_pasted, open_fresh, close_store),
         cmocka_unit_test_setup_teardown(errors_mapped, open_fresh, close_store),
         cmocka_unit_test_setup_teardown(transactions_and_hooks, open_fresh, close_store),
