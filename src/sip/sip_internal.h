@@ -22,6 +22,7 @@ struct sipsvc {
     struct dnsc *dnsc;
     struct sip *sip;
     struct sip_lsnr *lsnr;
+    bool udp_sized;             /* the UDP socket's receive buffer is set (service.c) */
     struct ratelimit *failures; /* authentication failures per address */
     struct tmr expiry;          /* removes registrations that lapsed */
     uint8_t nonce_key[32];      /* signs the nonces we hand out */
@@ -41,7 +42,7 @@ struct sipsvc {
     struct list declines;          /* offers to decline on the next loop turn */
     struct list speaking;          /* prompts being rendered (apps.c) */
     uint32_t record_ops;
-    struct vmsvc *vm; /* voicemail recordings and MWI subscriptions (voicemail.c, mwi.c) */
+    struct vmsvc *vm;      /* voicemail recordings and MWI subscriptions (voicemail.c, mwi.c) */
     struct speech *speech; /* recognisers of spoken menu words and names (voice/speech.h) */
 };
 
