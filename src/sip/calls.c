@@ -489,7 +489,8 @@ int calls_start(struct sipsvc *s)
     char moh[1100];
     if (moh_default(s->app, moh, sizeof(moh)) != 0)
         log_warn("sip", "no default music on hold", "dir=%s/media", s->app->data_dir);
-    return sipsess_listen(&s->sess_sock, s->sip, 256, on_invite, s);
+    /* Sessions by Call-ID: a few thousand at a time under load. */
+    return sipsess_listen(&s->sess_sock, s->sip, 4096, on_invite, s);
 }
 
 void calls_stop(struct sipsvc *s)
