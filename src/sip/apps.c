@@ -170,9 +170,7 @@ static void collected(struct call *c, const char *reason)
     c->collecting = false;
     tmr_cancel(&c->digit_tmr);
     c->digits[c->ndigits] = '\0';
-    events_append(
-        c->s->app->events, "calls", "callDigits", c->id, c->user_id,
-        json_pack("{s:s, s:s, s:s}", "userId", c->user_id, "digits", c->digits, "reason", reason));
+    record_digits(c, reason);
     log_info("sip", "digits collected", "call=%s digits=%s reason=%s", c->id, c->digits, reason);
     if (c->app == APP_ANNOUNCE) {
         call_finish(c, "system", "application done");

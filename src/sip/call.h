@@ -157,6 +157,14 @@ void call_set_trunk(struct call *c, json_t *trunk);
  * (the caller's address) towards target (what was dialled). */
 int call_ring(struct call *c, const char *from, const char *target);
 
+/* ---- records.c: the calls table and "calls" events, group-committed ---- */
+/* The call's row and callRinging (ring) or callAnswered. */
+int record_start(struct call *c, const struct sip_msg *msg, const char *target, bool ring);
+/* callDigits with c->digits. */
+void record_digits(struct call *c, const char *reason);
+/* The row ended, and callEnded. */
+void record_end(struct call *c, const char *by, const char *reason);
+
 /* ---- route.c: where a call goes ---- */
 struct route {
     char target[64]; /* what was dialled, normalised */

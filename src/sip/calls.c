@@ -88,21 +88,6 @@ static void call_destructor(void *arg)
     c->a = mem_deref(c->a);
 }
 
-static void record_end(struct call *c, const char *by, const char *reason)
-{
-    struct store_val v[] = {sv_int(clock_now_ms()), sv_text(by), sv_text(reason), sv_text(c->id)};
-    int err = store_exec(c->s->app->store,
-                         "UPDATE calls SET state = 'ended', ended_at = ?, ended_by = ?,"
-                         " end_reason = ? WHERE id = ?",
-                         v, 4, NULL);
-    if (!err)
-        err = events_append(
-            c->s->app->events, "calls", "callEnded", c->id, NULL,
-            json_pack("{s:s, s:s, s:s}", "userId", c->user_id, "endedBy", by, "reason", reason));
-    if (err)
-        log_error("sip", "call record not updated", "call=%s err=%d", c->id, err);
-}
-
 /* End the call once: close its media (the leg's figures come with
  * MEDIA_EV_CLOSED) and record who ended it. */
 void call_finish(struct call *c, const char *by, const char *reason)
@@ -217,49 +202,6 @@ int call_reoffer(struct call *c, uint32_t leg, const struct sip_msg *msg, struct
     *descp = mb;
     note_hold(c, offer_holds(msg));
     return 0;
-}
-
-static int record_start(struct call *c, const struct sip_msg *msg, const char *target)
-{
-    char from[256] = "", to[256] = "", callid[128] = "";
-    pl_strcpy(&msg->from.auri, from, sizeof(from));
-    pl_strcpy(&msg->to.auri, to, sizeof(to));
-    pl_strcpy(&msg->callid, callid, sizeof(callid));
-    int64_t now = clock_now_ms();
-    bool ring = rings(c);
-    const char *user = c->user_id[0] ? c->user_id : NULL;
-    const char *trunk = json_string_value(json_object_get(c->trunk, "name"));
-    struct store_val v[] = {sv_text(c->id),
-                            sv_text(c->direction),
-                            sv_text(from),
-                            sv_text(to),
-                            sv_text(user),
-                            sv_text(target),
-                            sv_text(app_name(c->app)),
-                            sv_text(callid),
-                            sv_text(ring ? "ringing" : "answered"),
-                            sv_int(now),
-                            ring ? sv_text(NULL) : sv_int(now),
-                            sv_text(trunk)};
-    bool own;
-    int err = store_begin_own(c->s->app->store, &own);
-    if (!err)
-        err = store_exec(c->s->app->store,
-                         "INSERT INTO calls (id, direction, from_uri, to_uri, caller_user_id,"
-                         " target, application, sip_call_id, state, started_at, answered_at,"
-                         " trunk) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         v, 12, NULL);
-    json_t *data =
-        json_pack("{s:s, s:s, s:s, s:s, s:s}", "userId", c->user_id, "from", from, "target", target,
-                  "application", app_name(c->app), "direction", c->direction);
-    if (trunk)
-        json_object_set_new(data, "trunk", json_string(trunk));
-    if (!err)
-        err = events_append(c->s->app->events, "calls", ring ? "callRinging" : "callAnswered",
-                            c->id, user, data);
-    else
-        json_decref(data);
-    return store_end_own(c->s->app->store, own, err);
 }
 
 static bool is_sdp(const struct sip_msg *msg)
@@ -397,7 +339,7 @@ static void on_invite(const struct sip_msg *msg, void *arg)
     char from[256] = "";
     pl_strcpy(&msg->from.auri, from, sizeof(from));
     if (!err)
-        err = record_start(c, msg, r.target);
+        err = record_start(c, msg, r.target, ring);
     if (!err)
         err = ring ? call_ring(c, from, r.target) : app_start(c);
     if (err) {
@@ -413,37 +355,6 @@ static void on_invite(const struct sip_msg *msg, void *arg)
              r.target);
 }
 
-/* MEDIA_EV_CLOSED: keep the leg's figures with its call. */
-static void leg_closed(struct sipsvc *s, const struct media_event *ev)
-{
-    char key[16];
-    snprintf(key, sizeof(key), "%u", ev->leg);
-    const char *call_id = json_string_value(json_object_get(s->leg_calls, key));
-    if (!call_id)
-        return;
-    json_t *row = NULL, *legs = NULL;
-    struct store_val k[] = {sv_text(call_id)};
-    if (store_query_one(s->app->store, "SELECT legs FROM calls WHERE id = ?", k, 1, &row) == 0)
-        legs = json_loads(json_string_value(json_object_get(row, "legs")), 0, NULL);
-    json_decref(row);
-    if (!json_is_array(legs)) {
-        json_decref(legs);
-        legs = json_array();
-    }
-    json_array_append_new(
-        legs, json_pack("{s:i, s:s, s:I, s:I, s:I, s:f, s:f}", "leg", (int)ev->leg, "codec",
-                        ev->stats.codec, "rxPackets", (json_int_t)ev->stats.rx_packets, "txPackets",
-                        (json_int_t)ev->stats.tx_packets, "lost", (json_int_t)ev->stats.rx_lost,
-                        "jitterMs", ev->stats.jitter_ms, "rttMs", ev->stats.rtt_ms));
-    char *text = json_dumps(legs, JSON_COMPACT);
-    json_decref(legs);
-    struct store_val v[] = {sv_text(text), sv_text(call_id)};
-    if (!text || store_exec(s->app->store, "UPDATE calls SET legs = ? WHERE id = ?", v, 2, NULL))
-        log_error("sip", "leg figures not stored", "call=%s", call_id);
-    free(text);
-    json_object_del(s->leg_calls, key);
-}
-
 void calls_media_event(struct sipsvc *s, const struct media_event *ev)
 {
     if (ev->type == MEDIA_EV_RECORD_DONE) {
@@ -452,7 +363,7 @@ void calls_media_event(struct sipsvc *s, const struct media_event *ev)
         return;
     }
     if (ev->type == MEDIA_EV_CLOSED) {
-        leg_closed(s, ev);
+        record_leg(s, ev);
         return;
     }
     /* What the applications hear of: the caller's side's leg. */
@@ -480,6 +391,7 @@ int calls_start(struct sipsvc *s)
     if (e)
         return e;
     tmr_init(&s->sweep);
+    tmr_init(&s->records_tmr);
     calls_sweep(s);
     int err = sipevent_listen(&s->evsock, s->sip, 64, 64, mwi_subscribe, s);
     if (!err)
@@ -517,4 +429,5 @@ void calls_stop(struct sipsvc *s)
     json_decref(s->trunk_load);
     s->trunk_load = NULL;
     s->by_leg = mem_deref(s->by_leg);
+    records_flush(s);
 }

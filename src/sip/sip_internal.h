@@ -33,8 +33,9 @@ struct sipsvc {
     json_t *leg_calls;            /* closing leg id -> call id */
     struct tls *tls;              /* SIP over TLS, when on */
     struct sa tls_bound;
-    json_t *recordings; /* recording op id -> call id */
-    struct tmr sweep;   /* checks the calls' deadlines every second */
+    json_t *recordings;     /* recording op id -> call id */
+    struct tmr sweep;       /* checks the calls' deadlines every second */
+    struct tmr records_tmr; /* commits the call records waiting (records.c) */
     uint64_t sweeps;
     json_t *trunk_load;            /* trunk name -> calls going on through it */
     struct hash *by_leg;           /* struct call by its caller's leg */
@@ -86,6 +87,12 @@ int sip_request_check(const struct sip_msg *msg, struct sip_verdict *v);
 void recording_done(struct sipsvc *s, const struct media_event *ev);
 /* Delete recordings older than sip.recordingRetentionDays (0: keep). */
 void recording_retention(struct sipsvc *s);
+
+/* ---- records.c ---- */
+/* MEDIA_EV_CLOSED: the leg's figures added to its call's record. */
+void record_leg(struct sipsvc *s, const struct media_event *ev);
+/* Commit the call records waiting (the service stops). */
+void records_flush(struct sipsvc *s);
 
 /* ---- calls.c ---- */
 int calls_start(struct sipsvc *s);

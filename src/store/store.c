@@ -1,6 +1,7 @@
 /*
  * store.c - the backend-independent half of the store: dispatch to the
- * backend, transaction state and after-commit hooks, rows as JSON.
+ * backend, transaction state and after-commit hooks, writes that wait for
+ * a group commit, rows as JSON.
  */
 #include "store/backend.h"
 
@@ -9,6 +10,14 @@
 #include <string.h>
 
 enum { MAX_TX_HOOKS = 8 };
+
+struct later {
+    struct later *next;
+    store_write_h *write;
+    store_done_h *done;
+    void *arg;
+    int err;
+};
 
 struct store {
     const struct store_backend *be;
@@ -21,6 +30,8 @@ struct store {
         void *arg;
     } hooks[MAX_TX_HOOKS];
     size_t nhooks;
+    struct later *later, **later_tail; /* writes waiting (store_later) */
+    bool flushing;
 };
 
 int store_wrap(struct store **storep, const struct store_backend *be, void *impl)
@@ -30,6 +41,7 @@ int store_wrap(struct store **storep, const struct store_backend *be, void *impl
         return ENOMEM;
     store->be = be;
     store->impl = impl;
+    store->later_tail = &store->later;
     *storep = store;
     return 0;
 }
@@ -38,6 +50,7 @@ void store_close(struct store *store)
 {
     if (!store)
         return;
+    store_flush(store);
     if (store->in_tx)
         store_rollback(store);
     store->be->close(store->impl);
@@ -55,9 +68,17 @@ static void run_hooks(struct store *store, bool committed)
     }
 }
 
+/* Anything else that uses the store comes after the writes waiting. */
+static void before_use(struct store *store)
+{
+    if (store->later && !store->flushing && !store->in_tx)
+        store_flush(store);
+}
+
 int store_exec(struct store *store, const char *sql, const struct store_val *vals, size_t n,
                int64_t *changes)
 {
+    before_use(store);
     int err = store->be->exec(store->impl, sql, vals, n, changes);
     if (!err && !store->in_tx)
         run_hooks(store, true);
@@ -67,6 +88,7 @@ int store_exec(struct store *store, const char *sql, const struct store_val *val
 int store_query(struct store *store, const char *sql, const struct store_val *vals, size_t n,
                 store_row_h *rowh, void *arg)
 {
+    before_use(store);
     return store->be->query(store->impl, sql, vals, n, rowh, arg);
 }
 
@@ -174,6 +196,7 @@ int store_query_one(struct store *store, const char *sql, const struct store_val
 
 int store_begin(struct store *store)
 {
+    before_use(store);
     if (store->in_tx)
         return EALREADY;
     int err = store->be->begin(store->impl);
@@ -234,6 +257,62 @@ int store_end_own(struct store *store, bool own, int err)
     return store_commit(store);
 }
 
+/* One write alone, in its own transaction (or the caller's). */
+static int write_alone(struct store *store, store_write_h *write, void *arg)
+{
+    bool own;
+    int err = store_begin_own(store, &own);
+    if (!err)
+        err = write(store, arg);
+    return store_end_own(store, own, err);
+}
+
+void store_later(struct store *store, store_write_h *write, store_done_h *done, void *arg)
+{
+    struct later *l = store->in_tx ? NULL : calloc(1, sizeof(*l));
+    if (!l) { /* in a transaction (or no memory): now */
+        int err = write_alone(store, write, arg);
+        done(arg, err);
+        return;
+    }
+    l->write = write;
+    l->done = done;
+    l->arg = arg;
+    *store->later_tail = l;
+    store->later_tail = &l->next;
+}
+
+bool store_waiting(const struct store *store)
+{
+    return store->later != NULL;
+}
+
+void store_flush(struct store *store)
+{
+    if (!store->later || store->flushing || store->in_tx)
+        return;
+    struct later *batch = store->later;
+    store->later = NULL;
+    store->later_tail = &store->later;
+    store->flushing = true;
+    int err = store_begin(store);
+    for (struct later *l = batch; l && !err; l = l->next)
+        err = l->write(store, l->arg);
+    if (!err)
+        err = store_commit(store);
+    else
+        store_rollback(store);
+    for (struct later *l = batch; l; l = l->next)
+        l->err = err ? write_alone(store, l->write, l->arg) : 0;
+    store->flushing = false;
+    while (batch) {
+        struct later *l = batch;
+        batch = l->next;
+        l->done(l->arg, l->err);
+        free(l);
+    }
+}
+
 int store_add_tx_hook(struct store *store, store_tx_h *h, void *arg)
 {
     if (store->nhooks == MAX_TX_HOOKS)
@@ -268,5 +347,6 @@ const char *store_backend_name(const struct store *store)
 
 int store_script(struct store *store, const char *sql)
 {
+    before_use(store);
     return store->be->script(store->impl, sql);
 }

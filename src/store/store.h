@@ -119,6 +119,21 @@ uint64_t store_tx_serial(const struct store *store);
 int store_begin_own(struct store *store, bool *own);
 int store_end_own(struct store *store, bool own, int err);
 
+/* Writes that may wait a moment (group commit): write(store, arg) runs
+ * later, in one transaction with the other writes waiting, at
+ * store_flush() or first thing when anything else uses the store (a query,
+ * an exec, a transaction), so every reader sees it and writes keep their
+ * order. Inside a transaction it runs at once. done(arg, err) follows once
+ * with the outcome (arg is the caller's to free there); when the batch
+ * fails, its writes are tried again one by one, so only a failing write
+ * is lost. A write must not depend on anything but arg. */
+typedef int(store_write_h)(struct store *store, void *arg);
+typedef void(store_done_h)(void *arg, int err);
+void store_later(struct store *store, store_write_h *write, store_done_h *done, void *arg);
+/* Run the writes waiting, in one transaction. */
+void store_flush(struct store *store);
+bool store_waiting(const struct store *store);
+
 /* Called after each successful commit (or autocommitted store_exec) and,
  * with committed=false, after a rollback. One hook per owner is enough. */
 typedef void(store_tx_h)(bool committed, void *arg);
