@@ -1,7 +1,8 @@
 /*
  * test_store.c - the SQLite store: migrations, prepared statements,
  * transactions and their hooks, error mapping, the append-only event log,
- * WAL checkpoints while the store is open.
+ * writes that wait for a group commit, WAL checkpoints while the store is
+ * open.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -189,6 +190,83 @@ static void transactions_and_hooks(void **state)
     json_decref(rows);
 }
 
+/* ---- writes that wait (store_later) ---- */
+
+struct later_write {
+    const char *kind; /* a settings row to insert */
+    int done_err;
+    bool done;
+};
+
+static int later_insert(struct store *store, void *arg)
+{
+    struct later_write *w = arg;
+    struct store_val v[] = {sv_text(w->kind)};
+    return store_exec(store, "INSERT INTO settings (kind, value, updated_at) VALUES (?, '{}', 0)",
+                      v, 1, NULL);
+}
+
+static void later_done(void *arg, int err)
+{
+    struct later_write *w = arg;
+    w->done = true;
+    w->done_err = err;
+}
+
+static int settings_rows(struct store *store)
+{
+    json_t *rows;
+    assert_int_equal(store_query_json(store, "SELECT kind FROM settings", NULL, 0, &rows), 0);
+    int n = (int)json_array_size(rows);
+    json_decref(rows);
+    return n;
+}
+
+/* Waiting writes go in one transaction at store_flush(), or before
+ * anything else uses the store; a failing one is lost alone. */
+static void later_writes_group_commit(void **state)
+{
+    struct store *store = *state;
+    hook_commits = hook_rollbacks = 0;
+    assert_int_equal(store_add_tx_hook(store, hook, NULL), 0);
+    struct later_write a = {.kind = "a"}, b = {.kind = "b"}, dup = {.kind = "a"}, c = {.kind = "c"};
+
+    store_later(store, later_insert, later_done, &a);
+    store_later(store, later_insert, later_done, &b);
+    assert_true(store_waiting(store));
+    assert_false(a.done);
+    store_flush(store);
+    assert_false(store_waiting(store));
+    assert_true(a.done && b.done);
+    assert_int_equal(a.done_err + b.done_err, 0);
+    assert_int_equal(hook_commits, 1); /* one transaction for both */
+
+    /* A reader comes after the writes waiting. */
+    store_later(store, later_insert, later_done, &c);
+    assert_int_equal(settings_rows(store), 3);
+    assert_true(c.done);
+
+    /* A write that fails (a duplicate key) is lost alone. */
+    struct later_write d = {.kind = "d"};
+    hook_commits = hook_rollbacks = 0;
+    store_later(store, later_insert, later_done, &dup);
+    store_later(store, later_insert, later_done, &d);
+    store_flush(store);
+    assert_int_equal(dup.done_err, EEXIST);
+    assert_int_equal(d.done_err, 0);
+    assert_int_equal(settings_rows(store), 4);
+
+    /* Inside a transaction a write runs at once, in it. */
+    struct later_write e = {.kind = "e"};
+    assert_int_equal(store_begin(store), 0);
+    store_later(store, later_insert, later_done, &e);
+    assert_true(e.done);
+    assert_false(store_waiting(store));
+    store_rollback(store);
+    assert_int_equal(settings_rows(store), 4);
+    store_remove_tx_hook(store, hook, NULL);
+}
+
 static int seen;
 static int64_t seen_seq[8];
 static void on_event(const struct event *e, void *arg)
@@ -253,6 +331,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(values_bound_not_pasted, open_fresh, close_store),
         cmocka_unit_test_setup_teardown(errors_mapped, open_fresh, close_store),
         cmocka_unit_test_setup_teardown(transactions_and_hooks, open_fresh, close_store),
+        cmocka_unit_test_setup_teardown(later_writes_group_commit, open_fresh, close_store),
         cmocka_unit_test_setup_teardown(events_published_after_commit_only, open_fresh,
                                         close_store),
     };
