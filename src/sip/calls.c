@@ -377,6 +377,9 @@ static void on_router_event(const struct event *e, void *arg)
 {
     if (strcmp(e->topic, "router") == 0)
         queue_router_event(arg, e->type, e->data);
+    else if (strcmp(e->topic, "calls") == 0 &&
+             (strcmp(e->type, "configUpdated") == 0 || strcmp(e->type, "configDeleted") == 0))
+        trunks_forget(arg); /* committed: read again at the next call */
 }
 
 int calls_start(struct sipsvc *s)
@@ -429,5 +432,6 @@ void calls_stop(struct sipsvc *s)
     json_decref(s->trunk_load);
     s->trunk_load = NULL;
     s->by_leg = mem_deref(s->by_leg);
+    trunks_forget(s);
     records_flush(s);
 }

@@ -32,7 +32,22 @@ static void on_wait(void *arg)
     store_flush(s->app->store);
 }
 
-static void write_later(struct sipsvc *s, store_write_h *write, store_done_h *done, void *arg)
+/* What every write carries first: its call, and what to log if it fails. */
+struct head {
+    char id[ID_SIZE];
+    const char *failure;
+};
+
+static void done(void *arg, int err)
+{
+    struct head *h = arg;
+    if (err)
+        log_error("sip", h->failure, "call=%s err=%d", h->id, err);
+    mem_deref(h);
+}
+
+/* arg: a mem object starting with a struct head. */
+static void write_later(struct sipsvc *s, store_write_h *write, void *arg)
 {
     store_later(s->app->store, write, done, arg);
     if (store_waiting(s->app->store) && !tmr_isrunning(&s->records_tmr))
@@ -48,8 +63,9 @@ void records_flush(struct sipsvc *s)
 /* ---- a call starts: its row and callRinging or callAnswered ---- */
 
 struct start {
+    struct head h;
     struct events *events;
-    char id[ID_SIZE], user[ID_SIZE];
+    char user[ID_SIZE];
     char from[256], to[256], callid[128], target[64];
     char *trunk;
     const char *direction, *app;
@@ -67,7 +83,7 @@ static int start_write(struct store *store, void *arg)
 {
     const struct start *r = arg;
     const char *user = r->user[0] ? r->user : NULL;
-    struct store_val v[] = {sv_text(r->id),
+    struct store_val v[] = {sv_text(r->h.id),
                             sv_text(r->direction),
                             sv_text(r->from),
                             sv_text(r->to),
@@ -90,16 +106,8 @@ static int start_write(struct store *store, void *arg)
                              "target", r->target, "application", r->app, "direction", r->direction);
     if (r->trunk)
         json_object_set_new(data, "trunk", json_string(r->trunk));
-    return events_append(r->events, "calls", r->ring ? "callRinging" : "callAnswered", r->id, user,
-                         data);
-}
-
-static void start_done(void *arg, int err)
-{
-    struct start *r = arg;
-    if (err)
-        log_error("sip", "call record not stored", "call=%s err=%d", r->id, err);
-    mem_deref(r);
+    return events_append(r->events, "calls", r->ring ? "callRinging" : "callAnswered", r->h.id,
+                         user, data);
 }
 
 int record_start(struct call *c, const struct sip_msg *msg, const char *target, bool ring)
@@ -113,7 +121,8 @@ int record_start(struct call *c, const struct sip_msg *msg, const char *target, 
         return ENOMEM;
     }
     r->events = c->s->app->events;
-    snprintf(r->id, sizeof(r->id), "%s", c->id);
+    snprintf(r->h.id, sizeof(r->h.id), "%s", c->id);
+    r->h.failure = "call record not stored";
     snprintf(r->user, sizeof(r->user), "%s", c->user_id);
     pl_strcpy(&msg->from.auri, r->from, sizeof(r->from));
     pl_strcpy(&msg->to.auri, r->to, sizeof(r->to));
@@ -123,32 +132,37 @@ int record_start(struct call *c, const struct sip_msg *msg, const char *target, 
     r->app = app_name(c->app);
     r->ring = ring;
     r->at = clock_now_ms();
-    write_later(c->s, start_write, start_done, r);
+    write_later(c->s, start_write, r);
     return 0;
 }
 
 /* ---- digits collected, and a call's end ---- */
 
 struct note {
+    struct head h;
     struct events *events;
-    char id[ID_SIZE], user[ID_SIZE];
+    char user[ID_SIZE];
     char what[40]; /* the digits; or who ended the call */
     char why[128];
     int64_t at;
 };
 
-static struct note *note_new(const struct call *c, const char *what, const char *why)
+static void note_later(struct call *c, store_write_h *write, const char *failure, const char *what,
+                       const char *why)
 {
     struct note *n = mem_zalloc(sizeof(*n), NULL);
-    if (!n)
-        return NULL;
+    if (!n) {
+        log_error("sip", failure, "call=%s err=%d", c->id, ENOMEM);
+        return;
+    }
     n->events = c->s->app->events;
-    snprintf(n->id, sizeof(n->id), "%s", c->id);
+    snprintf(n->h.id, sizeof(n->h.id), "%s", c->id);
+    n->h.failure = failure;
     snprintf(n->user, sizeof(n->user), "%s", c->user_id);
     snprintf(n->what, sizeof(n->what), "%s", what);
     snprintf(n->why, sizeof(n->why), "%s", why);
     n->at = clock_now_ms();
-    return n;
+    write_later(c->s, write, n);
 }
 
 static int digits_write(struct store *store, void *arg)
@@ -156,63 +170,39 @@ static int digits_write(struct store *store, void *arg)
     (void)store;
     const struct note *n = arg;
     return events_append(
-        n->events, "calls", "callDigits", n->id, n->user,
+        n->events, "calls", "callDigits", n->h.id, n->user,
         json_pack("{s:s, s:s, s:s}", "userId", n->user, "digits", n->what, "reason", n->why));
-}
-
-static void digits_done(void *arg, int err)
-{
-    struct note *n = arg;
-    if (err)
-        log_error("sip", "digits not stored", "call=%s err=%d", n->id, err);
-    mem_deref(n);
 }
 
 void record_digits(struct call *c, const char *reason)
 {
-    struct note *n = note_new(c, c->digits, reason);
-    if (n)
-        write_later(c->s, digits_write, digits_done, n);
-    else
-        log_error("sip", "digits not stored", "call=%s err=%d", c->id, ENOMEM);
+    note_later(c, digits_write, "digits not stored", c->digits, reason);
 }
 
 static int end_write(struct store *store, void *arg)
 {
     const struct note *n = arg;
-    struct store_val v[] = {sv_int(n->at), sv_text(n->what), sv_text(n->why), sv_text(n->id)};
+    struct store_val v[] = {sv_int(n->at), sv_text(n->what), sv_text(n->why), sv_text(n->h.id)};
     int err = store_exec(store,
                          "UPDATE calls SET state = 'ended', ended_at = ?, ended_by = ?,"
                          " end_reason = ? WHERE id = ?",
                          v, 4, NULL);
     if (!err)
         err = events_append(
-            n->events, "calls", "callEnded", n->id, NULL,
+            n->events, "calls", "callEnded", n->h.id, NULL,
             json_pack("{s:s, s:s, s:s}", "userId", n->user, "endedBy", n->what, "reason", n->why));
     return err;
 }
 
-static void end_done(void *arg, int err)
-{
-    struct note *n = arg;
-    if (err)
-        log_error("sip", "call record not updated", "call=%s err=%d", n->id, err);
-    mem_deref(n);
-}
-
 void record_end(struct call *c, const char *by, const char *reason)
 {
-    struct note *n = note_new(c, by, reason);
-    if (n)
-        write_later(c->s, end_write, end_done, n);
-    else
-        log_error("sip", "call record not updated", "call=%s err=%d", c->id, ENOMEM);
+    note_later(c, end_write, "call record not updated", by, reason);
 }
 
 /* ---- a leg's media figures, added to its call's ---- */
 
 struct legfig {
-    char call_id[ID_SIZE];
+    struct head h;
     json_t *fig;
 };
 
@@ -226,7 +216,7 @@ static int legfig_write(struct store *store, void *arg)
 {
     const struct legfig *l = arg;
     json_t *row = NULL, *legs = NULL;
-    struct store_val k[] = {sv_text(l->call_id)};
+    struct store_val k[] = {sv_text(l->h.id)};
     int err = store_query_one(store, "SELECT legs FROM calls WHERE id = ?", k, 1, &row);
     if (err)
         return err == ENOENT ? 0 : err; /* no record (not stored): nothing to add to */
@@ -239,18 +229,10 @@ static int legfig_write(struct store *store, void *arg)
     json_array_append(legs, l->fig);
     char *text = json_dumps(legs, JSON_COMPACT);
     json_decref(legs);
-    struct store_val v[] = {sv_text(text), sv_text(l->call_id)};
+    struct store_val v[] = {sv_text(text), sv_text(l->h.id)};
     err = text ? store_exec(store, "UPDATE calls SET legs = ? WHERE id = ?", v, 2, NULL) : ENOMEM;
     free(text);
     return err;
-}
-
-static void legfig_done(void *arg, int err)
-{
-    struct legfig *l = arg;
-    if (err)
-        log_error("sip", "leg figures not stored", "call=%s err=%d", l->call_id, err);
-    mem_deref(l);
 }
 
 void record_leg(struct sipsvc *s, const struct media_event *ev)
@@ -262,7 +244,8 @@ void record_leg(struct sipsvc *s, const struct media_event *ev)
         return;
     struct legfig *l = mem_zalloc(sizeof(*l), legfig_destructor);
     if (l) {
-        snprintf(l->call_id, sizeof(l->call_id), "%s", call_id);
+        snprintf(l->h.id, sizeof(l->h.id), "%s", call_id);
+        l->h.failure = "leg figures not stored";
         l->fig =
             json_pack("{s:i, s:s, s:I, s:I, s:I, s:f, s:f}", "leg", (int)ev->leg, "codec",
                       ev->stats.codec, "rxPackets", (json_int_t)ev->stats.rx_packets, "txPackets",
@@ -270,7 +253,7 @@ void record_leg(struct sipsvc *s, const struct media_event *ev)
                       "jitterMs", ev->stats.jitter_ms, "rttMs", ev->stats.rtt_ms);
     }
     if (l && l->fig)
-        write_later(s, legfig_write, legfig_done, l);
+        write_later(s, legfig_write, l);
     else {
         log_error("sip", "leg figures not stored", "call=%s err=%d", call_id, ENOMEM);
         mem_deref(l);

@@ -45,6 +45,7 @@ struct sipsvc {
     uint32_t record_ops;
     struct vmsvc *vm;      /* voicemail recordings and MWI subscriptions (voicemail.c, mwi.c) */
     struct speech *speech; /* recognisers of spoken menu words and names (voice/speech.h) */
+    json_t *voice_cache;   /* trunks and numbers read by calls (trunks.c) */
 };
 
 /* ---- tlscert.c ---- */
@@ -87,6 +88,11 @@ int sip_request_check(const struct sip_msg *msg, struct sip_verdict *v);
 void recording_done(struct sipsvc *s, const struct media_event *ev);
 /* Delete recordings older than sip.recordingRetentionDays (0: keep). */
 void recording_retention(struct sipsvc *s);
+
+/* ---- trunks.c ---- */
+/* The trunks and numbers kept for calls are read again (the configuration
+ * changed). */
+void trunks_forget(struct sipsvc *s);
 
 /* ---- records.c ---- */
 /* MEDIA_EV_CLOSED: the leg's figures added to its call's record. */

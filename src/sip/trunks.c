@@ -1,7 +1,8 @@
 /*
  * trunks.c - the "trunks" and "numbers" configuration kinds and the
  * lookups calls.c makes with them (see trunks.h). Specs are kept as JSON
- * in voice_objects and read from the store at each call.
+ * in voice_objects; while the SIP service runs, the ones each call reads
+ * are kept in memory until the configuration changes (trunks_forget).
  */
 #include "sip/trunks.h"
 #include "core/app.h"
@@ -11,6 +12,7 @@
 #include "core/schema.h"
 #include "sip/call.h"
 #include "sip/dialplan.h"
+#include "sip/sip_internal.h"
 #include "sip/voice_kinds.h"
 #include "store/store.h"
 #include "voice/voicemail.h"
@@ -347,12 +349,60 @@ int trunks_register(void)
 
 /* ---- lookups ---- */
 
+/* The specs a call reads, by "trunks" (the list) and "numbers/ID" (a
+ * spec, or null for none): each call read them from the store and parsed
+ * them, and their reads cut the group commit of call records short. Not
+ * inside a transaction, which may be writing and checking them. A copy is
+ * handed out: callers may change theirs. */
+static json_t **cache_of(struct app *app)
+{
+    return app->sip && !store_in_transaction(app->store) ? &app->sip->voice_cache : NULL;
+}
+
+static json_t *cache_copy(json_t *v)
+{
+    return json_is_null(v) ? NULL : json_deep_copy(v);
+}
+
+static void cache_put(json_t **cache, const char *key, const json_t *v)
+{
+    if (!*cache)
+        *cache = json_object();
+    json_object_set_new(*cache, key, v ? json_deep_copy(v) : json_null());
+}
+
+void trunks_forget(struct sipsvc *s)
+{
+    json_decref(s->voice_cache);
+    s->voice_cache = NULL;
+}
+
 static json_t *all_trunks(struct app *app)
 {
+    json_t **cache = cache_of(app);
+    json_t *hit = cache && *cache ? json_object_get(*cache, "trunks") : NULL;
+    if (hit)
+        return cache_copy(hit);
     json_t *list = NULL;
     if (trunk_export(app, &list) != 0)
         return NULL;
+    if (cache)
+        cache_put(cache, "trunks", list);
     return list;
+}
+
+static json_t *number_spec(struct app *app, const char *number)
+{
+    char key[64];
+    snprintf(key, sizeof(key), "numbers/%s", number);
+    json_t **cache = cache_of(app);
+    json_t *hit = cache && *cache ? json_object_get(*cache, key) : NULL;
+    if (hit)
+        return cache_copy(hit);
+    json_t *spec = voice_get(app, "numbers", number);
+    if (cache && strlen(number) < sizeof(key) - 9)
+        cache_put(cache, key, spec);
+    return spec;
 }
 
 /* Is src inside "ADDR" or "ADDR/BITS"? */
@@ -428,8 +478,8 @@ json_t *number_find(struct app *app, const char *number)
         snprintf(other, sizeof(other), "%s", number + 1);
     else
         snprintf(other, sizeof(other), "+%s", number);
-    json_t *spec = voice_get(app, "numbers", number);
-    return spec ? spec : voice_get(app, "numbers", other);
+    json_t *spec = number_spec(app, number);
+    return spec ? spec : number_spec(app, other);
 }
 
 static bool role_listed(const json_t *roles, unsigned role)

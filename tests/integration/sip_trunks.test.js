@@ -77,6 +77,38 @@ test('a call from the carrier to our number hears its announcement; digits are c
     carrier.answer(bye2);
 });
 
+// Calls keep the trunks and numbers they read in memory: a change through
+// the API reaches the very next call.
+test('a number or trunk changed between two calls: the second call sees the change', async (t) => {
+    const srv = await useServer(t);
+    const port = srv.sip.port;
+    await put(srv, '/v1/voice/numbers/+15550196', {
+        trunk: 'demo-carrier', target: {kind: 'application', application: 'echo'}});
+    const carrier = await ua(t, port, '+15559876543');
+    const first = await carrier.invite(`sip:+15550196@127.0.0.1:${port}`);
+    assert.equal(first.res.status, 200, `${first.res.status} ${first.res.reason}`);
+    carrier.ack(first.call);
+    assert.equal((await carrier.bye(first.call)).status, 200);
+
+    await put(srv, '/v1/voice/numbers/+15550196', {trunk: 'demo-carrier', target: {kind: 'disconnect'}});
+    const refused = await carrier.invite(`sip:+15550196@127.0.0.1:${port}`);
+    assert.equal(refused.res.status, 603, `${refused.res.status} ${refused.res.reason}`);
+
+    // Not from the trunk's addresses any more: no longer the carrier.
+    const trunk = (await api(srv.url, 'GET', '/v1/voice/trunks/demo-carrier', admin)).json;
+    trunk.inbound.addresses = ['192.0.2.1'];
+    await put(srv, '/v1/voice/trunks/demo-carrier', trunk);
+    const stranger = await carrier.invite(`sip:+15550196@127.0.0.1:${port}`);
+    assert.ok([401, 407].includes(stranger.res.status), `${stranger.res.status} ${stranger.res.reason}`);
+
+    assert.equal((await api(srv.url, 'DELETE', '/v1/voice/numbers/+15550196', admin)).status, 204);
+    trunk.inbound.addresses = ['127.0.0.1'];
+    await put(srv, '/v1/voice/trunks/demo-carrier', trunk);
+    const gone = await carrier.invite(`sip:+15550196@127.0.0.1:${port}`);
+    assert.ok([401, 404, 407].includes(gone.res.status), `${gone.res.status} ${gone.res.reason}`);
+    assert.notEqual(gone.res.status, 200);
+});
+
 test('the carrier cannot reach extensions or dial out without credentials', async (t) => {
     const srv = await useServer(t);
     const carrier = await ua(t, srv.sip.port, '+15559876543');

@@ -103,6 +103,26 @@ static void run_and_check(struct model *m)
         assert_true(first >= m->now + next);
 }
 
+/* A model and its wheel at time now (the one the handlers check). */
+static struct model *model_new(uint64_t now)
+{
+    struct model *m = calloc(1, sizeof(*m));
+    assert_non_null(m);
+    m->w = calloc(1, sizeof(*m->w));
+    assert_non_null(m->w);
+    m->now = now;
+    twheel_init(m->w, now);
+    M = m;
+    return m;
+}
+
+static void model_free(struct model *m)
+{
+    free(m->w);
+    free(m);
+    M = NULL;
+}
+
 static uint64_t random_delay(void)
 {
     switch (rand() % 10) {
@@ -147,14 +167,7 @@ static uint64_t random_step(void)
 
 static void random_run(uint64_t t0, unsigned seed)
 {
-    struct model *m = calloc(1, sizeof(*m));
-    struct twheel *w = calloc(1, sizeof(*w));
-    assert_non_null(m);
-    assert_non_null(w);
-    M = m;
-    m->w = w;
-    m->now = t0;
-    twheel_init(w, t0);
+    struct model *m = model_new(t0);
     srand(seed);
     for (int round = 0; round < 20000; round++) {
         int op = rand() % 10;
@@ -176,9 +189,7 @@ static void random_run(uint64_t t0, unsigned seed)
             run_and_check(m);
         }
     }
-    free(w);
-    free(m);
-    M = NULL;
+    model_free(m);
 }
 
 static void test_random_against_model(void **state)
@@ -195,12 +206,7 @@ static void test_random_against_model(void **state)
 static void test_fifo_across_levels(void **state)
 {
     (void)state;
-    struct model *m = calloc(1, sizeof(*m));
-    struct twheel *w = calloc(1, sizeof(*w));
-    M = m;
-    m->w = w;
-    m->now = 100;
-    twheel_init(w, m->now);
+    struct model *m = model_new(100);
     start(m, 0, 100000); /* level 2 */
     m->now += 90000;
     run_and_check(m);
@@ -214,9 +220,7 @@ static void test_fifo_across_levels(void **state)
     assert_int_equal(m->nfired, 4);
     for (int i = 0; i < 4; i++)
         assert_int_equal(m->fired[i], i);
-    free(w);
-    free(m);
-    M = NULL;
+    model_free(m);
 }
 
 /* A timer started with no delay inside a handler fires in the same run;
@@ -224,15 +228,21 @@ static void test_fifo_across_levels(void **state)
 static struct twheel *chain_wheel;
 static struct tmr chain_tmr;
 static int chain_left;
+static void chain_fired(void *arg);
 
-static void chain(void *arg)
+/* The chain's timer, due at 500, started at now. */
+static void chain_arm(uint64_t now)
+{
+    chain_tmr.th = chain_fired;
+    chain_tmr.jfs = 500;
+    twheel_add(chain_wheel, &chain_tmr, now);
+}
+
+static void chain_fired(void *arg)
 {
     (void)arg;
-    if (--chain_left > 0) {
-        chain_tmr.th = chain;
-        chain_tmr.jfs = 500;
-        twheel_add(chain_wheel, &chain_tmr, 500);
-    }
+    if (--chain_left > 0)
+        chain_arm(500);
 }
 
 static void test_no_delay(void **state)
@@ -243,9 +253,7 @@ static void test_no_delay(void **state)
     twheel_init(w, 400);
     memset(&chain_tmr, 0, sizeof(chain_tmr));
     chain_left = 3;
-    chain_tmr.th = chain;
-    chain_tmr.jfs = 500;
-    twheel_add(w, &chain_tmr, 400);
+    chain_arm(400);
     assert_int_equal(twheel_next(w, 400), 100);
     twheel_run(w, 500);
     assert_int_equal(chain_left, 0);
@@ -253,9 +261,7 @@ static void test_no_delay(void **state)
     assert_int_equal(twheel_next(w, 500), 0);
 
     chain_left = 1;
-    chain_tmr.th = chain;
-    chain_tmr.jfs = 500;
-    twheel_add(w, &chain_tmr, 500);
+    chain_arm(500);
     assert_int_equal(twheel_next(w, 500), 1);
     twheel_run(w, 500);
     assert_int_equal(chain_left, 0);
@@ -266,20 +272,13 @@ static void test_no_delay(void **state)
 static void test_far_and_jump(void **state)
 {
     (void)state;
-    struct model *m = calloc(1, sizeof(*m));
-    struct twheel *w = calloc(1, sizeof(*w));
-    M = m;
-    m->w = w;
-    m->now = 5;
-    twheel_init(w, m->now);
+    struct model *m = model_new(5);
     start(m, 0, 200ULL * 24 * 3600 * 1000); /* 200 days: past the wheel */
     start(m, 1, 7);
     m->now += 365ULL * 24 * 3600 * 1000;
     run_and_check(m);
     assert_int_equal(m->nfired, 2);
-    free(w);
-    free(m);
-    M = NULL;
+    model_free(m);
 }
 
 /* ---- in the process: libre's loop and libre's own timers ---- */
