@@ -99,14 +99,13 @@ test('a number or trunk changed between two calls: the second call sees the chan
     trunk.inbound.addresses = ['192.0.2.1'];
     await put(srv, '/v1/voice/trunks/demo-carrier', trunk);
     const stranger = await carrier.invite(`sip:+15550196@127.0.0.1:${port}`);
-    assert.ok([401, 407].includes(stranger.res.status), `${stranger.res.status} ${stranger.res.reason}`);
+    assert.ok([401, 403, 407].includes(stranger.res.status), `${stranger.res.status} ${stranger.res.reason}`);
 
     assert.equal((await api(srv.url, 'DELETE', '/v1/voice/numbers/+15550196', admin)).status, 204);
     trunk.inbound.addresses = ['127.0.0.1'];
     await put(srv, '/v1/voice/trunks/demo-carrier', trunk);
     const gone = await carrier.invite(`sip:+15550196@127.0.0.1:${port}`);
-    assert.ok([401, 404, 407].includes(gone.res.status), `${gone.res.status} ${gone.res.reason}`);
-    assert.notEqual(gone.res.status, 200);
+    assert.ok([401, 403, 404, 407].includes(gone.res.status), `${gone.res.status} ${gone.res.reason}`);
 });
 
 test('the carrier cannot reach extensions or dial out without credentials', async (t) => {
