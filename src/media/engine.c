@@ -273,6 +273,7 @@ static void *worker_main(void *arg)
     hash_apply(w->legs, close_quietly, NULL);
     w->legs = mem_deref(w->legs);
     prompts_flush();
+    leg_send_free();
     mailbox_close(&w->cmds);
     re_thread_close();
     return NULL;

@@ -195,6 +195,8 @@ int leg_bridge(struct leg *a, struct leg *b);
 void leg_unbridge(struct leg *leg);
 /* Send one packet of payload to the peer (ts advances by samples). */
 void leg_send(struct leg *leg, uint8_t pt, const uint8_t *payload, size_t len, size_t samples);
+/* The worker stops: its send buffer goes. */
+void leg_send_free(void);
 int leg_pt(const struct leg *leg);
 uint32_t leg_id(const struct leg *leg);
 struct worker *leg_worker(const struct leg *leg);
