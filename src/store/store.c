@@ -269,8 +269,10 @@ static int write_alone(struct store *store, store_write_h *write, void *arg)
 
 void store_later(struct store *store, store_write_h *write, store_done_h *done, void *arg)
 {
-    struct later *l = store->in_tx ? NULL : calloc(1, sizeof(*l));
-    if (!l) { /* in a transaction (or no memory): now */
+    /* In a transaction, or in the hooks of a flush (whose own writes run at
+     * once), a write waiting would come after later ones: it runs now. */
+    struct later *l = store->in_tx || store->flushing ? NULL : calloc(1, sizeof(*l));
+    if (!l) { /* (or no memory) */
         int err = write_alone(store, write, arg);
         done(arg, err);
         return;

@@ -222,6 +222,18 @@ static int settings_rows(struct store *store)
     return n;
 }
 
+/* A hook of the flush's commit asks for a write: it runs at once, so it
+ * cannot come after writes made later by other hooks. */
+static struct later_write from_hook = {.kind = "h"};
+static void hook_writes_later(bool committed, void *arg)
+{
+    struct store *store = arg;
+    if (committed && !from_hook.done) {
+        store_later(store, later_insert, later_done, &from_hook);
+        assert_true(from_hook.done);
+    }
+}
+
 /* Waiting writes go in one transaction at store_flush(), or before
  * anything else uses the store; a failing one is lost alone. */
 static void later_writes_group_commit(void **state)
@@ -265,6 +277,16 @@ static void later_writes_group_commit(void **state)
     store_rollback(store);
     assert_int_equal(settings_rows(store), 4);
     store_remove_tx_hook(store, hook, NULL);
+
+    struct later_write f = {.kind = "f"};
+    assert_int_equal(store_add_tx_hook(store, hook_writes_later, store), 0);
+    store_later(store, later_insert, later_done, &f);
+    store_flush(store);
+    assert_true(f.done && from_hook.done);
+    assert_int_equal(from_hook.done_err, 0);
+    assert_false(store_waiting(store));
+    assert_int_equal(settings_rows(store), 6);
+    store_remove_tx_hook(store, hook_writes_later, store);
 }
 
 static int seen;
