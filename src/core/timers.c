@@ -199,10 +199,12 @@ static void rebase(struct twheel *w, uint64_t now)
     }
 }
 
-/* Rebase when the clock went back (base is at most one past it otherwise). */
+/* Rebase when the clock went back (base is at most one past it otherwise);
+ * not from a handler in the middle of a run, which goes on from base (a
+ * timer started there for a time before base is due at once). */
 static void sync_clock(struct twheel *w, uint64_t now)
 {
-    if (now + 1 < w->base)
+    if (now + 1 < w->base && !w->running)
         rebase(w, now);
 }
 
@@ -221,15 +223,18 @@ void twheel_add(struct twheel *w, struct tmr *t, uint64_t now)
 
 void twheel_run(struct twheel *w, uint64_t now)
 {
+    if (w->running)
+        return; /* a handler polling the loop again */
     sync_clock(w, now);
+    w->running = true;
     for (;;) {
         fire(&w->late);
         if (w->base > now)
-            return;
+            break;
         uint64_t e = earliest(w);
         if (e > now) {
             w->base = now + 1; /* nothing due or moving down before then */
-            return;
+            break;
         }
         w->base = e;
         if (!(e & (L0_SIZE - 1)))
@@ -239,6 +244,7 @@ void twheel_run(struct twheel *w, uint64_t now)
         w->bits0[i / 64] &= ~(1ULL << (i % 64));
         w->base = e + 1;
     }
+    w->running = false;
 }
 
 uint64_t twheel_next(struct twheel *w, uint64_t now)

@@ -32,6 +32,7 @@ enum {
 struct twheel {
     uint64_t base; /* the next millisecond to run: every timer due before it has fired */
     bool ready;
+    bool running;     /* firing timers (twheel_run) */
     struct list late; /* started for a millisecond already run: due at once */
     struct list l0[1 << TW_L0_BITS];
     struct list ln[TW_LEVELS][1 << TW_LN_BITS];

@@ -268,6 +268,50 @@ static void test_no_delay(void **state)
     free(w);
 }
 
+/* The clock steps back while a handler runs: the timer it starts for a
+ * time before the wheel's is due at once, and the wheel stays whole. */
+static struct tmr back_a, back_b, back_c;
+static int back_fired;
+
+static void back_count(void *arg)
+{
+    (void)arg;
+    back_fired++;
+}
+
+static void back_start_b(void *arg)
+{
+    back_fired++;
+    back_b.th = back_count;
+    back_b.jfs = 5100; /* the clock now says 5000 */
+    twheel_add(arg, &back_b, 5000);
+}
+
+static void test_clock_back_in_handler(void **state)
+{
+    (void)state;
+    struct twheel *w = calloc(1, sizeof(*w));
+    twheel_init(w, 0);
+    back_fired = 0;
+    back_a = (struct tmr){.th = back_start_b, .arg = w, .jfs = 10000};
+    back_c = (struct tmr){.th = back_count, .jfs = 20000};
+    twheel_add(w, &back_a, 0);
+    twheel_add(w, &back_c, 0);
+    twheel_run(w, 10000);
+    assert_int_equal(back_fired, 2); /* a, and b at once */
+    assert_int_equal(twheel_count(w), 1);
+    twheel_run(w, 5000); /* placed again from 5000 */
+    assert_int_equal(back_fired, 2);
+    uint64_t next = twheel_next(w, 5000);
+    assert_true(next > 1 && next <= 15000);
+    twheel_run(w, 19999);
+    assert_int_equal(back_fired, 2);
+    twheel_run(w, 20000);
+    assert_int_equal(back_fired, 3);
+    assert_int_equal(twheel_count(w), 0);
+    free(w);
+}
+
 /* A far timer, then a jump of the clock past a year: no stall. */
 static void test_far_and_jump(void **state)
 {
@@ -336,6 +380,7 @@ int main(void)
         cmocka_unit_test(test_fifo_across_levels),
         cmocka_unit_test(test_no_delay),
         cmocka_unit_test(test_far_and_jump),
+        cmocka_unit_test(test_clock_back_in_handler),
         cmocka_unit_test(test_libre_uses_the_wheel),
     };
     if (libre_init() != 0)
