@@ -89,7 +89,8 @@ struct call {
     char job_id[ID_SIZE];   /* its router job */
     char offer_id[ID_SIZE]; /* the offer whose agent is ringing */
     char offer_worker[64];
-    int64_t queued_at;
+    int64_t queued_at;         /* when its stay began (ms), or its first stay in this queue */
+    json_t *queue_places;      /* router queue id -> when the call first joined it (ms) */
     struct tmr queue_tmr;      /* the next position announcement */
     json_t *queue_pending;     /* a redirect waiting for its announcement to end */
     const char *queue_leave;   /* why it left the queue: "overflow", "timeout", "noAgents" */

@@ -80,6 +80,7 @@ static void call_destructor(void *arg)
     tmr_cancel(&c->queue_tmr);
     json_decref(c->queue);
     json_decref(c->queue_pending);
+    json_decref(c->queue_places);
     attendant_stop(c);
     mem_deref(c->vm);
     list_unlink(&c->le);

@@ -235,29 +235,43 @@ static void on_position(void *arg)
     tmr_start(&c->queue_tmr, (uint64_t)(every ? every : DEFAULT_EVERY_S) * 1000, on_position, c);
 }
 
-static int create_job(struct call *c)
+/* The router job of the caller's stay. A caller who was in this router
+ * queue earlier in the same call (sent away by a redirect, and led back
+ * by an attendant's option or another queue) keeps the place they had:
+ * the job is queued at the time of their first stay. */
+static int create_job(struct call *c, bool *kept)
 {
     const char *rq = json_string_value(json_object_get(c->queue, "queue"));
+    int64_t now = clock_now_ms();
+    const json_t *before = json_object_get(c->queue_places, rq);
+    int64_t since = json_is_integer(before) ? json_integer_value(before) : now;
     id_new(c->job_id, "job");
     json_t *labels = json_deep_copy(json_object_get(c->queue, "labels"));
     if (!labels)
         labels = json_object();
     json_object_set_new(labels, "callId", json_string(c->id));
-    json_t *spec = json_pack(
-        "{s:s, s:s, s:s, s:I, s:o}", "id", c->job_id, "channelId", "voice", "queueId", rq,
-        "priority", json_integer_value(json_object_get(c->queue, "priority")), "labels", labels);
+    json_t *spec = json_pack("{s:s, s:s, s:s, s:I, s:o, s:I}", "id", c->job_id, "channelId",
+                             "voice", "queueId", rq, "priority",
+                             json_integer_value(json_object_get(c->queue, "priority")), "labels",
+                             labels, "enqueuedAt", (json_int_t)since);
     const char *why = NULL;
     int err = routing_begin(c->s->app);
     if (!err)
-        err = routing_end_why(
-            c->s->app, router_job_create(routing_engine(c->s->app), spec, clock_now_ms(), &why),
-            &why);
+        err = routing_end_why(c->s->app,
+                              router_job_create(routing_engine(c->s->app), spec, now, &why), &why);
     json_decref(spec);
     if (err) {
         log_error("sip", "queue job not created", "call=%s why=\"%s\"", c->id, why ? why : "");
         c->job_id[0] = '\0';
+        return err;
     }
-    return err;
+    if (!c->queue_places)
+        c->queue_places = json_object();
+    if (!before)
+        json_object_set_new(c->queue_places, rq, json_integer(now));
+    c->queued_at = since;
+    *kept = before != NULL;
+    return 0;
 }
 
 static void stop_ringing(struct call *c);
@@ -397,7 +411,8 @@ int queue_start(struct call *c)
         queue_redirect(c, "noAgents");
         return 0;
     }
-    int err = create_job(c);
+    bool back = false;
+    int err = create_job(c, &back);
     if (err)
         return err;
     const json_t *timeout = json_object_get(c->queue, "timeout");
@@ -406,10 +421,14 @@ int queue_start(struct call *c)
             tmr_jiffies() +
             (uint64_t)json_integer_value(json_object_get(timeout, "seconds")) * 1000;
     c->queue_check_at = tmr_jiffies() + NO_AGENTS_EVERY_S * 1000;
-    queue_event(
-        c, "queueEntered",
-        json_pack("{s:s}", "queueId", json_string_value(json_object_get(c->queue, "queue"))));
-    log_info("sip", "caller queued", "call=%s queue=%s job=%s", c->id, id, c->job_id);
+    json_t *data =
+        json_pack("{s:s, s:o}", "queueId", json_string_value(json_object_get(c->queue, "queue")),
+                  "enqueuedAt", clock_time_json(c->queued_at));
+    if (back)
+        json_object_set_new(data, "placeKept", json_true());
+    queue_event(c, "queueEntered", data);
+    log_info("sip", "caller queued", "call=%s queue=%s job=%s place_kept=%s", c->id, id, c->job_id,
+             back ? "yes" : "no");
     const json_t *notice = json_object_get(c->queue, "recordingAnnouncement");
     err = notice ? play_audio(c, notice, OP_NOTICE) : greet(c);
     if (json_is_true(json_object_get(c->queue, "announcePosition"))) {
