@@ -59,6 +59,7 @@ struct media_event {
                                * "closed" (RECORD_DONE), "silence" (SILENCE) */
     uint32_t duration_ms;     /* RECORD_DONE: audio recorded; SILENCE: the silence (or the
                                * wait, "timeout") that ended it */
+    uint8_t channels;         /* RECORD_DONE: the file's channels (0: it never began) */
     struct media_stats stats; /* MEDIA_EV_CLOSED */
 };
 

@@ -86,6 +86,7 @@ const char *app_name(enum call_app app)
         [APP_UNPARK] = "unpark",
         [APP_VOICEMAIL] = "voicemail",
         [APP_VM_MENU] = "voicemailMenu",
+        [APP_CALLBACK] = "callback",
     };
     return names[app];
 }

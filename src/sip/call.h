@@ -32,7 +32,12 @@ enum call_app {
     APP_UNPARK,     /* dialling an orbit: takes the parked call over */
     APP_VOICEMAIL,  /* leave a message in a voicemail box (voicemail.c) */
     APP_VM_MENU,    /* *98: listen to one's voicemail (vm_menu.c) */
+    APP_CALLBACK,   /* a call queue's callback: the agent, then the number (callback.c) */
 };
+
+/* The op ids of media commands (MEDIA_EV_PLAY_DONE says which finished):
+ * apps.c 1-9, queues.c 20-29, attendant.c 30-39, park.c and voicemail
+ * 40-59, recording.c 60-69, callback_offer.c 70-79. */
 
 /* One far end of a call: a SIP session (the caller's, accepted, or one
  * we placed) and who it is. The same session handlers serve both kinds
@@ -49,6 +54,7 @@ struct party {
     struct sipnot * not ;  /* NOTIFYs about a transfer it asked for (REFER) */
     struct tmr release;    /* hangs up a party transferred away */
     bool leaving;          /* transferred away: its hang-up ends nothing */
+    uint64_t star_at;      /* when it pressed * (a feature code may follow; recording.c) */
 };
 
 struct call {
@@ -106,6 +112,12 @@ struct call {
     /* APP_VOICEMAIL, APP_VM_MENU (voicemail.c, vm_menu.c) */
     char vm_box[72];    /* the box to leave a message in, when not c->target's */
     struct vm_call *vm; /* their state, freed with the call */
+    /* recording (recording.c) */
+    char rec_id[48];        /* the recording going on, "" none */
+    uint32_t rec_leg;       /* the leg it records */
+    uint32_t aside_leg;     /* a leg hearing something aside; the bridge is made again after */
+    bool aside_record;      /* ... and then recording starts */
+    char aside_by[ID_SIZE]; /* who asked for it (*1) */
 };
 
 /* The Allow header of every answer and request we send. */
@@ -127,6 +139,9 @@ sipsess_close_h party_close;
 void party_leave(struct party *p);
 /* Hang up a party that left (its release timer's handler). */
 void party_release(void *arg);
+/* The user part of who a party is: "+15550199" of "sip:+15550199@host"
+ * ("" for none). */
+void party_user(const struct party *p, char *out, size_t size);
 /* Bridge b's leg (c->leg_b) with c->leg; when they are on different media
  * threads, offer b a new leg beside c->leg by re-INVITE first. */
 int party_relink(struct party *b, uint32_t near);
@@ -233,6 +248,15 @@ void queue_connected(struct call *c);
 bool queue_recording_allowed(const struct call *c);
 /* Once a second (calls_sweep): the timeout and no-agents redirects. */
 void queue_tick(struct call *c, uint64_t now);
+
+/* ---- recording.c ---- */
+/* A digit from a party: *1 from a person of ours in a bridged call starts
+ * or stops recording. True when the digit was taken for that (the
+ * application never sees it). */
+bool recording_digit(struct party *p, char digit);
+/* Media events of a call's legs that recording takes: digits of either
+ * party, the end of something played aside. True when taken. */
+bool recording_media_event(struct call *c, const struct media_event *ev);
 
 /* ---- voice_check.c ---- */
 /* The voice configuration checked as a whole (config_kind.verify). */

@@ -392,6 +392,17 @@ static void on_invite(const struct sip_msg *msg, void *arg)
              r.target);
 }
 
+/* The call whose far end talks on this leg (few events need it: a walk). */
+static struct call *call_of_far_leg(struct sipsvc *s, uint32_t leg)
+{
+    for (struct le *le = s->calls.head; le; le = le->next) {
+        struct call *c = le->data;
+        if (c->leg_b == leg)
+            return c;
+    }
+    return NULL;
+}
+
 /* MEDIA_EV_CLOSED: keep the leg's figures with its call. */
 static void leg_closed(struct sipsvc *s, const struct media_event *ev)
 {
@@ -434,10 +445,15 @@ void calls_media_event(struct sipsvc *s, const struct media_event *ev)
         leg_closed(s, ev);
         return;
     }
-    /* What the applications hear of: the caller's side's leg. */
+    /* What the applications hear of: the caller's side's leg. Digits and
+     * asides of the far end's leg (recording by phone) too. */
     struct le *le = hash_lookup(s->by_leg, ev->leg, leg_match, (void *)&ev->leg);
     struct call *c = le ? le->data : NULL;
-    if (c && !c->ended)
+    if (!c && (ev->type == MEDIA_EV_DTMF || ev->type == MEDIA_EV_PLAY_DONE))
+        c = call_of_far_leg(s, ev->leg);
+    if (!c || c->ended || recording_media_event(c, ev))
+        return;
+    if (ev->leg == c->leg)
         app_media_event(c, ev);
 }
 

@@ -641,12 +641,14 @@ void queue_call_ended(struct call *c)
 void queue_connected(struct call *c)
 {
     const char *mode = json_string_value(json_object_get(c->queue, "recording"));
-    if (mode && strcmp(mode, "always") == 0 && sipsvc_record(c->s->app, c->id, true) != 0)
+    if (mode && strcmp(mode, "always") == 0 &&
+        sipsvc_record(c->s->app, c->id, true, "queue", NULL) != 0)
         log_warn("sip", "queue call not recorded", "call=%s", c->id);
 }
 
 bool queue_recording_allowed(const struct call *c)
 {
     const char *mode = json_string_value(json_object_get(c->queue, "recording"));
-    return c->app != APP_QUEUE || !mode || strcmp(mode, "never") != 0;
+    bool queued = c->app == APP_QUEUE || c->app == APP_CALLBACK;
+    return !queued || !mode || strcmp(mode, "never") != 0;
 }

@@ -80,8 +80,36 @@ struct sip_verdict {
 int sip_request_check(const struct sip_msg *msg, struct sip_verdict *v);
 
 /* ---- recording.c ---- */
-/* MEDIA_EV_RECORD_DONE: the call record says how the recording went. */
+/* MEDIA_EV_RECORD_DONE: the recording's row says how it went. */
 void recording_done(struct sipsvc *s, const struct media_event *ev);
+
+/* ---- recordings.c: the recordings kept ---- */
+enum { REC_ID_SIZE = 48 };
+/* What a recording is of, as it starts. */
+struct recording_meta {
+    const char *id, *call_id;
+    int64_t started_at;
+    unsigned channels;        /* 1 or 2, as expected when it starts */
+    const char *left, *right; /* who each channel is: "caller" or "agent" (right: stereo) */
+    const char *queue;        /* the call queue, or NULL */
+    const char *agent_id;     /* the agent's user id, or NULL */
+    const char *caller;       /* the other side: a number or an address */
+    const char *started_by;   /* "queue", "api" or "phone" */
+    const char *by_user;      /* who, for api and phone */
+};
+/* The id of a call's next recording: the call's own, then CALL-2, ... */
+int recordings_next_id(struct app *app, const char *call_id, char id[REC_ID_SIZE]);
+/* A recording as the API shows it (new reference), or NULL. */
+json_t *recordings_item(struct app *app, const char *id);
+/* Its row (state "recording"), the call record's "recording", and the
+ * callRecordingStarted event, in one transaction; *item if asked for. */
+int recordings_insert(struct app *app, const struct recording_meta *m, json_t **item);
+/* The file is complete (ok) or failed: its row, the call record, and
+ * callRecorded. channels 0: as expected. */
+int recordings_finish(struct app *app, const char *id, const char *call_id, bool ok,
+                      unsigned duration_ms, const char *reason, unsigned channels);
+/* The call record's "recording": its latest recording (or deleted). */
+int recordings_refresh_call(struct app *app, const char *call_id);
 /* Delete recordings older than sip.recordingRetentionDays (0: keep). */
 void recording_retention(struct sipsvc *s);
 

@@ -230,7 +230,12 @@ test('a queue that records every call: notice, stereo recording from the answer,
     const list = await api(srv.url, 'GET', '/v1/recordings', admin);
     assert.equal(list.status, 200);
     const item = list.json.items.find((i) => i.callId === callId);
-    assert.ok(item && item.recording.state === 'done', JSON.stringify(list.json));
+    assert.ok(item && item.state === 'done', JSON.stringify(list.json));
+    assert.equal(item.callQueue, 'recorded');
+    assert.equal(item.startedBy, 'queue');
+    assert.deepEqual(item.channels, {count: 2, left: 'caller', right: 'agent'});
+    assert.equal(item.agent, 'carol');
+    assert.equal(item.caller, '+15559870020');
     const wav = await fetch(`${srv.url}/v1/calls/${callId}/recording`, {headers: {authorization: `Bearer ${DEMO_API_KEY}`}});
     assert.equal(wav.status, 200);
     const buf = Buffer.from(await wav.arrayBuffer());
