@@ -4,6 +4,8 @@
  * /v1/calls/{id}/recording: leads start and stop recording a call going
  * on, and download its latest recording's WAV. /v1/recordings: every
  * recording with what it is of, each one's WAV, deleting them.
+ * /v1/voice/callbacks: the callbacks callers asked for in call queues
+ * (leads: all; agents: those they took), cancelling one that waits.
  */
 #include "api/api_modules.h"
 #include "core/app.h"
@@ -141,6 +143,75 @@ static void delete_recording(struct api_req *req)
         api_reply_empty(req, 204);
 }
 
+/* Agents and experts see the callbacks they took; leads every one. */
+static bool lead(const struct api_req *req)
+{
+    return (req->who.role & ROLES_LEADS) != 0;
+}
+
+static void list_callbacks(struct api_req *req)
+{
+    int limit = api_query_limit(req, 50, 500);
+    if (limit < 0)
+        return;
+    static const char *const states[] = {"waiting", "calling", "connected", "failed", "cancelled"};
+    const char *state = api_query(req, "state");
+    bool known = !state || !state[0];
+    for (size_t i = 0; !known && i < sizeof(states) / sizeof(states[0]); i++)
+        known = strcmp(state, states[i]) == 0;
+    if (!known) {
+        api_reply_error(req, 400, "bad_query",
+                        "state must be waiting, calling, connected, failed or cancelled");
+        return;
+    }
+    struct callbacks_filter f = {
+        .state = state,
+        .call_queue = api_query(req, "callQueue"),
+        .agent_user_id = lead(req) ? api_query(req, "agentUserId") : req->who.id,
+        .limit = limit,
+    };
+    json_t *items = NULL;
+    int err = sipsvc_callbacks_list(req->app, &f, &items);
+    if (err)
+        api_reply_store_error(req, err, "the callbacks");
+    else
+        api_reply_json(req, 200, json_pack("{s:o}", "items", items));
+}
+
+static void get_callback(struct api_req *req)
+{
+    json_t *item = NULL;
+    int err = sipsvc_callback_get(req->app, req->params[0], &item);
+    const char *agent = json_string_value(json_object_get(item, "agentUserId"));
+    if (!err && !lead(req) && (!agent || strcmp(agent, req->who.id) != 0))
+        err = ENOENT;
+    if (err == ENOENT)
+        api_reply_error(req, 404, "not_found", "no callback \"%s\"", req->params[0]);
+    else if (err)
+        api_reply_store_error(req, err, "the callback");
+    else
+        api_reply_json(req, 200, json_incref(item));
+    json_decref(item);
+}
+
+static void cancel_callback(struct api_req *req)
+{
+    int err = sipsvc_callback_cancel(req->app, req->params[0],
+                                     req->who.name[0] ? req->who.name : req->who.id);
+    if (err == ENOENT)
+        api_reply_error(req, 404, "not_found", "no callback \"%s\"", req->params[0]);
+    else if (err == EBUSY)
+        api_reply_error(req, 409, "calling",
+                        "callback \"%s\" is being made: its number is ringing or talking",
+                        req->params[0]);
+    else if (err == EALREADY)
+        api_reply_error(req, 409, "finished", "callback \"%s\" is over", req->params[0]);
+    else if (err)
+        api_reply_store_error(req, err, "the callback");
+    else
+        api_reply_empty(req, 204);
+}
+
 static void park(struct api_req *req)
 {
     unsigned orbit = 0;
@@ -164,6 +235,9 @@ static void park(struct api_req *req)
 
 static const struct api_route routes[] = {
     {"POST", "/v1/calls/{id}/park", ROLES_STAFF, ROUTE_JSON_OPTIONAL, park},
+    {"GET", "/v1/voice/callbacks", ROLES_STAFF, 0, list_callbacks},
+    {"GET", "/v1/voice/callbacks/{id}", ROLES_STAFF, 0, get_callback},
+    {"DELETE", "/v1/voice/callbacks/{id}", ROLES_LEADS, 0, cancel_callback},
     {"GET", "/v1/recordings", ROLES_LEADS, 0, list_recordings},
     {"GET", "/v1/recordings/{id}/audio", ROLES_LEADS, 0, recording_audio},
     {"DELETE", "/v1/recordings/{id}", ROLES_LEADS, 0, delete_recording},

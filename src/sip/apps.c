@@ -166,6 +166,15 @@ int app_speak(struct call *c, const char *text, uint32_t op)
     return app_speak_on(c, 0, text, op);
 }
 
+int app_play(struct call *c, uint32_t leg, const json_t *audio, const char *text, uint32_t op)
+{
+    const char *file = json_string_value(json_object_get(audio, "file"));
+    if (file)
+        return media_play(c->s->media, leg ? leg : c->leg, file, false, op);
+    const char *t = audio ? json_string_value(json_object_get(audio, "text")) : text;
+    return t ? app_speak_on(c, leg, t, op) : EINVAL;
+}
+
 static void collected(struct call *c, const char *reason)
 {
     c->collecting = false;
@@ -211,6 +220,10 @@ void app_digit(struct call *c, char digit)
     }
     if (c->app == APP_VOICEMAIL || c->app == APP_VM_MENU) {
         voicemail_digit(c, digit);
+        return;
+    }
+    if (c->app == APP_QUEUE) {
+        callback_offer_digit(c, digit);
         return;
     }
     if (c->ended || !c->collecting)

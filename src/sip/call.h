@@ -17,6 +17,9 @@ struct app;
 struct sipsvc;
 struct media_event;
 struct vm_call;
+struct schema;
+struct cb_offer;
+struct callback;
 
 enum call_app {
     APP_ECHO,       /* *43: you hear yourself */
@@ -102,6 +105,11 @@ struct call {
     const char *queue_leave;   /* why it left the queue: "overflow", "timeout", "noAgents" */
     uint64_t queue_timeout_at; /* the timeout redirect (tmr_jiffies), 0: none */
     uint64_t queue_check_at;   /* the next check for agents */
+    struct cb_offer *cbo;      /* the callback offered, asked for (callback_offer.c) */
+    /* APP_CALLBACK (callback.c) */
+    struct callback *cb; /* the callback this call is an attempt of (a reference) */
+    char from_name[16];  /* the display name of the calls we place for it ("Callback") */
+    bool unrecorded;     /* no call record (yet): an attempt ringing its agent */
     /* APP_PARKED, APP_UNPARK (park.c) */
     unsigned orbit;
     char parked_by[ID_SIZE];
@@ -146,9 +154,19 @@ void party_user(const struct party *p, char *out, size_t size);
  * threads, offer b a new leg beside c->leg by re-INVITE first. */
 int party_relink(struct party *b, uint32_t near);
 
+/* A new call of s (id, timers, lists; in s->calls), with no parties. */
+struct call *call_alloc(struct sipsvc *s);
+/* Its row in the calls table and its callRinging/callAnswered event. */
+int call_record_insert(struct call *c, const char *from, const char *to, const char *sip_call_id,
+                       const char *target, bool ringing);
 /* End the call once (media closed, record updated); the caller then drops
  * its reference (the session's BYE goes when the call is freed). */
 void call_finish(struct call *c, const char *by, const char *reason);
+/* Let a call that never became one go (no record, no event): its legs
+ * close and it is freed from the main loop. */
+void call_discard(struct call *c);
+/* Is the trunk carrying its maxCalls already? */
+bool call_trunk_full(struct sipsvc *s, const json_t *trunk);
 /* Calls' deadlines (maximum duration, ringing) are checked by one timer a
  * second, not a timer each: libre inserts a timer by walking the thread's
  * sorted timer list, which long timers by the thousand make slow. */
@@ -216,6 +234,8 @@ int ring_contacts(struct sipsvc *s, const char *user_id, json_t **contacts);
  * trunk answer the carrier's challenges with its outbound credentials. */
 int ring_start(struct call *c, const char *from, const json_t *contacts, const char *target);
 void ring_stop(struct call *c);
+/* p answered: it alone is kept (out of c->forks), the others cancelled. */
+void ring_won(struct call *c, struct party *p);
 /* Ringing for too long: the caller hears 480 (or, after a transfer, is
  * hung up). */
 void ring_timeout(struct call *c);
@@ -248,6 +268,67 @@ void queue_connected(struct call *c);
 bool queue_recording_allowed(const struct call *c);
 /* Once a second (calls_sweep): the timeout and no-agents redirects. */
 void queue_tick(struct call *c, uint64_t now);
+/* The music on hold again (after something else was played). */
+void queue_music(struct call *c);
+/* At start: the router jobs of queued calls that a restart ended (not
+ * callbacks') are cancelled or closed ("serverRestarted"), so agents are
+ * not offered callers who are gone. */
+void queue_jobs_left(struct sipsvc *s);
+
+/* ---- callback_offer.c: a call queue's callback, the caller's side ---- */
+enum { CALLBACK_NUMBER_SIZE = 32 };
+/* The "callback" of a call queue's spec, and what its fields lack. */
+extern const struct schema callback_schema;
+const char *callback_config_problem(const json_t *callback);
+/* A callback setting of the queue's spec, or its default (everySeconds,
+ * retries, retrySeconds, ringSeconds). */
+json_int_t callback_setting(const json_t *queue, const char *name);
+/* A number that may be called back (a trunk's allow-list has it, for the
+ * agent role; tried with a '+' too): 0 and out; EINVAL not a number;
+ * ENOENT/EPERM not allowed. */
+int callback_number(struct app *app, const char *in, char out[CALLBACK_NUMBER_SIZE]);
+/* "plus 1 5 5 5 ..." for reading a number out. */
+void callback_number_words(const char *number, char *out, size_t size);
+/* The caller joined the queue: the offer's clock starts (queues with a
+ * callback). */
+void callback_offer_start(struct call *c);
+/* Once a second: the offer, when it is due. */
+void callback_offer_tick(struct call *c, uint64_t now);
+/* Is the caller answering the callback's questions (nothing else may
+ * speak to them)? */
+bool callback_offer_busy(const struct call *c);
+/* The callback the caller asked for (NULL: none), and forgetting it (an
+ * agent answered the caller after all). */
+const char *callback_offer_requested(const struct call *c);
+void callback_offer_forget(struct call *c);
+void callback_offer_digit(struct call *c, char digit);
+/* Digits and the end of its prompts: true when taken. */
+bool callback_offer_media_event(struct call *c, const struct media_event *ev);
+
+/* ---- callback.c: callbacks after the caller hung up ---- */
+int callbacks_start(struct sipsvc *s);
+void callbacks_stop(struct sipsvc *s);
+/* Once a second: jobs waiting for a retry back in line. */
+void callbacks_tick(struct sipsvc *s, int64_t now);
+/* The caller hung up after asking for callback id: its job is ours now. */
+int callback_adopt(struct sipsvc *s, const char *id);
+/* Is this router job a callback's (after its caller hung up)? */
+bool callback_job(struct sipsvc *s, const char *job_id);
+/* A router event of a callback's job: the attempt call its offers ring
+ * (made for a new offer), or NULL when there is none or it took the
+ * event (the job cancelled). */
+struct call *callback_router_event(struct sipsvc *s, const char *type, const json_t *data);
+/* The From of an attempt's ringing: the number to call, as us. */
+const char *callback_from(const struct call *c);
+/* An attempt's ringing party answered: the agent (then the number is
+ * dialled) or the number (bridged). */
+int callback_answered(struct party *p, const struct sip_msg *msg);
+/* An attempt ends (from call_finish). */
+void callback_call_ended(struct call *c, const char *by, const char *reason);
+/* An attempt whose agent did not answer goes (no call record). */
+void callback_idle(struct call *c);
+/* An agent answered the caller after they asked for a callback. */
+void callback_served(struct call *c);
 
 /* ---- recording.c ---- */
 /* A digit from a party: *1 from a person of ours in a bridged call starts
@@ -338,6 +419,9 @@ int app_speak(struct call *c, const char *text, uint32_t op);
 void app_speak_cancel_all(struct sipsvc *s);
 /* app_speak on another of the call's legs (no barge-in check). */
 int app_speak_on(struct call *c, uint32_t leg, const char *text, uint32_t op);
+/* Play a {text} or {file} (voice_audio) or, without one, text; on leg, or
+ * (0) the caller's as app_speak does. */
+int app_play(struct call *c, uint32_t leg, const json_t *audio, const char *text, uint32_t op);
 /* Stop what the caller hears, including prompts still being rendered. */
 void app_barge(struct call *c);
 void app_media_event(struct call *c, const struct media_event *ev);

@@ -36,6 +36,13 @@ static unsigned trunk_calls(struct sipsvc *s, const char *name)
     return (unsigned)json_integer_value(json_object_get(s->trunk_load, name));
 }
 
+bool call_trunk_full(struct sipsvc *s, const json_t *trunk)
+{
+    const char *name = json_string_value(json_object_get(trunk, "name"));
+    json_int_t max = json_integer_value(json_object_get(trunk, "maxCalls"));
+    return name && max > 0 && trunk_calls(s, name) >= (unsigned)max;
+}
+
 static void trunk_count(struct call *c, int delta)
 {
     const char *t = json_string_value(json_object_get(c->trunk, "name"));
@@ -83,6 +90,8 @@ static void call_destructor(void *arg)
     json_decref(c->queue_places);
     attendant_stop(c);
     mem_deref(c->vm);
+    mem_deref(c->cbo);
+    mem_deref(c->cb);
     list_unlink(&c->le);
     list_flush(&c->leaving);
     c->b = mem_deref(c->b);
@@ -91,6 +100,8 @@ static void call_destructor(void *arg)
 
 static void record_end(struct call *c, const char *by, const char *reason)
 {
+    if (c->unrecorded)
+        return;
     struct store_val v[] = {sv_int(clock_now_ms()), sv_text(by), sv_text(reason), sv_text(c->id)};
     int err = store_exec(c->s->app->store,
                          "UPDATE calls SET state = 'ended', ended_at = ?, ended_by = ?,"
@@ -113,6 +124,8 @@ void call_finish(struct call *c, const char *by, const char *reason)
     trunk_count(c, -1);
     if (c->app == APP_QUEUE)
         queue_call_ended(c);
+    else if (c->app == APP_CALLBACK)
+        callback_call_ended(c, by, reason);
     c->ended = true;
     app_stop(c);
     ring_stop(c);
@@ -132,6 +145,19 @@ void call_end_soon(struct call *c, const char *by, const char *reason)
     if (c->ended)
         return;
     call_finish(c, by, reason);
+    tmr_start(&c->end_tmr, 0, on_end, c);
+}
+
+void call_discard(struct call *c)
+{
+    if (c->ended)
+        return;
+    c->ended = true;
+    trunk_count(c, -1);
+    ring_stop(c);
+    call_close_leg(c, c->leg);
+    call_close_leg(c, c->leg_b);
+    c->leg = c->leg_b = 0;
     tmr_start(&c->end_tmr, 0, on_end, c);
 }
 
@@ -169,6 +195,7 @@ static void on_sweep(void *arg)
             mem_deref(c); /* freeing the sessions sends BYE */
         }
     }
+    callbacks_tick(s, clock_now_ms());
     if (++s->sweeps % 3600 == 1) /* hourly, and soon after start */
         recording_retention(s);
     tmr_start(&s->sweep, 1000 - now % 1000, on_sweep, s);
@@ -198,14 +225,10 @@ int call_reoffer(struct call *c, uint32_t leg, const struct sip_msg *msg, struct
     return 0;
 }
 
-static int record_start(struct call *c, const struct sip_msg *msg, const char *target)
+int call_record_insert(struct call *c, const char *from, const char *to, const char *callid,
+                       const char *target, bool ring)
 {
-    char from[256] = "", to[256] = "", callid[128] = "";
-    pl_strcpy(&msg->from.auri, from, sizeof(from));
-    pl_strcpy(&msg->to.auri, to, sizeof(to));
-    pl_strcpy(&msg->callid, callid, sizeof(callid));
     int64_t now = clock_now_ms();
-    bool ring = rings(c);
     const char *user = c->user_id[0] ? c->user_id : NULL;
     const char *trunk = json_string_value(json_object_get(c->trunk, "name"));
     struct store_val v[] = {sv_text(c->id),
@@ -239,6 +262,15 @@ static int record_start(struct call *c, const struct sip_msg *msg, const char *t
     else
         json_decref(data);
     return store_end_own(c->s->app->store, own, err);
+}
+
+static int record_start(struct call *c, const struct sip_msg *msg, const char *target)
+{
+    char from[256] = "", to[256] = "", callid[128] = "";
+    pl_strcpy(&msg->from.auri, from, sizeof(from));
+    pl_strcpy(&msg->to.auri, to, sizeof(to));
+    pl_strcpy(&msg->callid, callid, sizeof(callid));
+    return call_record_insert(c, from, to, callid, target, rings(c));
 }
 
 static bool is_sdp(const struct sip_msg *msg)
@@ -285,7 +317,7 @@ int call_ring(struct call *c, const char *from, const char *target)
     json_t *contacts = NULL;
     int err = 0;
     snprintf(caller, sizeof(caller), "%s", from);
-    if (c->app == APP_OUTBOUND) {
+    if (c->app == APP_OUTBOUND || c->app == APP_CALLBACK) {
         char uri[320];
         const json_t *out = json_object_get(c->trunk, "outbound");
         const char *caller_id = json_string_value(json_object_get(out, "callerId"));
@@ -301,6 +333,22 @@ int call_ring(struct call *c, const char *from, const char *target)
         err = ring_start(c, caller, contacts, target);
     json_decref(contacts);
     return err;
+}
+
+struct call *call_alloc(struct sipsvc *s)
+{
+    struct call *c = mem_zalloc(sizeof(*c), call_destructor);
+    if (!c)
+        return NULL;
+    c->s = s;
+    tmr_init(&c->end_tmr);
+    tmr_init(&c->digit_tmr);
+    tmr_init(&c->queue_tmr);
+    list_init(&c->forks);
+    list_init(&c->leaving);
+    id_new(c->id, "call");
+    list_append(&s->calls, &c->le, c);
+    return c;
 }
 
 static void on_invite(const struct sip_msg *msg, void *arg)
@@ -324,26 +372,18 @@ static void on_invite(const struct sip_msg *msg, void *arg)
         route_clear(&r);
         return;
     }
-    struct call *c = mem_zalloc(sizeof(*c), call_destructor);
+    struct call *c = call_alloc(s);
     if (!c) {
         sip_reply(s->sip, msg, 500, "Server Internal Error");
         route_clear(&r);
         return;
     }
-    c->s = s;
     c->app = r.app;
     c->direction = r.direction;
     c->target = r.target_spec;
     call_set_trunk(c, r.trunk);
     snprintf(c->callee_id, sizeof(c->callee_id), "%s", r.callee);
-    tmr_init(&c->end_tmr);
-    tmr_init(&c->digit_tmr);
-    tmr_init(&c->queue_tmr);
-    list_init(&c->forks);
-    list_init(&c->leaving);
-    id_new(c->id, "call");
     snprintf(c->user_id, sizeof(c->user_id), "%s", r.user_id);
-    list_append(&s->calls, &c->le, c);
     struct mbuf *desc = NULL;
     uint32_t leg = 0;
     /* Taking over a parked call: our leg beside the parked one. */
@@ -479,8 +519,11 @@ int calls_start(struct sipsvc *s)
     int err = sipevent_listen(&s->evsock, s->sip, 64, 64, mwi_subscribe, s);
     if (!err)
         err = events_subscribe(s->app->events, &s->router_sub, on_router_event, s);
+    if (!err)
+        err = callbacks_start(s);
     if (err)
         return err;
+    queue_jobs_left(s);
     char moh[1100];
     if (moh_default(s->app, moh, sizeof(moh)) != 0)
         log_warn("sip", "no default music on hold", "dir=%s/media", s->app->data_dir);
@@ -498,6 +541,7 @@ void calls_stop(struct sipsvc *s)
         call_finish(c, "system", "server stopping");
         mem_deref(c);
     }
+    callbacks_stop(s);
     if (s->sess_sock)
         sipsess_close_all(s->sess_sock);
     s->sess_sock = mem_deref(s->sess_sock);

@@ -147,15 +147,6 @@ static uint32_t leg_of(const struct call *c, const struct party *p)
     return p == c->a ? c->leg : c->leg_b;
 }
 
-static int play_on(struct call *c, uint32_t leg, const json_t *audio, const char *text)
-{
-    const char *file = json_string_value(json_object_get(audio, "file"));
-    if (file)
-        return media_play(c->s->media, leg, file, false, OP_ASIDE);
-    const char *t = audio ? json_string_value(json_object_get(audio, "text")) : text;
-    return t ? app_speak_on(c, leg, t, OP_ASIDE) : EINVAL;
-}
-
 /* The bridge is back once the aside has played; then the recording
  * starts, if that is what it announced. */
 static void aside_done(struct call *c)
@@ -183,9 +174,9 @@ static void aside(struct call *c, struct party *agent, const json_t *audio, cons
     c->aside_leg = also_other ? other_leg : agent_leg;
     c->aside_record = record;
     snprintf(c->aside_by, sizeof(c->aside_by), "%s", agent->user_id);
-    int err = play_on(c, c->aside_leg, audio, text);
+    int err = app_play(c, c->aside_leg, audio, text, OP_ASIDE);
     if (!err && also_other)
-        err = play_on(c, agent_leg, audio, text);
+        err = app_play(c, agent_leg, audio, text, OP_ASIDE);
     if (err) {
         log_warn("sip", "recording notice not played", "call=%s err=%d", c->id, err);
         aside_done(c);

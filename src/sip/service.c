@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
 
 enum { TABLE_SIZE = 1024 };
@@ -202,6 +203,7 @@ int sipsvc_start(struct app *app, const char *listen, struct sa *bound)
         char ip[64];
         re_snprintf(ip, sizeof(ip), "%j", bound);
         mo.ip = ip;
+        snprintf(s->host, sizeof(s->host), "%s", ip);
         err = media_alloc(&s->media, &mo, on_media_event, s);
     }
     if (!err)

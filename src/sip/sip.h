@@ -40,6 +40,20 @@ int sipsvc_recording_path(const struct app *app, const char *id, char *out, size
 /* The file of a recording (of_call: of a call's latest recording).
  * 0; ENOENT none (or deleted). */
 int sipsvc_recording_file(struct app *app, const char *id, bool of_call, char *path, size_t size);
+/* Cancel a callback that waits (docs/voice.md), as `by` (who, for its
+ * reason). 0; ENOENT no such callback; EBUSY its number is being called;
+ * EALREADY it is over. */
+int sipsvc_callback_cancel(struct app *app, const char *id, const char *by);
+/* Callbacks, newest first, with their attempts' calls; filters NULL or
+ * "" for any. *items: a new JSON array. */
+struct callbacks_filter {
+    const char *state, *call_queue, *agent_user_id;
+    int limit;
+};
+int sipsvc_callbacks_list(struct app *app, const struct callbacks_filter *f, json_t **items);
+/* One callback as the list shows it: 0 and *item; ENOENT. */
+int sipsvc_callback_get(struct app *app, const char *id, json_t **item);
+
 /* Recordings, newest first, with what they are of (docs/voice.md);
  * filters NULL or "" for any. *items: a new JSON array. */
 struct recordings_filter {

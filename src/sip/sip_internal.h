@@ -41,7 +41,9 @@ struct sipsvc {
     struct list declines;          /* offers to decline on the next loop turn */
     struct list speaking;          /* prompts being rendered (apps.c) */
     uint32_t record_ops;
-    struct vmsvc *vm; /* voicemail recordings and MWI subscriptions (voicemail.c, mwi.c) */
+    struct vmsvc *vm;      /* voicemail recordings and MWI subscriptions (voicemail.c, mwi.c) */
+    struct list callbacks; /* struct callback: not finished (callback.c) */
+    char host[64];         /* our SIP address, for calls we place on our own */
 };
 
 /* ---- tlscert.c ---- */
