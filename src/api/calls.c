@@ -201,8 +201,9 @@ static void cancel_callback(struct api_req *req)
     if (err == ENOENT)
         api_reply_error(req, 404, "not_found", "no callback \"%s\"", req->params[0]);
     else if (err == EBUSY)
-        api_reply_error(req, 409, "calling",
-                        "callback \"%s\" is being made: its number is ringing or talking",
+        api_reply_error(req, 409, "busy",
+                        "callback \"%s\" cannot be cancelled now: its number is being called, or"
+                        " its caller is still on the line",
                         req->params[0]);
     else if (err == EALREADY)
         api_reply_error(req, 409, "finished", "callback \"%s\" is over", req->params[0]);

@@ -23,6 +23,7 @@
 #include "core/events.h"
 #include "core/log.h"
 #include "core/principal.h"
+#include "core/settings.h"
 #include "media/media.h"
 #include "router/router.h"
 #include "routing/service.h"
@@ -146,10 +147,18 @@ static json_t *call_queue(struct sipsvc *s, const struct callback *cb)
     return voice_get(s->app, "callQueues", cb->call_queue);
 }
 
-/* An attempt without a conversation: try again later (counted), back in
- * line now (not counted), or give up once the attempts are spent. */
-static void attempt_failed(struct callback *cb, bool counted, const char *why)
+/* How an attempt ended without a conversation. */
+enum miss {
+    MISS_NUMBER,   /* the number did not answer: counted, tried again later */
+    MISS_AGENT,    /* the agent hung up first: back in line now, not counted */
+    MISS_STOPPING, /* the server stops: back in line when it starts again */
+};
+
+/* An attempt without a conversation: try again later, back in line now,
+ * or give up once the attempts are spent. */
+static void attempt_failed(struct callback *cb, enum miss miss, const char *why)
 {
+    bool counted = miss == MISS_NUMBER;
     struct sipsvc *s = cb->s;
     struct app *app = s->app;
     struct router *r = routing_engine(app);
@@ -176,9 +185,11 @@ static void attempt_failed(struct callback *cb, bool counted, const char *why)
         if (!err)
             err = store_state(cb, "failed", why, "callbackFailed", NULL);
     } else if (!err) {
+        /* Suspended until it is tried again (a stopping server's at its
+         * next start), so no agent is offered it meanwhile. */
         if (assigned)
-            err = router_job_unassign(r, cb->job_id, counted, 0, now);
-        cb->next_at = counted ? now + retry_s * 1000 : 0;
+            err = router_job_unassign(r, cb->job_id, miss != MISS_AGENT, 0, now);
+        cb->next_at = miss == MISS_NUMBER ? now + retry_s * 1000 : miss == MISS_STOPPING ? now : 0;
         json_t *data = json_pack("{s:b}", "counted", counted);
         if (cb->next_at)
             json_object_set_new(data, "nextAttemptAt", clock_time_json(cb->next_at));
@@ -223,12 +234,12 @@ void callback_call_ended(struct call *c, const char *by, const char *reason)
     }
     /* The agent hanging up, or the server stopping, is not the number's
      * failing to answer. */
-    bool agent_left = strcmp(by, "caller") == 0;
-    bool stopping = strcmp(reason, "server stopping") == 0;
-    attempt_failed(cb, !agent_left && !stopping,
-                   agent_left ? "the agent hung up"
-                   : stopping ? "server stopping"
-                              : reason);
+    if (strcmp(reason, "server stopping") == 0)
+        attempt_failed(cb, MISS_STOPPING, reason);
+    else if (strcmp(by, "caller") == 0)
+        attempt_failed(cb, MISS_AGENT, "the agent hung up");
+    else
+        attempt_failed(cb, MISS_NUMBER, reason);
 }
 
 /* ---- an attempt ---- */
@@ -312,7 +323,9 @@ static int agent_answered(struct party *p, const struct sip_msg *msg)
     struct call *c = p->c;
     struct callback *cb = c->cb;
     if (queue_agent_answered(c) != 0)
-        return EPROTO; /* the offer is gone: this agent is hung up */
+        return EPROTO;      /* the offer is gone: this agent is hung up */
+    c->callee_id[0] = '\0'; /* the number we ring next is nobody of ours */
+    c->limit_at = tmr_jiffies() + (uint64_t)settings_int(c->s->app, "sip.maxCallSeconds") * 1000;
     int err = media_leg_answered(c->s->media, c->leg_b, (const char *)mbuf_buf(msg->mb),
                                  mbuf_get_left(msg->mb));
     ring_won(c, p);
@@ -491,7 +504,7 @@ static void take_up(struct sipsvc *s, const json_t *row)
     } else if (strcmp(state, "connected") == 0) {
         completed(cb); /* the conversation was cut by the restart */
     } else if (strcmp(state, "calling") == 0 || strcmp(job, "assigned") == 0) {
-        attempt_failed(cb, true, "server restarted");
+        attempt_failed(cb, MISS_NUMBER, "server restarted");
     } else if (strcmp(job, "suspended") == 0 && !cb->next_at) {
         cb->next_at = clock_now_ms(); /* resumed by the next tick */
     }
@@ -550,8 +563,12 @@ int sipsvc_callback_cancel(struct app *app, const char *id, const char *by)
         struct store_val v[] = {sv_text(id)};
         int err =
             store_query_one(app->store, "SELECT state FROM callbacks WHERE id = ?", v, 1, &row);
+        const char *st = json_string_value(json_object_get(row, "state"));
+        /* waiting but not ours yet: its caller is still hearing goodbye */
+        bool over = !err && st &&
+                    (!strcmp(st, "failed") || !strcmp(st, "cancelled") || !strcmp(st, "connected"));
         json_decref(row);
-        return err == ENOENT ? ENOENT : err ? err : EALREADY;
+        return err ? err : over ? EALREADY : EBUSY;
     }
     if (cb->attempt && cb->attempt->answered)
         return EBUSY; /* the number is being called */

@@ -181,6 +181,7 @@ static void on_sweep(void *arg)
         le = le->next; /* the call may go */
         if (c->ended)
             continue;
+        mem_ref(c); /* a timeout may end the call and let it go */
         if (c->ring_until && now >= c->ring_until) {
             ring_timeout(c);
         } else if (c->app == APP_QUEUE) {
@@ -188,12 +189,11 @@ static void on_sweep(void *arg)
         } else if (c->app == APP_PARKED) {
             park_tick(c, now);
         }
-        if (c->ended) {
-            continue;
-        } else if (c->limit_at && now >= c->limit_at) {
+        if (!c->ended && c->limit_at && now >= c->limit_at) {
             call_finish(c, "system", "maximum call duration");
             mem_deref(c); /* freeing the sessions sends BYE */
         }
+        mem_deref(c);
     }
     callbacks_tick(s, clock_now_ms());
     if (++s->sweeps % 3600 == 1) /* hourly, and soon after start */

@@ -41,7 +41,8 @@ int sipsvc_recording_path(const struct app *app, const char *id, char *out, size
  * 0; ENOENT none (or deleted). */
 int sipsvc_recording_file(struct app *app, const char *id, bool of_call, char *path, size_t size);
 /* Cancel a callback that waits (docs/voice.md), as `by` (who, for its
- * reason). 0; ENOENT no such callback; EBUSY its number is being called;
+ * reason). 0; ENOENT no such callback; EBUSY its number is being called (or
+ * its caller still hears goodbye);
  * EALREADY it is over. */
 int sipsvc_callback_cancel(struct app *app, const char *id, const char *by);
 /* Callbacks, newest first, with their attempts' calls; filters NULL or
