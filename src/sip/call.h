@@ -17,6 +17,9 @@ struct app;
 struct sipsvc;
 struct media_event;
 struct vm_call;
+struct survey;
+struct schema;
+struct schema_result;
 
 enum call_app {
     APP_ECHO,       /* *43: you hear yourself */
@@ -32,6 +35,7 @@ enum call_app {
     APP_UNPARK,     /* dialling an orbit: takes the parked call over */
     APP_VOICEMAIL,  /* leave a message in a voicemail box (voicemail.c) */
     APP_VM_MENU,    /* *98: listen to one's voicemail (vm_menu.c) */
+    APP_SURVEY,     /* a queue's caller rating the call after the agent left (survey.c) */
 };
 
 /* One far end of a call: a SIP session (the caller's, accepted, or one
@@ -106,6 +110,8 @@ struct call {
     /* APP_VOICEMAIL, APP_VM_MENU (voicemail.c, vm_menu.c) */
     char vm_box[72];    /* the box to leave a message in, when not c->target's */
     struct vm_call *vm; /* their state, freed with the call */
+    /* APP_SURVEY (survey.c) */
+    struct survey *survey; /* freed with the call */
 };
 
 /* The Allow header of every answer and request we send. */
@@ -234,6 +240,17 @@ bool queue_recording_allowed(const struct call *c);
 /* Once a second (calls_sweep): the timeout and no-agents redirects. */
 void queue_tick(struct call *c, uint64_t now);
 
+/* ---- survey.c: a call queue's post-call survey ---- */
+/* The callQueues[].survey object, and its checks (queue_check's). */
+extern const struct schema survey_schema;
+void survey_check(const json_t *queue, const char *path, const char *pointer,
+                  struct schema_result *res);
+/* The agent hung up first (c->b is gone): if the queue asks, the caller
+ * stays to rate the call (true); else false and the call ends as usual. */
+bool survey_start(struct call *c);
+void survey_media_event(struct call *c, const struct media_event *ev);
+void survey_digit(struct call *c, char digit);
+
 /* ---- voice_check.c ---- */
 /* The voice configuration checked as a whole (config_kind.verify). */
 int voice_verify(struct app *app, const char **message);
@@ -314,6 +331,8 @@ int app_speak(struct call *c, const char *text, uint32_t op);
 void app_speak_cancel_all(struct sipsvc *s);
 /* app_speak on another of the call's legs (no barge-in check). */
 int app_speak_on(struct call *c, uint32_t leg, const char *text, uint32_t op);
+/* Play {text | file} audio to the caller (MEDIA_EV_PLAY_DONE with op). */
+int app_play(struct call *c, const json_t *audio, uint32_t op);
 /* Stop what the caller hears, including prompts still being rendered. */
 void app_barge(struct call *c);
 void app_media_event(struct call *c, const struct media_event *ev);

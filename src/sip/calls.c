@@ -82,6 +82,7 @@ static void call_destructor(void *arg)
     json_decref(c->queue_pending);
     attendant_stop(c);
     mem_deref(c->vm);
+    mem_deref(c->survey);
     list_unlink(&c->le);
     list_flush(&c->leaving);
     c->b = mem_deref(c->b);

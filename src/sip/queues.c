@@ -88,6 +88,7 @@ static const struct schema_field queue_fields[] = {
     {"noAgents", &s_rule, false},
     {"recording", &s_recording, false},
     {"recordingAnnouncement", &voice_audio, false},
+    {"survey", &survey_schema, false},
     {0},
 };
 static const struct schema queue_schema = {.type = SCHEMA_OBJECT, .fields = queue_fields};
@@ -104,6 +105,7 @@ static void queue_check(const json_t *obj, const char *path, const char *pointer
             schema_add_problem(res, path, pointer, false, msg);
         }
     }
+    survey_check(obj, path, pointer, res);
     static const struct {
         const char *rule, *needs;
     } rules[] = {{"overflow", "callers"}, {"timeout", "seconds"}, {"noAgents", NULL}};
