@@ -431,5 +431,11 @@ json_t *report_live(struct app *app)
     }
     json_decref(today);
     json_object_set_new(live, "time", clock_time_json(now));
+    /* What the wallboard colours by (docs/reporting.md). */
+    int64_t goal = settings_int(app, "reports.serviceLevelGoal"),
+            amber = settings_int(app, "reports.serviceLevelAmberPoints");
+    json_object_set_new(live, "serviceLevelGoal", json_real((double)goal / 100.0));
+    json_object_set_new(live, "serviceLevelAmberFrom",
+                        json_real((double)(goal > amber ? goal - amber : 0) / 100.0));
     return live;
 }
