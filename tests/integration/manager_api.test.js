@@ -53,6 +53,7 @@ test('the live figures carry the service-level goal and where amber starts', asy
     let live = (await api(srv.url, 'GET', '/v1/reports/live', admin)).json;
     assert.equal(live.serviceLevelGoal, 0.8);
     assert.equal(live.serviceLevelAmberFrom, 0.7);
+    assert.equal(live.timezone, 'Europe/London', 'the organisation\'s zone: "today" and the intervals');
     await srv.close();
     srv = await useServer(t, {configText: demoConfigText({reports: {serviceLevelGoal: 90, serviceLevelAmberPoints: 5}})});
     live = (await api(srv.url, 'GET', '/v1/reports/live', admin)).json;
