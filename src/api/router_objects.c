@@ -134,7 +134,7 @@ static void put_object(struct api_req *req)
 }
 
 /* The worker's queues replaced, the rest of its configuration kept, and
- * its availability as it is now (a stored spec says how it started). */
+ * its availability as it is now. */
 static void put_worker_queues(struct api_req *req)
 {
     struct schema_result res;
@@ -143,22 +143,14 @@ static void put_worker_queues(struct api_req *req)
         api_reply_problems(req, &res);
         return;
     }
-    json_t *spec = routing_stored_spec(req->app, ROUTING_WORKERS, req->params[0]);
-    json_t *now = router_worker_get(routing_engine(req->app), req->params[0], routing_now());
-    if (!spec || !now) {
+    json_t *spec = routing_worker_spec_now(req->app, req->params[0]);
+    if (!spec) {
         api_reply_error(req, 404, "not_found", "no worker with id %s", req->params[0]);
-    } else {
-        json_object_set(spec, "queues", json_object_get(req->body, "queues"));
-        json_object_set(spec, "available", json_object_get(now, "available"));
-        json_t *reason = json_object_get(now, "unavailableReason");
-        if (json_is_string(reason))
-            json_object_set(spec, "unavailableReason", reason);
-        else
-            json_object_del(spec, "unavailableReason");
-        store_object(req, ROUTING_WORKERS, spec);
+        return;
     }
+    json_object_set(spec, "queues", json_object_get(req->body, "queues"));
+    store_object(req, ROUTING_WORKERS, spec);
     json_decref(spec);
-    json_decref(now);
 }
 
 static void delete_object(struct api_req *req)
