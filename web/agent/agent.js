@@ -7,7 +7,7 @@
 // subscription on a single /v1/chat/stream connection.
 
 import {
-  api, ApiError, ChatStream, Conversation, ReconnectingSocket, TranscriptView, bindComposer,
+  api, ApiError, ChatStream, Conversation, ReconnectingSocket, TranscriptView, bindComposer, bindSignIn,
   el, toMs, clockTime, typingText, wsUrl,
 } from '/chat/common.js';
 
@@ -64,20 +64,10 @@ function connectionStatus(which, status) {
   $('connection').textContent = lost ? 'Connection lost. Reconnecting…' : '';
 }
 
-$('signin-form').addEventListener('submit', async (ev) => {
-  ev.preventDefault();
-  const form = new FormData(ev.target);
-  $('signin-error').textContent = '';
-  try {
-    const session = await api('POST', '/v1/sessions', { body: { name: form.get('name'), password: form.get('password') } });
-    token = session.token;
-    sessionStorage.setItem('sb-token', token);
-    ev.target.reset();
-    await boot();
-  } catch (err) {
-    $('signin-error').textContent = err.status === 429
-      ? `Too many attempts. Try again in ${err.retryAfter ?? 60} seconds.` : err.message;
-  }
+bindSignIn($('signin-form'), $('signin-error'), async (t) => {
+  token = t;
+  sessionStorage.setItem('sb-token', token);
+  await boot();
 });
 
 $('signout').addEventListener('click', async () => {

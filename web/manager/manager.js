@@ -8,7 +8,7 @@
 // router events say when a worker changed or a queue moved (the charts are
 // then read again). docs/reporting.md.
 
-import { api, ApiError, ReconnectingSocket, wsUrl } from '/chat/common.js';
+import { api, ApiError, ReconnectingSocket, bindSignIn, wsUrl } from '/chat/common.js';
 import { longTime } from '/manager/format.js';
 import { Wallboard } from '/manager/wallboard.js';
 import { AgentsView } from '/manager/agents.js';
@@ -61,19 +61,9 @@ const satisfaction = new SatisfactionView({
 });
 bindDownloads({ form: $('dl-form'), status: $('dl-status'), error: $('dl-error'), token: () => token, tz: () => tz });
 
-$('signin-form').addEventListener('submit', async (ev) => {
-  ev.preventDefault();
-  const form = new FormData(ev.target);
-  $('signin-error').textContent = '';
-  try {
-    const session = await api('POST', '/v1/sessions', { body: { name: form.get('name'), password: form.get('password') } });
-    token = session.token;
-    ev.target.reset();
-    await boot(true);
-  } catch (err) {
-    $('signin-error').textContent = err.status === 429
-      ? `Too many attempts. Try again in ${err.retryAfter ?? 60} seconds.` : err.message;
-  }
+bindSignIn($('signin-form'), $('signin-error'), async (t) => {
+  token = t;
+  await boot(true);
 });
 
 $('signout').addEventListener('click', async () => {
