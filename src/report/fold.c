@@ -66,7 +66,7 @@ static struct ragent *agent_get(struct report_fold *f, const char *id, int64_t n
         abort();
     a->id = fold_strdup(id);
     a->state = AS_UNAVAILABLE;
-    a->since = now;
+    a->since = a->accrued = now;
     rmap_put(f->agents, a->id, a);
     return a;
 }
@@ -78,12 +78,14 @@ static void agent_free(struct ragent *a)
     free(a);
 }
 
-/* Count the time since a->since in its state, bucket by bucket. */
+/* Count the time in its state not counted yet, bucket by bucket. How
+ * long it has been in the state (a->since) is another matter: counting
+ * (every second, for the sums) does not start the state again. */
 static void agent_accrue(struct report_fold *f, struct ragent *a, int64_t now)
 {
     char fig[32];
     snprintf(fig, sizeof(fig), "stateMs.%s", agent_state_names[a->state]);
-    int64_t t = a->since;
+    int64_t t = a->accrued;
     while (t < now) {
         int64_t b = report_bucket(t), end = b + REPORT_BUCKET_MS;
         if (end > now)
@@ -91,8 +93,8 @@ static void agent_accrue(struct report_fold *f, struct ragent *a, int64_t now)
         fold_emit(f, b, "agent", a->id, "", fig, end - t);
         t = end;
     }
-    if (now > a->since)
-        a->since = now;
+    if (now > a->accrued)
+        a->accrued = now;
 }
 
 static void agent_update(struct report_fold *f, struct ragent *a, int64_t now)
@@ -105,6 +107,7 @@ static void agent_update(struct report_fold *f, struct ragent *a, int64_t now)
         return;
     agent_accrue(f, a, now);
     a->state = s;
+    a->since = now;
 }
 
 void report_fold_advance(struct report_fold *f, int64_t now)
@@ -125,6 +128,8 @@ void report_fold_clamp_since(struct report_fold *f, int64_t t)
         struct ragent *a = v;
         if (a->since < t)
             a->since = t;
+        if (a->accrued < t)
+            a->accrued = t;
     }
 }
 

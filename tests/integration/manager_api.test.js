@@ -1,12 +1,13 @@
 // What the shift manager's dashboard (/manager) asks of the API beyond the
 // reports: staffing queues (PUT /v1/router/workers/{id}/queues, for
 // managers; the whole configuration still checked) and the service-level
-// goal the wallboard colours its tiles by (GET /v1/reports/live).
+// goal the wallboard colours its tiles by and the agents' time in state
+// (GET /v1/reports/live).
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {writeFileSync} from 'node:fs';
 import {join} from 'node:path';
-import {api, login, useServer, errorBody, demoConfigText, makeTempDir, runCli, DEMO_API_KEY} from './lib/server.js';
+import {api, login, useServer, errorBody, demoConfigText, makeTempDir, runCli, sleep, DEMO_API_KEY} from './lib/server.js';
 
 const admin = {apiKey: DEMO_API_KEY};
 
@@ -51,6 +52,13 @@ test('a manager staffs queues; availability is kept; a call queue is never left 
 test('the live figures carry the service-level goal and where amber starts', async (t) => {
     let srv = await useServer(t);
     let live = (await api(srv.url, 'GET', '/v1/reports/live', admin)).json;
+    // An agent's time in state runs on, whatever reports are read meanwhile.
+    const since = (l) => l.agents.find((a) => a.workerId === 'alice').sinceSeconds;
+    const before = since(live);
+    await sleep(1200);
+    assert.equal((await api(srv.url, 'GET', '/v1/reports/agents?format=csv', admin)).status, 200);
+    live = (await api(srv.url, 'GET', '/v1/reports/live', admin)).json;
+    assert.ok(since(live) >= before + 1, `alice in her state ${before} s, then ${since(live)} s`);
     assert.equal(live.serviceLevelGoal, 0.8);
     assert.equal(live.serviceLevelAmberFrom, 0.7);
     assert.equal(live.timezone, 'Europe/London', 'the organisation\'s zone: "today" and the intervals');

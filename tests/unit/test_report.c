@@ -624,7 +624,18 @@ static void live_view(void **state)
     assert_int_equal(num(q, "waiting"), 0);
     assert_int_equal(num(live, "agentsByState/available"), 2);
     assert_int_equal(num(live, "agentsByState/busy"), 0);
+    /* Counting state time into the sums (every second, and before every
+     * report) does not start an agent's time in its state again. */
+    double w1 = json_number_value(json_object_get(
+        row_for(json_object_get(live, "agents"), "workerId", "w1", NULL), "sinceSeconds"));
+    assert_true(w1 > 10.0);
     json_decref(live);
+    report_fold_advance(f, AT(9, 20, 30));
+    live = report_fold_live(f, AT(9, 20, 40));
+    near(row_for(json_object_get(live, "agents"), "workerId", "w1", NULL), "sinceSeconds",
+         w1 + 10.0);
+    json_decref(live);
+    live = report_fold_live(f, AT(9, 20, 30));
     /* At 09:01:30: w2 busy with j6, w1 busy with j1; j1 answered, nothing waits. */
     report_fold_free(f);
     assert_int_equal(report_fold_alloc(&f, &o), 0);
