@@ -7,7 +7,7 @@
 // subscription on a single /v1/chat/stream connection.
 
 import {
-  api, ApiError, ChatStream, Conversation, ReconnectingSocket, TranscriptView, bindComposer, bindSignIn,
+  api, ApiError, ChatStream, Conversation, ReconnectingSocket, TranscriptView, bindComposer, bindSignIn, sessionHolds,
   el, toMs, clockTime, typingText, wsUrl,
 } from '/chat/common.js';
 
@@ -40,15 +40,7 @@ async function call(method, path, body) {
 }
 
 /* Before a socket retries: is the session still good? */
-async function sessionHolds() {
-  try {
-    await api('GET', '/v1/me', { token });
-    return true;
-  } catch (err) {
-    if (err.status === 401) { signOut('Your session has ended. Sign in again.'); return false; }
-    return true;
-  }
-}
+const sessionChecked = () => sessionHolds(token, () => signOut('Your session has ended. Sign in again.'));
 
 function announce(text) {
   const a = $('announce');
@@ -117,7 +109,7 @@ async function boot() {
   chatStream = new ChatStream(token, {
     onStatus: (s) => connectionStatus('chat', s),
     onError: (e) => announce(e.message ?? 'Chat error'),
-    check: sessionHolds,
+    check: sessionChecked,
   });
   await followEvents();
   await loadWorker();
@@ -184,7 +176,7 @@ function followEvents() {
       return wsUrl('/v1/events', q);
     }, {
       onStatus: (s) => connectionStatus('events', s),
-      check: sessionHolds,
+      check: sessionChecked,
       onMessage: (m) => {
         if (m.type === 'subscribed') {
           events.healthy();

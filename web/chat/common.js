@@ -60,6 +60,20 @@ export function bindSignIn(form, errorEl, onSession) {
   });
 }
 
+/* Before a socket retries (ReconnectingSocket's check): does the session
+ * still hold? Only the server saying it has ended (401) gives false, after
+ * onEnded(); anything else (the network) is worth another try. */
+export async function sessionHolds(token, onEnded) {
+  try {
+    await api('GET', '/v1/me', { token });
+    return true;
+  } catch (err) {
+    if (err.status !== 401) return true;
+    onEnded();
+    return false;
+  }
+}
+
 /* ---- small DOM and text helpers ---- */
 
 /* el('li', {class: 'x', dataset: {seq: 1}, onclick: f}, 'text', child) */

@@ -8,7 +8,7 @@
 // router events say when a worker changed or a queue moved (the charts are
 // then read again). docs/reporting.md.
 
-import { api, ApiError, ReconnectingSocket, bindSignIn, wsUrl } from '/chat/common.js';
+import { api, ApiError, ReconnectingSocket, bindSignIn, sessionHolds, wsUrl } from '/chat/common.js';
 import { longTime } from '/manager/format.js';
 import { Wallboard } from '/manager/wallboard.js';
 import { AgentsView } from '/manager/agents.js';
@@ -185,20 +185,12 @@ function connection(status) {
   $('connection').textContent = lost ? 'Connection lost. Reconnecting… (the figures shown may be old)' : '';
 }
 
-async function sessionHolds() {
-  try {
-    await api('GET', '/v1/me', { token });
-    return true;
-  } catch (err) {
-    if (err.status === 401) { signOut('Your session has ended. Sign in again.'); return false; }
-    return true;
-  }
-}
+const sessionChecked = () => sessionHolds(token, () => signOut('Your session has ended. Sign in again.'));
 
 function follow() {
   events = new ReconnectingSocket(() => wsUrl('/v1/events', { access_token: token, topics: 'reports,router' }), {
     onStatus: connection,
-    check: sessionHolds,
+    check: sessionChecked,
     onMessage: (m) => {
       if (m.type === 'subscribed') {
         events.healthy();
