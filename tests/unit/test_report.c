@@ -635,7 +635,6 @@ static void live_view(void **state)
     near(row_for(json_object_get(live, "agents"), "workerId", "w1", NULL), "sinceSeconds",
          w1 + 10.0);
     json_decref(live);
-    live = report_fold_live(f, AT(9, 20, 30));
     /* At 09:01:30: w2 busy with j6, w1 busy with j1; j1 answered, nothing waits. */
     report_fold_free(f);
     assert_int_equal(report_fold_alloc(&f, &o), 0);
