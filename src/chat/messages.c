@@ -74,17 +74,22 @@ int msg_append(struct chat *c, struct thread *t, const struct msg_in *m, json_t 
     int64_t now = clock_now_ms(), seq = 0;
     struct store_val tv[] = {sv_int(now), sv_text(t->id)};
     /* The row lock of this update orders writers of one thread on any
-     * backend; the seq it returns is this message's. */
-    int err = store_query(st,
-                          "UPDATE chat_threads SET last_seq = last_seq + 1, updated_at = ?"
-                          " WHERE id = ? RETURNING last_seq",
-                          tv, 2, next_seq, &seq);
+     * backend; the seq it leaves is this message's. (Read back rather than
+     * with RETURNING, for which SQLite makes a temporary table each time.) */
+    int64_t changes = 0;
+    int err = store_exec(st,
+                         "UPDATE chat_threads SET last_seq = last_seq + 1, updated_at = ?"
+                         " WHERE id = ?",
+                         tv, 2, &changes);
+    if (!err && changes)
+        err = store_query(st, "SELECT last_seq FROM chat_threads WHERE id = ?", tv + 1, 1, next_seq,
+                          &seq);
     if (err)
         return err;
     if (!seq)
         return ENOENT;
     char id[ID_SIZE];
-    id_new(id, "msg");
+    id_new_ordered(id, "msg", now);
     char *data = m->data && json_object_size(m->data) ? json_dumps(m->data, JSON_COMPACT) : NULL;
     struct store_val v[] = {sv_text(t->id),
                             sv_int(seq),
