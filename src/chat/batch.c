@@ -29,7 +29,8 @@ struct post {
     char *client_id; /* NULL: none */
     chat_sent_h *h;
     void *arg;
-    json_t *msg;
+    json_t *dup; /* a resend: the message stored the first time */
+    struct msg_ref ref;
     int refused; /* a check failed: e says why; the others are still written */
     struct chat_err e;
 };
@@ -41,7 +42,7 @@ static void post_destructor(void *arg)
     mem_deref(p->text);
     mem_deref(p->client_id);
     mem_deref(p->arg);
-    json_decref(p->msg);
+    json_decref(p->dup);
 }
 
 /* Check and write one post in the open transaction. A refused post is no
@@ -51,14 +52,17 @@ static int write_one(struct chat *c, struct post *p)
     const struct chat_post cp = {.text = p->text, .client_id = p->client_id};
     struct thread t;
     struct actor a;
-    p->refused = post_prepare(c, &p->who, p->thread_id, &cp, &t, &a, &p->msg, &p->e);
+    p->refused = post_prepare(c, &p->who, p->thread_id, &cp, &t, &a, &p->dup, &p->e);
     if (p->refused)
         return 0;
-    if (p->msg) { /* a resend: answered with the stored message */
+    if (p->dup) { /* a resend: answered with the stored message */
         thread_clear(&t);
+        p->ref.seq = json_integer_value(json_object_get(p->dup, "seq"));
+        snprintf(p->ref.id, sizeof(p->ref.id), "%s",
+                 json_string_value(json_object_get(p->dup, "id")));
         return 0;
     }
-    int err = post_write(c, &t, &a, p->text, cp.client_id, &p->msg);
+    int err = post_write(c, &t, &a, p->text, cp.client_id, NULL, &p->ref);
     thread_clear(&t);
     return err;
 }
@@ -84,11 +88,11 @@ void batch_flush_now(struct chat *c)
     while (posts.head) {
         struct post *p = posts.head->data;
         if (err)
-            p->h(err, NULL, &e, p->arg);
+            p->h(err, 0, NULL, &e, p->arg);
         else if (p->refused)
-            p->h(p->refused, NULL, &p->e, p->arg);
+            p->h(p->refused, 0, NULL, &p->e, p->arg);
         else
-            p->h(0, p->msg, NULL, p->arg);
+            p->h(0, p->ref.seq, p->ref.id, NULL, p->arg);
         mem_deref(p);
     }
     flow_arm_no_answer(c);
