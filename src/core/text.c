@@ -54,7 +54,7 @@ void strbuf_truncate(struct strbuf *b, size_t len)
 
 int strbuf_json_string(struct strbuf *b, const char *s)
 {
-    static const char hex[] = "0123456789abcdef";
+    static const char hex[] = "0123456789ABCDEF"; /* as jansson writes them */
     size_t len = s ? strlen(s) : 0;
     if (strbuf_reserve(b, len + 2))
         return ENOMEM;
