@@ -302,6 +302,10 @@ int sendq_append(struct sendq_conn *c, const void *a, size_t alen, const void *b
         out_to_backlog(c);
         return c->failed ? EPIPE : 0;
     }
+    if (c->out->end > SENDQ_MAX_BACKLOG) { /* the send thread is that far behind */
+        fail(c);
+        return EPIPE;
+    }
     if (!c->inflight)
         start_flush(c);
     return 0;
@@ -319,8 +323,7 @@ void sendq_conn_release(struct sendq_conn *c)
 {
     if (!c)
         return;
-    if (!c->released && !c->read_end)
-        fd_close(c->fd);
+    fd_close(c->fd); /* the descriptor is still ours: no other can have its number */
     c->released = true;
     list_unlink(&c->le);
 }
@@ -329,10 +332,10 @@ static void conn_destructor(void *arg)
 {
     struct sendq_conn *c = arg;
     list_unlink(&c->le);
-    if (!c->released && !c->read_end && c->fd >= 0)
+    if (c->fd >= 0) {
         fd_close(c->fd);
-    if (c->fd >= 0)
         (void)close(c->fd);
+    }
     mem_deref(c->out);
     mem_deref(c->backlog);
     mem_deref(c->spare);
