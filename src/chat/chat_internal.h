@@ -128,8 +128,9 @@ struct msg_in {
     struct msg_ref *ref; /* if not NULL, gets the new message's seq and id */
 };
 /* Append to the thread inside the caller's transaction: takes the next
- * seq (t->last_seq is updated) and queues the live delivery for after the
- * commit. *outp (if not NULL) gets the message view (new reference). */
+ * seq (t->last_seq is updated), logs a messageCreated event for a message
+ * from staff, and queues the live delivery for after the commit. *outp (if not NULL) gets the
+ * message view (new reference). */
 int msg_append(struct chat *c, struct thread *t, const struct msg_in *m, json_t **outp);
 /* A system message with data {"event": event, ...extra}. extra is stolen. */
 int msg_system(struct chat *c, struct thread *t, const char *event, const char *text,

@@ -177,10 +177,17 @@ int msg_append(struct chat *c, struct thread *t, const struct msg_in *m, json_t 
     free(data);
     if (err)
         return err;
-    /* No event per message: chat_messages is itself the record of every
-     * message (kind, sender, time), and a row in the event log besides
-     * cost as much as the message's own. */
     t->last_seq = seq;
+    /* Staff messages are also events (reports time the first response);
+     * the others are not: chat_messages is itself the record of every
+     * message, and an event row besides cost as much as the message's own. */
+    if (strcmp(m->sender->kind, "agent") == 0 || strcmp(m->sender->kind, "expert") == 0) {
+        err = chat_event(c, t, "messageCreated", m->sender->user_id[0] ? m->sender->user_id : NULL,
+                         json_pack("{s:I, s:s, s:s, s:s}", "seq", (json_int_t)seq, "kind", m->kind,
+                                   "senderKind", m->sender->kind, "senderId", m->sender->id));
+        if (err)
+            return err;
+    }
     if (m->ref) {
         m->ref->seq = seq;
         snprintf(m->ref->id, sizeof(m->ref->id), "%s", id);
