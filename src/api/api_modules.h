@@ -15,5 +15,6 @@ int api_config_objects_register(void);
 int api_sip_register(void);
 int api_calls_register(void);
 int api_voicemail_register(void);
+int api_reports_register(void);
 
 #endif

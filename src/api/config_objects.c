@@ -100,7 +100,15 @@ static void put_object(struct api_req *req)
 static void delete_object(struct api_req *req)
 {
     const char *why = NULL;
-    int err = kind_of(req)->remove(req->app, req->params[0], &why);
+    bool own;
+    int err = store_begin_own(req->app->store, &own);
+    if (!err)
+        err = kind_of(req)->remove(req->app, req->params[0], &why);
+    /* what is left must still hold together (an external target needs a
+     * trunk that allows it, ...): refused whole otherwise */
+    if (!err && config_verify(req->app, &why) != 0)
+        err = EBUSY;
+    err = store_end_own(req->app->store, own, err);
     if (err == EBUSY)
         api_reply_error(req, 409, "in_use", "%s", why);
     else if (err == ENOENT)

@@ -112,9 +112,10 @@ static bool credential_revoked(struct stream *s, const struct event *e)
 static void deliver(const struct event *e, void *arg)
 {
     struct stream *s = arg;
-    if (e->seq <= s->last_seq || s->closed)
+    if (s->closed || (e->seq && e->seq <= s->last_seq))
         return;
-    s->last_seq = e->seq;
+    if (e->seq) /* a volatile event (seq 0) moves no resume point */
+        s->last_seq = e->seq;
     if (credential_revoked(s, e))
         return;
     if (!s->ntopics || !subscribed_to(s, e->topic) || !events_visible(&s->who, e))

@@ -15,6 +15,7 @@ struct ratelimit;
 struct routing;
 struct chat;
 struct sipsvc;
+struct report;
 
 struct app {
     struct store *store;
@@ -25,6 +26,7 @@ struct app {
     struct routing *routing; /* the job router service (src/routing/) */
     struct chat *chat;       /* the web chat service (src/chat/) */
     struct sipsvc *sip;      /* the SIP service (src/sip/); NULL outside `serve` */
+    struct report *report;   /* the reporting engine (src/report/); NULL outside `serve` */
     json_t *settings;        /* effective server settings (defaults applied) */
     const char *data_dir;
 };

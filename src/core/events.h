@@ -42,6 +42,13 @@ void events_free(struct events *ev);
 int events_append(struct events *ev, const char *topic, const char *type, const char *subject,
                   const char *actor, json_t *data);
 
+/* Publish an event that is not stored: seq 0, never replayed. For derived
+ * figures told often (the reports' live view), which would only bloat the
+ * log. `data` is borrowed. Call it outside a transaction and outside a
+ * publication (from a timer, say). */
+void events_publish_volatile(struct events *ev, const char *topic, const char *type,
+                             const json_t *data);
+
 /* Subscribe to every published event; the subscription is mem-allocated:
  * mem_deref() it to unsubscribe. */
 int events_subscribe(struct events *ev, struct events_sub **subp, events_h *h, void *arg);

@@ -9,6 +9,7 @@
 #include "core/settings.h"
 #include "routing/service.h"
 #include "chat/chat.h"
+#include "report/service.h"
 #include "sip/sip.h"
 
 int modules_register(void)
@@ -22,6 +23,6 @@ int modules_register(void)
           api_users_register() | api_events_register() | api_router_objects_register() |
           api_router_jobs_register() | api_chat_threads_register() | api_chat_stream_register() |
           api_config_objects_register() | api_sip_register() | api_calls_register() |
-          api_voicemail_register();
+          api_voicemail_register() | report_register() | api_reports_register();
     return err;
 }

@@ -11,6 +11,7 @@
 #include "auth/ratelimit.h"
 #include "auth/sessions.h"
 #include "core/app.h"
+#include "report/service.h"
 #include "core/config.h"
 #include "core/embedded.h"
 #include "core/events.h"
@@ -67,6 +68,8 @@ static int open_app(struct app *app, const struct server_opts *opts, bool live)
         log_error("router", "cannot start the job router", "error=%d", err);
     if (!err && (err = chat_start(app, live)) != 0)
         log_error("chat", "cannot start the chat service", "error=%d", err);
+    if (!err && live && (err = report_start(app)) != 0)
+        log_error("report", "cannot start the reports", "error=%d", err);
     return err;
 }
 
@@ -75,6 +78,7 @@ static void close_app(struct app *app)
     sipsvc_stop(app);
     chat_stop(app);
     routing_stop(app);
+    report_stop(app);
     mem_deref(app->pool);
     ratelimit_free(app->login_by_account);
     ratelimit_free(app->login_by_address);
@@ -201,6 +205,7 @@ static void print_banner(struct app *app, const struct sa *laddr, const char *de
     const char *widget = chat_some_widget(app);
     if (widget)
         printf("  Chat:     %s/widget?widget=%s   (agents: %s/agent)\n", base, widget, base);
+    printf("  Manager:  %s/manager   (shift managers: queues, agents, today's figures)\n", base);
     struct sa tls_bound;
     if (app->sip)
         re_printf("  SIP:      sip:%J (UDP and TCP), realm \"%s\"\n", &sip_bound,

@@ -7,7 +7,9 @@
 #include "core/config.h"
 #include "core/events.h"
 #include "core/libre.h"
+#include "core/schedule.h"
 #include "core/schema.h"
+#include "report/report.h"
 #include "store/store.h"
 
 #include <errno.h>
@@ -126,6 +128,46 @@ static const struct schema_field chat_fields[] = {
     {0},
 };
 
+/* Reports (docs/reporting.md): the service-level threshold is one of the
+ * waits the reports count apart; business hours are a schedule. */
+static const char *check_sl(const json_t *value)
+{
+    return report_sl_threshold_ok((int)json_integer_value(value))
+               ? NULL
+               : "one of 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600 (seconds)";
+}
+
+static const char *check_hours(const json_t *value)
+{
+    struct schedule *s = NULL;
+    char why[200];
+    int err = schedule_compile(&s, value, "UTC", why, sizeof(why));
+    schedule_free(s);
+    return err ? "a schedule: {\"timezone\", \"weekly\": {\"mon\": [\"09:00-17:00\"], ..},"
+                 " \"holidays\": [..]}"
+               : NULL;
+}
+
+static const struct schema s_sl = {.type = SCHEMA_INTEGER, .check = check_sl};
+static const struct schema s_hours = {
+    .type = SCHEMA_OBJECT, .allow_unknown = true, .check = check_hours};
+static const struct schema s_token = {.type = SCHEMA_STRING, .min_len = 16, .max_len = 128};
+/* The wallboard's colours: green at or above the goal, amber within the
+ * amber points below it, red further down (percent and points). */
+static const struct schema s_percent = {
+    .type = SCHEMA_INTEGER, .has_min = true, .min = 1, .has_max = true, .max = 100};
+static const struct schema s_points = {
+    .type = SCHEMA_INTEGER, .has_min = true, .min = 0, .has_max = true, .max = 100};
+static const struct schema_field report_fields[] = {
+    {"serviceLevelSeconds", &s_sl, false},
+    {"serviceLevelGoal", &s_percent, false},
+    {"serviceLevelAmberPoints", &s_points, false},
+    {"businessHours", &s_hours, false},
+    {"metricsToken", &s_token, false},
+    {0},
+};
+static const struct schema s_reports = {.type = SCHEMA_OBJECT, .fields = report_fields};
+
 static const struct schema s_org = {.type = SCHEMA_OBJECT, .fields = org_fields};
 static const struct schema s_chat = {.type = SCHEMA_OBJECT, .fields = chat_fields};
 static const struct schema s_http = {.type = SCHEMA_OBJECT, .fields = http_fields};
@@ -134,9 +176,11 @@ static const struct schema s_sessions = {.type = SCHEMA_OBJECT, .fields = sessio
 static const struct schema s_logins = {.type = SCHEMA_OBJECT, .fields = login_fields};
 
 static const struct schema_field server_fields[] = {
-    {"organisation", &s_org, false},  {"http", &s_http, false},     {"sip", &s_sip, false},
-    {"sessions", &s_sessions, false}, {"logins", &s_logins, false}, {"chat", &s_chat, false},
-    {"media", &s_media, false},       {"demo", &s_bool, false},     {0},
+    {"organisation", &s_org, false}, {"http", &s_http, false},
+    {"sip", &s_sip, false},          {"sessions", &s_sessions, false},
+    {"logins", &s_logins, false},    {"chat", &s_chat, false},
+    {"media", &s_media, false},      {"demo", &s_bool, false},
+    {"reports", &s_reports, false},  {0},
 };
 
 static const struct schema server_schema = {.type = SCHEMA_OBJECT, .fields = server_fields};
@@ -164,6 +208,9 @@ static json_t *defaults(void)
     json_object_set_new(json_object_get(d, "sip"), "parkSeconds", json_integer(90));
     json_object_set_new(
         d, "media", json_pack("{s:i, s:i, s:i}", "portMin", 20000, "portMax", 29999, "threads", 0));
+    json_object_set_new(d, "reports",
+                        json_pack("{s:i, s:i, s:i}", "serviceLevelSeconds", 20, "serviceLevelGoal",
+                                  80, "serviceLevelAmberPoints", 10));
     return d;
 }
 

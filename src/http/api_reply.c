@@ -103,7 +103,8 @@ void api_reply_json(struct api_req *req, uint16_t status, json_t *body)
 
 void api_reply_json_headers(struct api_req *req, uint16_t status, const char *extra, json_t *body)
 {
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    /* 15 significant digits: 0.009 rather than 0.0089999999999999993. */
+    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
     json_decref(body);
     if (!text) {
         api_reply_error(req, 500, "internal", "could not encode the response");

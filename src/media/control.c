@@ -425,3 +425,26 @@ int media_silence_stop(struct media *m, uint32_t leg)
 
     return send_cmd(m, leg, &c);
 }
+
+/* ---- listening for an utterance ---- */
+
+int media_listen(struct media *m, uint32_t leg, unsigned silence_ms, unsigned first_ms,
+                 unsigned max_ms, uint32_t op_id)
+{
+    struct cmd c = {.type = CMD_LISTEN,
+                    .inter_ms = silence_ms,
+                    .first_ms = first_ms,
+                    .max = max_ms,
+                    .op_id = op_id};
+
+    if (!silence_ms || !max_ms || max_ms > 60000)
+        return EINVAL;
+    return send_cmd(m, leg, &c);
+}
+
+int media_listen_stop(struct media *m, uint32_t leg)
+{
+    struct cmd c = {.type = CMD_LISTEN_STOP};
+
+    return send_cmd(m, leg, &c);
+}

@@ -22,12 +22,21 @@ struct ev_item {
     struct media_event ev;
 };
 
+static void ev_item_destructor(void *arg)
+{
+    struct ev_item *it = arg;
+
+    mem_deref(it->ev.pcm);
+}
+
 void media_post_main(struct media *m, const struct media_event *ev)
 {
-    struct ev_item *it = mem_zalloc(sizeof(*it), NULL);
+    struct ev_item *it = mem_zalloc(sizeof(*it), ev_item_destructor);
 
-    if (!it)
+    if (!it) {
+        mem_deref(ev->pcm);
         return;
+    }
     it->ev = *ev;
     mailbox_post(&m->events, &it->le, it);
 }
@@ -185,6 +194,12 @@ static void cmd_on_leg(struct worker *w, struct cmd *c)
         break;
     case CMD_SILENCE_STOP:
         leg_silence_stop(leg);
+        break;
+    case CMD_LISTEN:
+        leg_listen(leg, c->inter_ms, c->first_ms, c->max, c->op_id);
+        break;
+    case CMD_LISTEN_STOP:
+        leg_listen_stop(leg);
         break;
     default:
         break;

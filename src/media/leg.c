@@ -53,7 +53,8 @@ struct leg {
     struct dtmf *dtmf;
     struct recorder *rec;
     struct vad *vad;
-    struct list taps; /* struct tap: decoded audio for listeners */
+    struct vad *listener; /* listening for an utterance */
+    struct list taps;     /* struct tap: decoded audio for listeners */
 };
 
 static void leg_destructor(void *arg)
@@ -371,6 +372,8 @@ void leg_close(struct leg *leg, bool events)
     dtmf_collect_end(leg->dtmf, events);
     if (leg->vad)
         vad_stop(leg->vad, events);
+    if (leg->listener)
+        vad_stop(leg->listener, events);
     rec = leg->rec;
     leg->rec = NULL;
     /* the sockets close before the main loop hears of it and reuses the ports */
@@ -513,8 +516,13 @@ void leg_record_feed(struct leg *leg, const int16_t *in, const int16_t *out)
 void leg_silence(struct leg *leg, int threshold_dbov, unsigned silence_ms, unsigned first_ms,
                  uint32_t op_id)
 {
+    struct vad_opts o = {.threshold_dbov = threshold_dbov,
+                         .silence_ms = silence_ms,
+                         .first_ms = first_ms,
+                         .op_id = op_id};
+
     leg_silence_stop(leg);
-    if (vad_alloc(&leg->vad, leg, threshold_dbov, silence_ms, first_ms, op_id))
+    if (vad_alloc(&leg->vad, leg, &o))
         media_post_simple(leg, MEDIA_EV_SILENCE, op_id, "error");
 }
 
@@ -522,4 +530,21 @@ void leg_silence_stop(struct leg *leg)
 {
     if (leg->vad)
         vad_stop(leg->vad, true);
+}
+
+void leg_listen(struct leg *leg, unsigned silence_ms, unsigned first_ms, unsigned max_ms,
+                uint32_t op_id)
+{
+    struct vad_opts o = {
+        .silence_ms = silence_ms, .first_ms = first_ms, .max_ms = max_ms, .op_id = op_id};
+
+    leg_listen_stop(leg);
+    if (vad_alloc(&leg->listener, leg, &o))
+        media_post_simple(leg, MEDIA_EV_SPEECH, op_id, "error");
+}
+
+void leg_listen_stop(struct leg *leg)
+{
+    if (leg->listener)
+        vad_stop(leg->listener, true);
 }

@@ -39,6 +39,7 @@ enum media_event_type {
     MEDIA_EV_CLOSED,      /* the leg is gone: stats */
     MEDIA_EV_RECORD_DONE, /* a recording's file is complete: op_id, reason, duration_ms */
     MEDIA_EV_SILENCE,     /* silence detection fired or ended: op_id, reason, duration_ms */
+    MEDIA_EV_SPEECH,      /* listening: speech "started", an "utterance" (pcm), or the end */
 };
 
 struct media_stats {
@@ -61,6 +62,9 @@ struct media_event {
                                * wait, "timeout") that ended it */
     uint8_t channels;         /* RECORD_DONE: the file's channels (0: it never began) */
     struct media_stats stats; /* MEDIA_EV_CLOSED */
+    int16_t *pcm;             /* MEDIA_EV_SPEECH "utterance"/"max": 8 kHz 16-bit mono audio, a
+                               * mem object freed after the handler (mem_ref it to keep it) */
+    size_t samples;
 };
 
 /* Called on the main loop for every event, in order per leg. */
@@ -172,6 +176,21 @@ void media_conf_free(struct media *m, uint32_t conf);
 int media_silence_detect(struct media *m, uint32_t leg, int threshold_dbov, unsigned silence_ms,
                          unsigned first_ms, uint32_t op_id);
 int media_silence_stop(struct media *m, uint32_t leg);
+
+/* ---- listening for an utterance (speech recognition; independent of
+ * what the leg does, and of silence detection) ---- */
+/* Speech is detected as above (-40 dBov, 60 ms). MEDIA_EV_SPEECH reason
+ * "started" comes as soon as the peer starts to speak (to stop a prompt:
+ * barge-in); then "utterance" once silence_ms of silence follows the
+ * speech, or "max" after max_ms of it, each with pcm/samples: the audio
+ * from 300 ms before the speech began to at most 300 ms into the silence
+ * that ended it. first_ms (0: no limit) with no speech at all ends with
+ * "timeout". Once only: a new media_listen replaces it (the old one ends
+ * "stopped"), as do media_listen_stop and the leg closing. EINVAL: no
+ * silence_ms or max_ms, or max_ms over 60 s. */
+int media_listen(struct media *m, uint32_t leg, unsigned silence_ms, unsigned first_ms,
+                 unsigned max_ms, uint32_t op_id);
+int media_listen_stop(struct media *m, uint32_t leg);
 
 /* The statistics so far (a copy taken on the leg's thread; may block the
  * caller for a moment: for the API and tests, not for every packet). */

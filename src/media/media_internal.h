@@ -143,6 +143,8 @@ enum cmd_type {
     CMD_CONF_FREE,
     CMD_SILENCE,
     CMD_SILENCE_STOP,
+    CMD_LISTEN,
+    CMD_LISTEN_STOP,
 };
 
 struct stats_reply {
@@ -211,6 +213,9 @@ void leg_conf_gone(struct leg *leg);
 void leg_silence(struct leg *leg, int threshold_dbov, unsigned silence_ms, unsigned first_ms,
                  uint32_t op_id);
 void leg_silence_stop(struct leg *leg);
+void leg_listen(struct leg *leg, unsigned silence_ms, unsigned first_ms, unsigned max_ms,
+                uint32_t op_id);
+void leg_listen_stop(struct leg *leg);
 
 /* G.711 and levels (pcm.c): pt 8 is PCMA, anything else PCMU */
 void pcm_decode(int pt, const uint8_t *p, size_t n, int16_t *out);
@@ -290,8 +295,13 @@ void conf_remove(struct conf_part *p);
 
 /* Silence detection (vad.c), on the worker; *ref cleared when it ends */
 struct vad;
-int vad_alloc(struct vad **vp, struct leg *leg, int threshold_dbov, unsigned silence_ms,
-              unsigned first_ms, uint32_t op_id);
+struct vad_opts {
+    int threshold_dbov; /* 0: -40 */
+    unsigned silence_ms, first_ms;
+    unsigned max_ms; /* listening for an utterance (MEDIA_EV_SPEECH) when > 0 */
+    uint32_t op_id;
+};
+int vad_alloc(struct vad **vp, struct leg *leg, const struct vad_opts *o);
 void vad_stop(struct vad *v, bool events);
 
 /* DTMF and collecting (dtmf.c), on the worker */

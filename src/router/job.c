@@ -28,7 +28,14 @@ static const char *const state_names[] = {
 
 struct job *job_find(struct router *r, const char *id)
 {
-    return id ? rmap_get(r->jobs, id) : NULL;
+    if (!id)
+        return NULL;
+    if (r->found && !strcmp(r->found->id, id))
+        return r->found;
+    struct job *j = rmap_get(r->jobs, id);
+    if (j)
+        r->found = j;
+    return j;
 }
 
 const char *job_state_name(const struct job *j)
@@ -60,17 +67,20 @@ const char *job_queue_name(const struct job *j)
     return j->queue ? j->queue->id : j->queue_id;
 }
 
-/* One block for the job, its queue node and its id: a job's memory goes
- * cold while it waits, and every separate piece is another miss and
- * another free. */
-struct job *job_alloc(struct router *r, const char *id)
+/* One block for the job, its queue node, `room` bytes (8-aligned) for
+ * what the caller keeps there (its labels and selectors) and its id: a
+ * job's memory goes cold while it waits, and every separate piece is
+ * another miss and another free. */
+struct job *job_alloc(struct router *r, const char *id, size_t room)
 {
     unsigned level = jobq_level(router_rand32(r));
     size_t node = jobq_node_size(level), idlen = strlen(id) + 1;
-    struct job *j = xcalloc(1, sizeof(*j) + node + idlen);
+    room = (room + 7) & ~(size_t)7;
+    struct job *j = xcalloc(1, sizeof(*j) + node + room + idlen);
     j->node = (struct jobq_node *)(j + 1);
     jobq_node_init(j->node, j, level);
-    j->id = (char *)j->node + node;
+    j->room = room ? (char *)j->node + node : NULL;
+    j->id = (char *)j->node + node + room;
     memcpy(j->id, id, idlen);
     j->seq = ++r->seq;
     j->created_at = r->now;
@@ -82,7 +92,9 @@ struct job *job_alloc(struct router *r, const char *id)
 
 void job_free(struct router *r, struct job *j)
 {
-    if (rmap_get(r->jobs, j->id) == j) { /* registered (not a refused create) */
+    if (r->found == j)
+        r->found = NULL;
+    if (j->registered) {
         if (j->prev)
             j->prev->next = j->next;
         else
@@ -91,7 +103,7 @@ void job_free(struct router *r, struct job *j)
             j->next->prev = j->prev;
         else
             r->last = j->prev;
-        rmap_del(r->jobs, j->id);
+        rmap_del_h(r->jobs, j->id, j->hash);
     }
     dl_clear(r, &j->dl_sel);
     dl_clear(r, &j->dl_wait);
@@ -101,13 +113,10 @@ void job_free(struct router *r, struct job *j)
         next = o->h_next;
         dl_clear(r, &o->dl);
         rmap_del(r->offers, o->id);
-        offer_free(o);
+        offer_free(r, o);
     }
     decline_free_all(r, j);
-    if (j->asg) {
-        dl_clear(r, &j->asg->dl);
-        free(j->asg);
-    }
+    assignment_free(r, j->asg);
     labels_free(&j->labels);
     selset_free(&j->requested);
     selset_free(&j->attached);
@@ -116,7 +125,7 @@ void job_free(struct router *r, struct job *j)
     json_decref(j->exceptions);
     free(j->cp_id);
     free(j->queue_id);
-    free(j->disposition);
+    job_set_disposition(j, NULL);
     free(j->last_rule);
     free(j); /* with its node and id */
 }
@@ -308,14 +317,31 @@ struct worker *job_release_assignment(struct router *r, struct job *j)
     return w;
 }
 
+void job_set_disposition(struct job *j, const char *disposition)
+{
+    if (disposition && disposition == j->disposition)
+        return;
+    if (j->disposition != j->disp_short)
+        free(j->disposition);
+    j->disposition = NULL;
+    if (!disposition)
+        return;
+    size_t n = strlen(disposition);
+    if (n < sizeof(j->disp_short)) { /* no allocation for the common codes */
+        memcpy(j->disp_short, disposition, n + 1);
+        j->disposition = j->disp_short;
+    } else {
+        j->disposition = xstrdup(disposition);
+    }
+}
+
 void job_cancel_now(struct router *r, struct job *j, const char *disposition)
 {
     if (j->in_queue)
         job_dequeue(r, j);
     dl_clear(r, &j->dl_act);
     j->state = JS_CANCELLED;
-    free(j->disposition);
-    j->disposition = xstrdup(disposition);
+    job_set_disposition(j, disposition);
     json_t *data = json_object();
     if (disposition)
         json_object_set_new(data, "dispositionCode", json_string(disposition));

@@ -38,51 +38,74 @@ static int parse_mode(struct router *r, struct job *j, const json_t *m, int *mod
 
 /* The spec's fields the engine models; the rest is kept as is. */
 struct jspec {
-    const json_t *chan, *queue, *cp, *prio, *labels, *sels, *enq;
+    const json_t *id, *chan, *queue, *cp, *prio, *labels, *sels, *enq;
+    bool extra; /* members besides these */
 };
 
+/* Where a modeled member of the spec goes, or NULL: one compare per
+ * key, not one per field. */
+static inline const json_t **spec_slot(struct jspec *js, const char *key, size_t len)
+{
+    switch (key[0]) {
+    case 'c':
+        if (KEY_IS(key, len, "channelId"))
+            return &js->chan;
+        return KEY_IS(key, len, "classificationPolicyId") ? &js->cp : NULL;
+    case 'q':
+        return KEY_IS(key, len, "queueId") ? &js->queue : NULL;
+    case 'p':
+        return KEY_IS(key, len, "priority") ? &js->prio : NULL;
+    case 'l':
+        return KEY_IS(key, len, "labels") ? &js->labels : NULL;
+    case 'r':
+        return KEY_IS(key, len, "requestedWorkerSelectors") ? &js->sels : NULL;
+    case 'i':
+        return KEY_IS(key, len, "id") ? &js->id : NULL;
+    case 'e':
+        return KEY_IS(key, len, "enqueuedAt") ? &js->enq : NULL;
+    default:
+        return NULL;
+    }
+}
+
 /* One pass over the spec (a lookup per field would hash every name). */
-static void read_spec(struct job *j, const json_t *spec, struct jspec *js)
+static void read_spec(const json_t *spec, struct jspec *js)
 {
     memset(js, 0, sizeof(*js));
     const char *key;
     json_t *v;
-    json_object_foreach((json_t *)spec, key, v)
+    OBJECT_EACH(spec, it, key, v)
     {
-        const json_t **slot = NULL;
-        switch (key[0]) { /* one compare per key, not one per field */
-        case 'e':
-            slot = strcmp(key, "enqueuedAt") ? NULL : &js->enq;
-            break;
-        case 'c':
-            if (!strcmp(key, "channelId"))
-                slot = &js->chan;
-            else if (!strcmp(key, "classificationPolicyId"))
-                slot = &js->cp;
-            break;
-        case 'q':
-            slot = strcmp(key, "queueId") ? NULL : &js->queue;
-            break;
-        case 'p':
-            slot = strcmp(key, "priority") ? NULL : &js->prio;
-            break;
-        case 'l':
-            slot = strcmp(key, "labels") ? NULL : &js->labels;
-            break;
-        case 'r':
-            slot = strcmp(key, "requestedWorkerSelectors") ? NULL : &js->sels;
-            break;
-        default:
-            break;
-        }
-        if (slot) {
+        const json_t **slot = spec_slot(js, key, json_object_iter_key_len(it));
+        if (slot)
             *slot = v;
-        } else if (strcmp(key, "id")) {
-            if (!j->extra)
-                j->extra = json_object();
-            json_object_set_new(j->extra, key, json_deep_copy(v));
-        }
+        else
+            js->extra = true;
     }
+}
+
+/* The members the engine does not model, kept as JSON (usually none). */
+static void keep_extra(struct job *j, const json_t *spec, const struct jspec *js)
+{
+    struct jspec scratch;
+    const char *key;
+    json_t *v;
+    if (!js->extra)
+        return;
+    OBJECT_EACH(spec, it, key, v)
+    {
+        if (spec_slot(&scratch, key, json_object_iter_key_len(it)))
+            continue;
+        if (!j->extra)
+            j->extra = json_object();
+        json_object_set_new(j->extra, key, json_deep_copy(v));
+    }
+}
+
+/* What the spec's selectors and labels take in the job's block. */
+static size_t spec_room(const struct jspec *js)
+{
+    return selectors_room(js->sels) + labels_room(js->labels, false);
 }
 
 static int apply_spec(struct router *r, struct job *j, const struct jspec *js, const char *ctx)
@@ -90,7 +113,7 @@ static int apply_spec(struct router *r, struct job *j, const struct jspec *js, c
     const char *chan = json_string_value(js->chan);
     if (!chan || !*chan)
         return bad(r, "%s: a \"channelId\" is needed", ctx);
-    j->chan = sym_intern(r, chan);
+    j->chan = sym_intern_n(r, chan, json_string_length(js->chan));
     j->priority = 1;
     if (js->prio && !json_is_null(js->prio)) {
         if (!json_is_integer(js->prio) || json_integer_value(js->prio) > 1000000 ||
@@ -106,24 +129,32 @@ static int apply_spec(struct router *r, struct job *j, const struct jspec *js, c
             return bad(r, "%s: enqueuedAt must be a time (ms) no later than now", ctx);
         j->enqueued_at = json_integer_value(js->enq);
     }
-    int err = labels_parse(r, js->labels, false, &j->labels, ctx);
+    /* in the job's room when it has one (made by spec_room): the
+     * selectors, then the labels */
+    size_t sels = selectors_room(js->sels);
+    char *room = j->room;
+    int err = labels_parse_in(r, js->labels, false, &j->labels, ctx,
+                              room && json_object_size(js->labels) ? room + sels : NULL);
     if (err)
         return err;
-    return selectors_parse(r, js->sels, &j->requested, ctx, "requestedWorkerSelectors");
+    return selectors_parse_in(r, js->sels, &j->requested, ctx, "requestedWorkerSelectors",
+                              room && sels ? room : NULL);
 }
 
 /* Fill a job's fields from its spec (no references resolved). */
 int job_parse_spec(struct router *r, struct job *j, const json_t *spec, const char *ctx)
 {
     struct jspec js;
-    read_spec(j, spec, &js);
+    read_spec(spec, &js);
+    keep_extra(j, spec, &js);
     return apply_spec(r, j, &js, ctx);
 }
 
 /* Make the job known by id and last in creation order. */
 void job_register(struct router *r, struct job *j)
 {
-    rmap_put(r->jobs, j->id, j);
+    rmap_put_h(r->jobs, j->id, j, j->hash);
+    j->registered = true;
     j->prev = r->last;
     if (r->last)
         r->last->next = j;
@@ -189,12 +220,14 @@ static void start(struct router *r, struct job *j, const json_t *spec, const str
     }
 }
 
-int job_new_id(struct router *r, const json_t *spec, const char *missing, const char **idp)
+/* id checked to be given and new (see job_new_id). */
+static int job_check_id(struct router *r, const char *id, const char *missing, const char **idp,
+                        uint32_t *hash)
 {
-    const char *id = json_string_value(json_object_get(spec, "id"));
-    if (!json_is_object(spec) || !id || !*id)
+    if (!id || !*id)
         return bad(r, "%s", missing);
-    if (job_find(r, id)) {
+    *hash = rmap_hash(id); /* kept by the job, for its registration */
+    if (rmap_get_h(r->jobs, id, *hash)) {
         bad(r, "job '%s' already exists", id);
         return EEXIST;
     }
@@ -202,13 +235,23 @@ int job_new_id(struct router *r, const json_t *spec, const char *missing, const 
     return 0;
 }
 
+int job_new_id(struct router *r, const json_t *spec, const char *missing, const char **idp,
+               uint32_t *hash)
+{
+    const char *id = json_is_object(spec) ? json_string_value(json_object_get(spec, "id")) : NULL;
+    return job_check_id(r, id, missing, idp, hash);
+}
+
 int router_job_create(struct router *r, const json_t *spec, int64_t now, const char **why)
 {
     router_sync(r, now);
     if (why)
         *why = r->why;
-    const char *id;
-    int err = job_new_id(r, spec, "job: an \"id\" is needed", &id);
+    const char *id = NULL;
+    uint32_t hash = 0;
+    struct jspec js;
+    read_spec(spec, &js); /* nothing for a spec that is not an object */
+    int err = job_check_id(r, json_string_value(js.id), "job: an \"id\" is needed", &id, &hash);
     if (err)
         return err;
     char ctx[160];
@@ -217,12 +260,12 @@ int router_job_create(struct router *r, const json_t *spec, int64_t now, const c
     memcpy(ctx, "job '", 5);
     memcpy(ctx + 5, id, idlen);
     memcpy(ctx + 5 + idlen, "'", 2);
-    struct job *j = job_alloc(r, id);
+    struct job *j = job_alloc(r, id, spec_room(&js));
+    j->hash = hash;
     const struct cpolicy *cp = NULL;
     struct classification c = {0};
-    struct jspec js;
     int mode = 0;
-    read_spec(j, spec, &js);
+    keep_extra(j, spec, &js);
     err = apply_spec(r, j, &js, ctx);
     err = err ? err : parse_mode(r, j, json_object_get(j->extra, "matchingMode"), &mode, ctx);
     err = err ? err : resolve_target(r, j, &js, &cp, &c, ctx);
@@ -271,7 +314,7 @@ static void emit_completed(struct router *r, struct job *j)
     a->completed_at = r->now;
     j->state = JS_COMPLETED;
     json_t *data = evdata(r, EVD_COMPLETED);
-    evdata_str(r, EVD_COMPLETED, "assignmentId", a->id);
+    evdata_set(r, EVD_COMPLETED, "assignmentId", json_incref(assignment_id_json(a)));
     emit(r, ROUTER_JOB_COMPLETED, j, sym_name(r, a->worker), NULL, NULL, data);
 }
 
@@ -292,7 +335,7 @@ static void close_now(struct router *r, struct job *j)
     struct assignment *a = j->asg;
     j->state = JS_CLOSED;
     json_t *data = evdata(r, EVD_CLOSED);
-    evdata_str(r, EVD_CLOSED, "assignmentId", a->id);
+    evdata_set(r, EVD_CLOSED, "assignmentId", json_incref(assignment_id_json(a)));
     evdata_str(r, EVD_CLOSED, "dispositionCode", j->disposition);
     emit(r, ROUTER_JOB_CLOSED, j, sym_name(r, a->worker), NULL, NULL, data);
     struct worker *w = job_release_assignment(r, j);
@@ -315,10 +358,8 @@ int router_job_close(struct router *r, const char *job_id, const char *dispositi
         return ENOENT;
     if (j->state != JS_ASSIGNED && j->state != JS_COMPLETED)
         return wrong_state(r, j, j->state == JS_CLOSED);
-    if (disposition) {
-        free(j->disposition);
-        j->disposition = xstrdup(disposition);
-    }
+    if (disposition)
+        job_set_disposition(j, disposition);
     if (j->state == JS_ASSIGNED)
         emit_completed(r, j);
     if (close_at > now) {
@@ -352,7 +393,7 @@ int router_job_unassign(struct router *r, const char *job_id, bool suspend, int 
     j->priority += priority_bump;
     j->state = suspend ? JS_SUSPENDED : JS_QUEUED;
     emit(r, ROUTER_JOB_UNASSIGNED, j, sym_name(r, a->worker), NULL, NULL, data);
-    free(a);
+    assignment_free(r, a);
     if (!suspend)
         job_enqueue(r, j, j->queue, j->enqueued_at, true);
     if (w)

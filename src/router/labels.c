@@ -6,8 +6,7 @@
  * (when a policy, worker or job is set) to uint32 symbols, so matching a
  * selector is a binary search over a worker's few labels and an integer
  * compare. Job label values are not interned (a customer id would grow
- * the table forever); they keep a pointer to their JSON text and compare
- * by text when they have no symbol.
+ * the table forever); they are copied with the job and compare by text.
  */
 #include "router/router_internal.h"
 
@@ -22,15 +21,21 @@ int symtab_init(struct symtab *t)
         return err;
     t->cap = 1024;
     t->names = calloc(t->cap, sizeof(*t->names));
+    t->json = calloc(t->cap, sizeof(*t->json));
+    t->kidx = calloc(t->cap, sizeof(*t->kidx));
     t->n = 1; /* 0 is SYM_NONE */
-    return t->names ? 0 : ENOMEM;
+    return t->names && t->json && t->kidx ? 0 : ENOMEM;
 }
 
 void symtab_free(struct symtab *t)
 {
-    for (uint32_t i = 1; i < t->n; i++)
+    for (uint32_t i = 1; i < t->n; i++) {
         free(t->names[i]);
+        json_decref(t->json[i]);
+    }
     free(t->names);
+    free(t->json);
+    free(t->kidx);
     rmap_free(t->map);
     memset(t, 0, sizeof(*t));
 }
@@ -48,9 +53,17 @@ uint32_t sym_intern(struct router *r, const char *s)
         return sym;
     if (t->n == t->cap) {
         char **names = realloc(t->names, t->cap * 2 * sizeof(*names));
-        if (!names)
+        if (names)
+            t->names = names;
+        json_t **json = names ? realloc(t->json, t->cap * 2 * sizeof(*json)) : NULL;
+        if (json)
+            t->json = json;
+        uint32_t *kidx = json ? realloc(t->kidx, t->cap * 2 * sizeof(*kidx)) : NULL;
+        if (!kidx)
             abort();
-        t->names = names;
+        t->kidx = kidx;
+        memset(json + t->cap, 0, t->cap * sizeof(*json));
+        memset(kidx + t->cap, 0, t->cap * sizeof(*kidx));
         t->cap *= 2;
     }
     sym = t->n++;
@@ -60,9 +73,52 @@ uint32_t sym_intern(struct router *r, const char *s)
     return sym;
 }
 
+static unsigned recent_slot(const char *s, size_t len)
+{
+    unsigned h = (unsigned)len * 31u + (uint8_t)s[0];
+    if (len > 1)
+        h = h * 31u + (uint8_t)s[len - 1];
+    if (len > 2)
+        h = h * 31u + (uint8_t)s[len / 2];
+    return h & 255;
+}
+
+uint32_t sym_intern_n(struct router *r, const char *s, size_t len)
+{
+    struct symtab *t = &r->syms;
+    unsigned at = recent_slot(s, len);
+    uint32_t sym = t->recent[at].sym;
+    /* names[sym] is exactly recent.len long: an equal compare of len
+     * bytes means the same string */
+    if (sym && t->recent[at].len == len && !memcmp(t->names[sym], s, len))
+        return sym;
+    sym = sym_intern(r, s);
+    t->recent[at].sym = sym;
+    t->recent[at].len = (uint32_t)strlen(t->names[sym]);
+    return sym;
+}
+
 const char *sym_name(const struct router *r, uint32_t sym)
 {
     return sym && sym < r->syms.n ? r->syms.names[sym] : "";
+}
+
+uint32_t label_key_index(struct router *r, uint32_t key)
+{
+    struct symtab *t = &r->syms;
+    if (!t->kidx[key])
+        t->kidx[key] = ++t->nkeys;
+    return t->kidx[key];
+}
+
+json_t *sym_json(struct router *r, uint32_t sym)
+{
+    struct symtab *t = &r->syms;
+    if (!sym || sym >= t->n)
+        return json_null();
+    if (!t->json[sym])
+        t->json[sym] = json_string(t->names[sym]);
+    return t->json[sym] ? t->json[sym] : json_null();
 }
 
 static int cmp_label(const void *a, const void *b)
@@ -80,11 +136,12 @@ static bool lval_from_json(struct router *r, const json_t *v, bool intern, char 
     if (json_is_string(v)) {
         out->type = LAB_STR;
         if (intern) {
-            out->sym = sym_intern(r, json_string_value(v));
+            out->sym = sym_intern_n(r, json_string_value(v), json_string_length(v));
             out->str = sym_name(r, out->sym);
         } else {
+            /* no symbol (compared by text): looking one up cost more than
+             * the few compares it would save */
             size_t len = json_string_length(v);
-            out->sym = sym_find(r, json_string_value(v));
             memcpy(*arena, json_string_value(v), len + 1);
             out->str = *arena;
             *arena += len + 1;
@@ -105,28 +162,47 @@ static bool lval_from_json(struct router *r, const json_t *v, bool intern, char 
 static size_t strings_size(const json_t *obj)
 {
     size_t n = 0;
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)obj, key, v) if (json_is_string(v)) n +=
-        json_string_length(v) + 1;
+    for (void *it = json_object_iter((json_t *)obj); it;
+         it = json_object_iter_next((json_t *)obj, it)) {
+        const json_t *v = json_object_iter_value(it);
+        if (json_is_string(v))
+            n += json_string_length(v) + 1;
+    }
     return n;
+}
+
+size_t labels_room(const json_t *obj, bool intern_values)
+{
+    if (!json_is_object(obj))
+        return 0;
+    size_t n = json_object_size(obj) * sizeof(struct label);
+    return n + (intern_values || !n ? 0 : strings_size(obj));
 }
 
 int labels_parse(struct router *r, const json_t *obj, bool intern_values, struct labels *out,
                  const char *ctx)
+{
+    return labels_parse_in(r, obj, intern_values, out, ctx, NULL);
+}
+
+int labels_parse_in(struct router *r, const json_t *obj, bool intern_values, struct labels *out,
+                    const char *ctx, void *room)
 {
     memset(out, 0, sizeof(*out));
     if (!obj || json_is_null(obj))
         return 0;
     if (!json_is_object(obj))
         return bad(r, "%s: labels must be an object", ctx);
-    size_t n = json_object_size(obj), text = intern_values ? 0 : strings_size(obj);
+    size_t n = json_object_size(obj);
+    if (!n)
+        return 0;
     /* one block: the sorted array, then the copied strings */
-    out->v = xcalloc(1, n * sizeof(*out->v) + text);
+    out->v = room ? room : xcalloc(1, labels_room(obj, intern_values));
+    out->borrowed = room != NULL;
     char *arena = (char *)(out->v + n);
     const char *key;
     json_t *v;
-    json_object_foreach((json_t *)obj, key, v)
+    OBJECT_EACH(obj, it, key, v)
     {
         if (json_is_null(v))
             continue; /* null reads as absent */
@@ -135,7 +211,7 @@ int labels_parse(struct router *r, const json_t *obj, bool intern_values, struct
             labels_free(out);
             return bad(r, "%s: label '%s' must be a string, number or boolean", ctx, key);
         }
-        l->key = sym_intern(r, key);
+        l->key = sym_intern_n(r, key, json_object_iter_key_len(it));
         out->n++;
     }
     if (out->n > 8) {
@@ -154,9 +230,9 @@ int labels_parse(struct router *r, const json_t *obj, bool intern_values, struct
 
 void labels_free(struct labels *l)
 {
-    free(l->v);
-    l->v = NULL;
-    l->n = 0;
+    if (!l->borrowed)
+        free(l->v);
+    memset(l, 0, sizeof(*l));
 }
 
 const struct lval *labels_find(const struct labels *l, uint32_t key)
@@ -175,47 +251,7 @@ const struct lval *labels_find(const struct labels *l, uint32_t key)
 bool lval_equal(const struct router *r, const struct lval *a, const struct lval *b)
 {
     (void)r;
-    if (a->type != b->type)
-        return false;
-    switch (a->type) {
-    case LAB_STR:
-        if (a->sym && b->sym)
-            return a->sym == b->sym;
-        return strcmp(a->str, b->str) == 0;
-    case LAB_NUM:
-        return a->num == b->num;
-    case LAB_BOOL:
-        return a->b == b->b;
-    default:
-        return false;
-    }
-}
-
-bool selector_matches(const struct router *r, const struct selector *s, const struct labels *l)
-{
-    const struct lval *v = labels_find(l, s->key);
-    switch ((enum sel_op)s->op) {
-    case OP_EQ:
-        return v && lval_equal(r, v, &s->v);
-    case OP_NE:
-        return !v || !lval_equal(r, v, &s->v);
-    default:
-        break;
-    }
-    if (!v || v->type != LAB_NUM)
-        return false;
-    switch ((enum sel_op)s->op) {
-    case OP_LT:
-        return v->num < s->v.num;
-    case OP_LE:
-        return v->num <= s->v.num;
-    case OP_GT:
-        return v->num > s->v.num;
-    case OP_GE:
-        return v->num >= s->v.num;
-    default:
-        return false;
-    }
+    return lval_same(a, b);
 }
 
 static const char *const op_names[] = {"equal",         "notEqual",    "lessThan",
@@ -231,6 +267,30 @@ static const char *place(char *buf, size_t size, const char *ctx, const char *fi
     return buf;
 }
 
+/* The operator's index in op_names, or 6: by its first letters, then one
+ * compare. */
+static unsigned op_index(const char *op)
+{
+    unsigned k;
+    switch (op[0]) {
+    case 'e':
+        k = OP_EQ;
+        break;
+    case 'n':
+        k = OP_NE;
+        break;
+    case 'l':
+        k = strlen(op) == 8 ? OP_LT : OP_LE;
+        break;
+    case 'g':
+        k = strlen(op) == 11 ? OP_GT : OP_GE;
+        break;
+    default:
+        return 6;
+    }
+    return strcmp(op, op_names[k]) ? 6 : k;
+}
+
 static int parse_one(struct router *r, const json_t *o, struct selector *s, const char *owner,
                      const char *field, unsigned i)
 {
@@ -239,32 +299,31 @@ static int parse_one(struct router *r, const json_t *o, struct selector *s, cons
     /* One pass over the members: a lookup per field hashes every name,
      * and every job brings its selectors. */
     const char *key = NULL, *op = NULL, *name;
-    const json_t *value = NULL, *exp = NULL;
+    const json_t *keyv = NULL, *value = NULL, *exp = NULL;
     json_t *v;
-    json_object_foreach((json_t *)o, name, v)
+    OBJECT_EACH(o, it, name, v)
     {
-        if (!strcmp(name, "key"))
-            key = json_string_value(v);
-        else if (!strcmp(name, "operator"))
+        size_t len = json_object_iter_key_len(it);
+        if (KEY_IS(name, len, "key"))
+            key = json_string_value(keyv = v);
+        else if (KEY_IS(name, len, "operator"))
             op = json_string_value(v);
-        else if (!strcmp(name, "value"))
+        else if (KEY_IS(name, len, "value"))
             value = v;
-        else if (!strcmp(name, "expiresAfterSeconds"))
+        else if (KEY_IS(name, len, "expiresAfterSeconds"))
             exp = v;
     }
     if (!json_is_object(o) || !key || !*key)
         return bad(r, "%s[%u]: a selector needs a \"key\"", WHERE, i);
     if (!op)
         return bad(r, "%s[%u]: a selector needs an \"operator\"", WHERE, i);
-    unsigned k;
-    for (k = 0; k < 6 && strcmp(op, op_names[k]); k++)
-        ;
+    unsigned k = op_index(op);
     if (k == 6)
         return bad(r,
                    "%s[%u]: unknown operator '%s' (expected equal, notEqual, lessThan, "
                    "lessThanEqual, greaterThan or greaterThanEqual)",
                    WHERE, i, op);
-    s->key = sym_intern(r, key);
+    s->key = sym_intern_n(r, key, json_string_length(keyv));
     s->op = (uint8_t)k;
     if (!value || !lval_from_json(r, value, true, NULL, &s->v))
         return bad(r, "%s[%u]: selector '%s' needs a string, number or boolean \"value\"", WHERE, i,
@@ -283,8 +342,20 @@ static int parse_one(struct router *r, const json_t *o, struct selector *s, cons
 #undef WHERE
 }
 
+size_t selectors_room(const json_t *arr)
+{
+    size_t n = json_array_size(arr);
+    return n <= MAX_SELECTORS ? n * sizeof(struct selector) : 0;
+}
+
 int selectors_parse(struct router *r, const json_t *arr, struct selset *out, const char *ctx,
                     const char *field)
+{
+    return selectors_parse_in(r, arr, out, ctx, field, NULL);
+}
+
+int selectors_parse_in(struct router *r, const json_t *arr, struct selset *out, const char *ctx,
+                       const char *field, void *room)
 {
     char buf[400];
     memset(out, 0, sizeof(*out));
@@ -298,7 +369,8 @@ int selectors_parse(struct router *r, const json_t *arr, struct selset *out, con
                    MAX_SELECTORS);
     if (!n)
         return 0;
-    out->v = xcalloc(n, sizeof(*out->v));
+    out->v = room ? room : xcalloc(n, sizeof(*out->v));
+    out->borrowed = room != NULL;
     for (size_t i = 0; i < n; i++) {
         int err = parse_one(r, json_array_get(arr, i), &out->v[i], ctx, field, (unsigned)i);
         if (err) {
@@ -312,9 +384,9 @@ int selectors_parse(struct router *r, const json_t *arr, struct selset *out, con
 
 void selset_free(struct selset *s)
 {
-    free(s->v);
-    s->v = NULL;
-    s->n = 0;
+    if (!s->borrowed)
+        free(s->v);
+    memset(s, 0, sizeof(*s));
 }
 
 static json_t *lval_json(const struct lval *v)

@@ -25,21 +25,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-bool job_selector_live(const struct job *j, const struct selector *s, int64_t now)
-{
-    return !s->expires_after || now < j->enqueued_at + s->expires_after;
-}
-
 bool job_selectors_match(const struct router *r, const struct job *j, const struct worker *w)
 {
     for (unsigned i = 0; i < j->requested.n; i++) {
         const struct selector *s = &j->requested.v[i];
-        if (job_selector_live(j, s, r->now) && !selector_matches(r, s, &w->labels))
+        if (job_selector_live(j, s, r->now) && !selector_matches(r, s, w))
             return false;
     }
     for (unsigned i = 0; i < j->attached.n; i++) {
         const struct selector *s = &j->attached.v[i];
-        if (job_selector_live(j, s, r->now) && !selector_matches(r, s, &w->labels))
+        if (job_selector_live(j, s, r->now) && !selector_matches(r, s, w))
             return false;
     }
     return true;
@@ -81,7 +76,7 @@ static unsigned matched_selectors(const struct router *r, const struct job *j,
     unsigned n = 0;
     for (unsigned i = 0; i < job_nselectors(j); i++) {
         const struct selector *s = job_selector_at(j, i);
-        if (job_selector_live(j, s, r->now) && selector_matches(r, s, &w->labels))
+        if (job_selector_live(j, s, r->now) && selector_matches(r, s, w))
             n++;
     }
     return n;
@@ -93,7 +88,7 @@ static double default_score(const struct router *r, const struct job *j, const s
 {
     unsigned n = 0;
     for (unsigned i = 0; i < j->labels.n; i++) {
-        const struct lval *v = labels_find(&w->labels, j->labels.v[i].key);
+        const struct lval *v = worker_label(w, j->labels.v[i].key);
         if (v && lval_equal(r, v, &j->labels.v[i].v))
             n++;
     }
@@ -120,7 +115,7 @@ static double worker_score(const struct router *r, const struct dpolicy *dp, con
     return 0;
 }
 
-static double share(const struct worker *w)
+static inline double share(const struct worker *w)
 {
     return w->capacity > 0 ? (double)w->used / w->capacity : 1.0;
 }
@@ -138,13 +133,12 @@ static unsigned tried(const struct job *j, const struct worker *w)
  * first (so a job that moves on goes round everyone before coming back),
  * then lower k1, then lower k2. `preset`: c->score came from a webhook
  * answer and is kept. */
-static void rank(const struct router *r, const struct queue *q, const struct job *j, struct cand *c,
-                 bool preset)
+static void rank_by_mode(const struct router *r, const struct queue *q, const struct job *j,
+                         struct cand *c, bool preset)
 {
     double preset_score = c->score;
     const struct dpolicy *dp = q->dp;
     const struct worker *w = c->w;
-    c->k0 = j->hist ? tried(j, w) : 0;
     c->k2 = 0;
     c->score = 0;
     switch (dp->mode) {
@@ -168,7 +162,21 @@ static void rank(const struct router *r, const struct queue *q, const struct job
     }
 }
 
-static bool cand_before(const struct cand *a, const struct cand *b)
+/* Fill the ranking keys (the common mode inline: it runs per candidate). */
+static inline void rank(const struct router *r, const struct queue *q, const struct job *j,
+                        struct cand *c, bool preset)
+{
+    c->k0 = j->hist ? tried(j, c->w) : 0;
+    if (q->dp->mode != MODE_LONGEST_IDLE) {
+        rank_by_mode(r, q, j, c, preset);
+        return;
+    }
+    c->score = 0;
+    c->k1 = share(c->w);
+    c->k2 = c->w->idle_since;
+}
+
+static inline bool cand_before(const struct cand *a, const struct cand *b)
 {
     if (a->k0 != b->k0)
         return a->k0 < b->k0;
@@ -236,26 +244,78 @@ static void cands_reserve(struct router *r, unsigned n)
 
 /* ---- job-centered ---- */
 
-static bool eligible(const struct router *r, const struct job *j, const struct worker *w,
-                     bool bypass, struct explain *tally)
+/* Why candidates were not eligible, for the explanation (capacity never:
+ * a candidate set holds only workers with room). */
+struct rejects {
+    unsigned offered, declined, selectors;
+};
+
+/* The job's selectors that apply now, gathered once for all candidates,
+ * each with its key's index among worker label keys. */
+struct livesel {
+    struct {
+        const struct selector *s;
+        uint32_t k;
+    } v[MAX_SELECTORS];
+    unsigned n;
+};
+
+/* False when the job has more selectors than fit (then each candidate
+ * checks them all with job_selectors_match). */
+static bool live_selectors(const struct router *r, const struct job *j, struct livesel *ls)
 {
-    if (!worker_fits(w, j->chan)) {
-        tally->rej_capacity++;
+    ls->n = 0;
+    if (job_nselectors(j) > MAX_SELECTORS)
         return false;
+    for (unsigned i = 0; i < job_nselectors(j); i++) {
+        const struct selector *s = job_selector_at(j, i);
+        if (job_selector_live(j, s, r->now)) {
+            ls->v[ls->n].s = s;
+            ls->v[ls->n++].k = r->syms.kidx[s->key];
+        }
     }
+    return true;
+}
+
+static inline bool live_match(const struct router *r, const struct livesel *ls,
+                              const struct worker *w)
+{
+    for (unsigned i = 0; i < ls->n; i++)
+        if (!selector_matches_at(ls->v[i].s, ls->v[i].k, w))
+            return false;
+    return true;
+}
+
+/* Eligible for j now, for a worker of the candidate set of j's channel
+ * (who has room: update_open keeps the set so, router_audit checks it):
+ * not offered or declined it, and the selectors: those in ls, or with ls
+ * NULL all the job's (bypass: an empty ls). */
+static inline __attribute__((always_inline)) bool
+eligible(const struct router *r, const struct job *j, const struct worker *w,
+         const struct livesel *ls, struct rejects *tally)
+{
     if (j->noffers && job_offered_to(j, w)) {
-        tally->rej_offered++;
+        tally->offered++;
         return false;
     }
     if (j->declines && job_declined_by(j, w, r->now)) {
-        tally->rej_declined++;
+        tally->declined++;
         return false;
     }
-    if (!bypass && !job_selectors_match(r, j, w)) {
-        tally->rej_selectors++;
+    if (ls ? !live_match(r, ls, w) : !job_selectors_match(r, j, w)) {
+        tally->selectors++;
         return false;
     }
     return true;
+}
+
+/* The selectors to check candidates against: none with bypass, the live
+ * ones, or NULL (check them all per candidate) when they are too many. */
+static const struct livesel *candidate_selectors(const struct router *r, const struct job *j,
+                                                 bool bypass, struct livesel *ls)
+{
+    ls->n = 0;
+    return bypass || live_selectors(r, j, ls) ? ls : NULL;
 }
 
 static void fill_explain(struct explain *ex, const struct cand *c, unsigned n, unsigned chosen)
@@ -274,13 +334,15 @@ static void fill_explain(struct explain *ex, const struct cand *c, unsigned n, u
 
 /* The queue's workers eligible for j now, into r->cands. */
 static unsigned gather(struct router *r, const struct job *j, const struct chanset *cs, bool bypass,
-                       struct explain *tally)
+                       struct rejects *tally)
 {
     unsigned n = 0;
+    struct livesel ls;
+    const struct livesel *sel = candidate_selectors(r, j, bypass, &ls);
     cands_reserve(r, cs->n);
     for (unsigned i = 0; i < cs->n; i++) {
-        struct worker *w = cs->v[i]->w;
-        if (eligible(r, j, w, bypass, tally)) {
+        struct worker *w = cs->w[i];
+        if (eligible(r, j, w, sel, tally)) {
             r->cands[n].w = w;
             r->cands[n].score = 0;
             r->cands[n++].hooked = false;
@@ -291,33 +353,32 @@ static unsigned gather(struct router *r, const struct job *j, const struct chans
 
 /* Rank the n gathered candidates by the mode, explain, and offer to the
  * best up to maxConcurrentOffers. */
-static void decide(struct router *r, struct job *j, unsigned n, unsigned considered,
-                   enum trigger why, const struct explain *tally, enum scored_by by)
+/* Offer j to the best of n eligible candidates, c holding them best first
+ * (at least the first max(need, EXPL_TOP) of them), and explain. */
+static void issue_best(struct router *r, struct job *j, const struct cand *c, unsigned n,
+                       unsigned considered, enum trigger why, const struct rejects *tally,
+                       enum scored_by by)
 {
     struct queue *q = j->queue;
     const struct dpolicy *dp = q->dp;
     unsigned need = dp->max_offers - j->noffers;
-    for (unsigned i = 0; i < n; i++)
-        rank(r, q, j, &r->cands[i], by != SCORED_LOCAL);
-    select_top(r->cands, n, need > EXPL_TOP ? need : EXPL_TOP);
     unsigned chosen = n < need ? n : need;
     struct explain ex;
     explain_init(r, &ex, j, dp->mode, why, dp->bypass);
     ex.scored_by = (uint8_t)by;
     ex.considered = considered;
     ex.eligible = n;
-    ex.rej_capacity = tally->rej_capacity;
-    ex.rej_selectors = tally->rej_selectors;
-    ex.rej_declined = tally->rej_declined;
-    ex.rej_offered = tally->rej_offered;
-    fill_explain(&ex, r->cands, n, chosen);
-    /* Issuing changes the candidate sets r->cands was drawn from; the
-     * chosen workers are copied out first. */
+    ex.rej_selectors = tally->selectors;
+    ex.rej_declined = tally->declined;
+    ex.rej_offered = tally->offered;
+    fill_explain(&ex, c, n, chosen);
+    /* Issuing changes the candidate sets the candidates were drawn from;
+     * the chosen workers are copied out first. */
     struct worker *pick[EXPL_TOP * 4], **picks = pick;
     if (chosen > EXPL_TOP * 4)
         picks = xcalloc(chosen, sizeof(*picks));
     for (unsigned i = 0; i < chosen; i++)
-        picks[i] = r->cands[i].w;
+        picks[i] = c[i].w;
     for (unsigned i = 0; i < chosen; i++) {
         if (dp->mode == MODE_ROUND_ROBIN)
             q->rr_last = picks[i]->name;
@@ -325,6 +386,56 @@ static void decide(struct router *r, struct job *j, unsigned n, unsigned conside
     }
     if (picks != pick)
         free(picks);
+}
+
+static void decide(struct router *r, struct job *j, unsigned n, unsigned considered,
+                   enum trigger why, const struct rejects *tally, enum scored_by by)
+{
+    struct queue *q = j->queue;
+    unsigned need = q->dp->max_offers - j->noffers;
+    for (unsigned i = 0; i < n; i++)
+        rank(r, q, j, &r->cands[i], by != SCORED_LOCAL);
+    select_top(r->cands, n, need > EXPL_TOP ? need : EXPL_TOP);
+    issue_best(r, j, r->cands, n, considered, why, tally, by);
+}
+
+/* Keep c among the best m (sorted, *k of them so far). */
+static inline void top_insert(struct cand *top, unsigned *k, unsigned m, const struct cand *c)
+{
+    if (*k == m && !cand_before(c, &top[m - 1]))
+        return;
+    unsigned at = *k < m ? (*k)++ : m - 1;
+    for (; at > 0 && cand_before(c, &top[at - 1]); at--)
+        top[at] = top[at - 1];
+    top[at] = *c;
+}
+
+/* The job-centered decision in one pass: each open worker of the queue
+ * for the job's channel is checked and ranked as it is met, keeping only
+ * the best m (the offers needed, or the explanation's EXPL_TOP). */
+static void match_job_top(struct router *r, struct job *j, const struct chanset *cs, unsigned m,
+                          enum trigger why)
+{
+    struct queue *q = j->queue;
+    const struct dpolicy *dp = q->dp;
+    struct rejects tally = {0};
+    struct livesel ls;
+    const struct livesel *sel = candidate_selectors(r, j, dp->bypass, &ls);
+    struct cand top[TOP_FAST];
+    unsigned k = 0, n = 0;
+    for (unsigned i = 0; i < cs->n; i++) {
+        struct cand c;
+        c.w = cs->w[i];
+        if (!eligible(r, j, c.w, sel, &tally))
+            continue;
+        c.hooked = false;
+        rank(r, q, j, &c, false);
+        top_insert(top, &k, m, &c);
+        n++;
+    }
+    if (!n || (j->noffers == 0 && n < dp->min_offers))
+        return;
+    issue_best(r, j, top, n, cs->n, why, &tally, SCORED_LOCAL);
 }
 
 void match_job(struct router *r, struct job *j, enum trigger why)
@@ -339,7 +450,12 @@ void match_job(struct router *r, struct job *j, enum trigger why)
     const struct chanset *cs = queue_chanset(j->queue, j->chan, false);
     if (j->noffers >= dp->max_offers || !cs || !cs->n)
         return;
-    struct explain tally = {0};
+    unsigned need = dp->max_offers - j->noffers, m = need > EXPL_TOP ? need : EXPL_TOP;
+    if (!scoring_wanted(r, dp) && m <= TOP_FAST) {
+        match_job_top(r, j, cs, m, why);
+        return;
+    }
+    struct rejects tally = {0};
     unsigned n = gather(r, j, cs, dp->bypass, &tally);
     if (!n || (j->noffers == 0 && n < dp->min_offers))
         return;
@@ -375,7 +491,7 @@ void match_scored(struct router *r, struct job *j, const struct scoring *s, cons
     const struct chanset *cs = queue_chanset(j->queue, j->chan, false);
     if (j->noffers >= dp->max_offers || !cs || !cs->n)
         return;
-    struct explain tally = {0};
+    struct rejects tally = {0};
     unsigned n = gather(r, j, cs, dp->bypass, &tally), m = 0;
     for (unsigned i = 0; i < n; i++) {
         struct cand c = r->cands[i];

@@ -60,7 +60,7 @@ static void unlink_offer(struct offer *o)
 struct offer *offer_issue(struct router *r, struct job *j, struct worker *w,
                           const struct explain *ex)
 {
-    struct offer *o = xcalloc(1, sizeof(*o));
+    struct offer *o = pool_get(&r->offer_pool, sizeof(*o));
     make_id(r, o->id, sizeof(o->id), "offer", &r->offer_seq);
     const struct wchan *c = worker_chan(w, j->chan);
     o->job = j;
@@ -81,7 +81,7 @@ struct offer *offer_issue(struct router *r, struct job *j, struct worker *w,
     dl_set(r, &o->dl, o->expires_at);
     json_t *data = evdata(r, EVD_OFFER);
     evdata_int(r, EVD_OFFER, "expiresAt", o->expires_at);
-    evdata_str(r, EVD_OFFER, "channelId", sym_name(r, o->chan));
+    evdata_sym(r, EVD_OFFER, "channelId", o->chan);
     emit(r, ROUTER_OFFER_ISSUED, j, w->id, NULL, o->id, data);
     return o;
 }
@@ -101,12 +101,12 @@ static struct worker *offer_end(struct router *r, struct offer *o, enum offer_st
     return w;
 }
 
-void offer_free(struct offer *o)
+void offer_free(struct router *r, struct offer *o)
 {
     if (!o)
         return;
     free(o->ex.rule);
-    free(o);
+    pool_put(&r->offer_pool, o);
 }
 
 void offer_expire(struct router *r, struct offer *o)
@@ -151,6 +151,23 @@ void job_revoke_offers(struct router *r, struct job *j, const char *reason)
         free(ws);
 }
 
+/* The assignment's id as JSON, made once for the events that name it. */
+json_t *assignment_id_json(struct assignment *a)
+{
+    if (!a->id_json)
+        a->id_json = json_string(a->id);
+    return a->id_json ? a->id_json : json_null();
+}
+
+void assignment_free(struct router *r, struct assignment *a)
+{
+    if (!a)
+        return;
+    dl_clear(r, &a->dl);
+    json_decref(a->id_json);
+    pool_put(&r->asg_pool, a);
+}
+
 static int answerable(struct router *r, const char *offer_id, const char *worker_id,
                       struct offer **op)
 {
@@ -170,9 +187,9 @@ static int answerable(struct router *r, const char *offer_id, const char *worker
 static struct assignment *assign(struct router *r, struct offer *o, struct worker *w)
 {
     struct job *j = o->job;
-    struct assignment *a = xcalloc(1, sizeof(*a));
+    struct assignment *a = pool_get(&r->asg_pool, sizeof(*a));
     make_id(r, a->id, sizeof(a->id), "asg", &r->asg_seq);
-    snprintf(a->offer_id, sizeof(a->offer_id), "%s", o->id);
+    memcpy(a->offer_id, o->id, sizeof(a->offer_id)); /* same size, terminated */
     a->job = j;
     a->w = w;
     a->worker = w->name;
@@ -204,11 +221,11 @@ int router_offer_accept(struct router *r, const char *offer_id, const char *work
     job_dequeue(r, j);
     j->state = JS_ASSIGNED;
     json_t *data = evdata(r, EVD_ACCEPTED);
-    evdata_str(r, EVD_ACCEPTED, "assignmentId", a->id);
+    evdata_set(r, EVD_ACCEPTED, "assignmentId", json_incref(assignment_id_json(a)));
     emit(r, ROUTER_OFFER_ACCEPTED, j, w->id, NULL, o->id, data);
     data = evdata(r, EVD_ASSIGNED);
-    evdata_str(r, EVD_ASSIGNED, "assignmentId", a->id);
-    evdata_str(r, EVD_ASSIGNED, "channelId", sym_name(r, a->chan));
+    evdata_set(r, EVD_ASSIGNED, "assignmentId", json_incref(assignment_id_json(a)));
+    evdata_sym(r, EVD_ASSIGNED, "channelId", a->chan);
     emit(r, ROUTER_JOB_ASSIGNED, j, w->id, NULL, o->id, data);
     job_revoke_offers(r, j, "accepted by another worker");
     if (assignment_id)

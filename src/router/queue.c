@@ -27,8 +27,10 @@ void queue_free(struct router *r, struct queue *q)
         jobq_free(&q->lanes[i].order);
     free(q->lanes);
     free(q->open);
-    for (unsigned i = 0; i < q->ncsets; i++)
+    for (unsigned i = 0; i < q->ncsets; i++) {
         free(q->csets[i].v);
+        free(q->csets[i].w);
+    }
     free(q->csets);
     json_decref(q->spec);
     free(q->id);
@@ -162,12 +164,16 @@ void chanset_add(struct chanset *cs, struct wslot *s, unsigned i)
     if (cs->n == cs->cap) {
         unsigned cap = cs->cap ? cs->cap * 2 : 16;
         struct wslot **v = realloc(cs->v, cap * sizeof(*v));
-        if (!v)
+        struct worker **w = v ? realloc(cs->w, cap * sizeof(*w)) : NULL;
+        if (v)
+            cs->v = v;
+        if (!w)
             abort();
-        cs->v = v;
+        cs->w = w;
         cs->cap = cap;
     }
     s->cidx[i] = cs->n;
+    cs->w[cs->n] = s->w;
     cs->v[cs->n++] = s;
 }
 
@@ -176,6 +182,7 @@ void chanset_remove(struct chanset *cs, struct wslot *s, unsigned i)
     unsigned at = s->cidx[i];
     struct wslot *last = cs->v[--cs->n];
     cs->v[at] = last;
+    cs->w[at] = last->w;
     /* the moved slot's worker may list this channel at another index */
     for (unsigned k = 0; k < last->w->nchans; k++)
         if (last->w->chans[k].chan == cs->chan)

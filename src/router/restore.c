@@ -220,7 +220,7 @@ static int restore_fields(struct router *r, struct job *j, const json_t *spec, c
     if ((uint64_t)seq > r->seq)
         r->seq = (uint64_t)seq;
     const char *disp = json_string_value(json_object_get(snap, "disposition"));
-    j->disposition = xstrdup(disp);
+    job_set_disposition(j, disp);
     const json_t *ex = json_object_get(snap, "exceptionsTriggered");
     j->exceptions = json_is_array(ex) && json_array_size(ex) ? json_deep_copy(ex) : NULL;
     restore_fired(j);
@@ -256,7 +256,9 @@ int router_job_restore(struct router *r, const json_t *snapshot, int64_t now, co
     if (why)
         *why = r->why;
     const char *id;
-    int id_err = job_new_id(r, snapshot, "restore: a job snapshot with an \"id\" is needed", &id);
+    uint32_t hash;
+    int id_err =
+        job_new_id(r, snapshot, "restore: a job snapshot with an \"id\" is needed", &id, &hash);
     if (id_err)
         return id_err;
     char ctx[160];
@@ -268,7 +270,8 @@ int router_job_restore(struct router *r, const json_t *snapshot, int64_t now, co
     json_t *spec = json_deep_copy(snapshot);
     for (int i = 0; view_only[i]; i++)
         json_object_del(spec, view_only[i]);
-    struct job *j = job_alloc(r, id);
+    struct job *j = job_alloc(r, id, 0);
+    j->hash = hash;
     j->state = state;
     int err = restore_fields(r, j, spec, snapshot, ctx);
     json_decref(spec);

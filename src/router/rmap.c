@@ -22,7 +22,7 @@ struct rmap {
     size_t cap, count; /* cap is a power of two */
 };
 
-static uint32_t hash_str(const char *s)
+uint32_t rmap_hash(const char *s)
 {
     uint32_t h = 2166136261u; /* FNV-1a */
     for (; *s; s++) {
@@ -69,10 +69,15 @@ static size_t find_slot(const struct rmap *m, const char *key, uint32_t h)
     return i;
 }
 
+void *rmap_get_h(const struct rmap *m, const char *key, uint32_t h)
+{
+    size_t i = find_slot(m, key, h);
+    return m->slots[i].key ? m->slots[i].value : NULL;
+}
+
 void *rmap_get(const struct rmap *m, const char *key)
 {
-    size_t i = find_slot(m, key, hash_str(key));
-    return m->slots[i].key ? m->slots[i].value : NULL;
+    return rmap_get_h(m, key, rmap_hash(key));
 }
 
 static int grow(struct rmap *m)
@@ -98,9 +103,13 @@ static int grow(struct rmap *m)
 
 int rmap_put(struct rmap *m, const char *key, void *value)
 {
+    return rmap_put_h(m, key, value, rmap_hash(key));
+}
+
+int rmap_put_h(struct rmap *m, const char *key, void *value, uint32_t h)
+{
     if ((m->count + 1) * 2 > m->cap && grow(m))
         return ENOMEM;
-    uint32_t h = hash_str(key);
     size_t i = find_slot(m, key, h);
     if (!m->slots[i].key)
         m->count++;
@@ -110,8 +119,13 @@ int rmap_put(struct rmap *m, const char *key, void *value)
 
 void *rmap_del(struct rmap *m, const char *key)
 {
+    return rmap_del_h(m, key, rmap_hash(key));
+}
+
+void *rmap_del_h(struct rmap *m, const char *key, uint32_t h)
+{
     size_t mask = m->cap - 1;
-    size_t i = find_slot(m, key, hash_str(key));
+    size_t i = find_slot(m, key, h);
     if (!m->slots[i].key)
         return NULL;
     void *value = m->slots[i].value;

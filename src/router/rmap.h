@@ -23,6 +23,12 @@ void *rmap_get(const struct rmap *m, const char *key);
 int rmap_put(struct rmap *m, const char *key, void *value);
 /* Remove; returns the value or NULL. */
 void *rmap_del(struct rmap *m, const char *key);
+/* The same with the key's hash already computed by rmap_hash (a caller
+ * that looks a key up and then inserts it hashes it once). */
+uint32_t rmap_hash(const char *key);
+void *rmap_get_h(const struct rmap *m, const char *key, uint32_t h);
+int rmap_put_h(struct rmap *m, const char *key, void *value, uint32_t h);
+void *rmap_del_h(struct rmap *m, const char *key, uint32_t h);
 size_t rmap_count(const struct rmap *m);
 /* Iterate: *pos starts at 0; returns false at the end. */
 bool rmap_next(const struct rmap *m, size_t *pos, const char **key, void **value);

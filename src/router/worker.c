@@ -21,20 +21,6 @@ struct worker *worker_find(struct router *r, const char *id)
     return id ? rmap_get(r->workers, id) : NULL;
 }
 
-struct wchan *worker_chan(const struct worker *w, uint32_t chan)
-{
-    for (unsigned i = 0; i < w->nchans; i++)
-        if (w->chans[i].chan == chan)
-            return (struct wchan *)&w->chans[i]; /* the caller owns w */
-    return NULL;
-}
-
-bool worker_fits(const struct worker *w, uint32_t chan)
-{
-    const struct wchan *c = worker_chan(w, chan);
-    return c && c->jobs < c->max && w->capacity - w->used >= c->cost;
-}
-
 /* Keep the worker in the candidate sets of its queues, per channel it
  * has room for and overall. */
 static void update_open(struct worker *w)
@@ -48,7 +34,7 @@ static void update_open(struct worker *w)
             continue;
         w->chan_open ^= 1u << i;
         for (unsigned k = 0; k < w->nslots; k++) {
-            struct chanset *cs = queue_chanset(w->slots[k].q, w->chans[i].chan, true);
+            struct chanset *cs = &w->slots[k].q->csets[w->slots[k].csi[i]];
             if (fits)
                 chanset_add(cs, &w->slots[k], i);
             else
@@ -92,8 +78,7 @@ static void drop_slots(struct worker *w)
         queue_open_remove(&w->slots[i]);
         for (unsigned c = 0; c < w->nchans; c++)
             if (w->chan_open >> c & 1)
-                chanset_remove(queue_chanset(w->slots[i].q, w->chans[c].chan, false), &w->slots[i],
-                               c);
+                chanset_remove(&w->slots[i].q->csets[w->slots[i].csi[c]], &w->slots[i], c);
         w->slots[i].q->nworkers--;
     }
     w->chan_open = 0;
@@ -110,6 +95,7 @@ void worker_free(struct router *r, struct worker *w)
         return;
     drop_slots(w);
     labels_free(&w->labels);
+    free(w->kv);
     json_decref(w->spec);
     free(w->reason);
     free(w->id);
@@ -251,6 +237,43 @@ static void carry_channels(struct worker *w, struct wspec *s)
     w->nchans = n;
 }
 
+/* The table by key index that selectors read (selector_matches_at): as
+ * long as the highest index among the worker's own keys, so a key
+ * indexed later is simply beyond it, i.e. absent. */
+static void index_labels(struct router *r, struct worker *w)
+{
+    uint32_t top = 0;
+    free(w->kv);
+    w->kv = NULL;
+    w->nkv = 0;
+    for (unsigned i = 0; i < w->labels.n; i++) {
+        uint32_t k = label_key_index(r, w->labels.v[i].key);
+        if (k <= KEYS_INDEXED && k > top)
+            top = k;
+    }
+    if (!top)
+        return;
+    w->kv = xcalloc(top + 1, sizeof(*w->kv));
+    w->nkv = top + 1;
+    for (unsigned i = 0; i < w->labels.n; i++) {
+        uint32_t k = r->syms.kidx[w->labels.v[i].key];
+        const struct lval *l = &w->labels.v[i].v;
+        if (k <= KEYS_INDEXED)
+            w->kv[k] = (struct kval){.type = l->type, .b = l->b, .sym = l->sym, .num = l->num};
+    }
+}
+
+bool selector_matches_beyond(const struct selector *s, uint32_t k, const struct worker *w)
+{
+    struct kval v = {0}; /* absent: a key indexed after the worker was set */
+    if (k > KEYS_INDEXED) {
+        const struct lval *l = labels_find(&w->labels, s->key);
+        if (l)
+            v = (struct kval){.type = l->type, .b = l->b, .sym = l->sym, .num = l->num};
+    }
+    return selector_test_kv(s, &v);
+}
+
 static void apply_spec(struct router *r, struct worker *w, struct wspec *s)
 {
     drop_slots(w);
@@ -259,10 +282,16 @@ static void apply_spec(struct router *r, struct worker *w, struct wspec *s)
     labels_free(&w->labels);
     w->labels = s->labels;
     s->labels = (struct labels){0};
+    index_labels(r, w);
     w->slots = xcalloc(s->nqueues, sizeof(*w->slots));
     for (unsigned i = 0; i < s->nqueues; i++) {
-        w->slots[i] = (struct wslot){.w = w, .q = s->queues[i], .open_idx = UINT_MAX};
-        s->queues[i]->nworkers++;
+        struct queue *q = s->queues[i];
+        w->slots[i] = (struct wslot){.w = w, .q = q, .open_idx = UINT_MAX};
+        /* the candidate sets are made now, so that capacity changes find
+         * theirs by index (a queue's sets are only ever added to) */
+        for (unsigned c = 0; c < w->nchans; c++)
+            w->slots[i].csi[c] = (unsigned)(queue_chanset(q, w->chans[c].chan, true) - q->csets);
+        q->nworkers++;
     }
     w->nslots = s->nqueues;
     (void)r;
@@ -271,7 +300,7 @@ static void apply_spec(struct router *r, struct worker *w, struct wspec *s)
 static json_t *availability_json(struct router *r, const struct worker *w)
 {
     json_t *o = evdata(r, EVD_WORKER);
-    json_object_set_new(o, "available", json_boolean(w->available));
+    evdata_set(r, EVD_WORKER, "available", json_boolean(w->available));
     evdata_str(r, EVD_WORKER, "reason", w->available ? NULL : w->reason);
     return o;
 }

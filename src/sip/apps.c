@@ -86,6 +86,7 @@ const char *app_name(enum call_app app)
         [APP_UNPARK] = "unpark",
         [APP_VOICEMAIL] = "voicemail",
         [APP_VM_MENU] = "voicemailMenu",
+        [APP_SURVEY] = "survey",
         [APP_CALLBACK] = "callback",
     };
     return names[app];
@@ -166,13 +167,18 @@ int app_speak(struct call *c, const char *text, uint32_t op)
     return app_speak_on(c, 0, text, op);
 }
 
-int app_play(struct call *c, uint32_t leg, const json_t *audio, const char *text, uint32_t op)
+int app_play_on(struct call *c, uint32_t leg, const json_t *audio, const char *text, uint32_t op)
 {
     const char *file = json_string_value(json_object_get(audio, "file"));
     if (file)
         return media_play(c->s->media, leg ? leg : c->leg, file, false, op);
-    const char *t = audio ? json_string_value(json_object_get(audio, "text")) : text;
-    return t ? app_speak_on(c, leg, t, op) : EINVAL;
+    const char *t = json_string_value(json_object_get(audio, "text"));
+    return app_speak_on(c, leg, t ? t : text ? text : "", op);
+}
+
+int app_play(struct call *c, const json_t *audio, uint32_t op)
+{
+    return app_play_on(c, 0, audio, NULL, op);
 }
 
 static void collected(struct call *c, const char *reason)
@@ -220,6 +226,10 @@ void app_digit(struct call *c, char digit)
     }
     if (c->app == APP_VOICEMAIL || c->app == APP_VM_MENU) {
         voicemail_digit(c, digit);
+        return;
+    }
+    if (c->app == APP_SURVEY) {
+        survey_digit(c, digit);
         return;
     }
     if (c->app == APP_QUEUE) {
@@ -307,6 +317,10 @@ void app_media_event(struct call *c, const struct media_event *ev)
     }
     if (c->app == APP_VOICEMAIL || c->app == APP_VM_MENU) {
         voicemail_media_event(c, ev);
+        return;
+    }
+    if (c->app == APP_SURVEY) {
+        survey_media_event(c, ev);
         return;
     }
     if (ev->type == MEDIA_EV_DTMF) {

@@ -1,275 +1,56 @@
 /*
- * attendant.c - auto attendants (config kind "attendants", docs/voice.md):
- * a caller hears the flow for the moment (business hours, after hours, or
- * a holiday's own flow, by the attendant's schedule in the organisation's
- * time zone): a greeting, then either a target or a menu. A menu's options
- * are keys (0-9, * and #) that lead to a target, an announcement (then the
- * menu again) or the menu again; 0 reaches the operator when no option
- * takes it; with dial by extension, digits that begin an extension are
- * collected (# or a pause ends them) and that person is rung. No input or
- * a wrong key repeats the menu up to `retries` times, then the default
- * target (disconnect unless configured). Pressing a key stops the prompt.
+ * attendant.c - a caller in an auto attendant (the kind is
+ * attendant_kind.c; docs/voice.md): the flow for the moment (business
+ * hours, after hours, or a holiday's own flow, by the attendant's schedule
+ * in the organisation's time zone): a greeting, then either a target or a
+ * menu. A menu's options are keys (0-9, * and #), each also on spoken
+ * words, that lead to a target, an announcement (then the menu again), the
+ * menu again, or dial by name (directory.c); 0 (or "operator") reaches the
+ * operator when no option takes it; with dial by extension, digits that
+ * begin an extension are collected (# or a pause ends them) and that
+ * person is rung. No input, a wrong key or words not recognised repeat the
+ * menu up to `retries` times, then the default target (disconnect unless
+ * configured). Pressing a key or starting to speak stops the prompt.
+ *
+ * Speech: while the menu plays and waits, the caller's audio is listened
+ * to (media_listen); an utterance is decoded on the work pool against the
+ * menu's words (voice/speech.h). A key pressed meanwhile wins: the older
+ * result is dropped.
  */
 #include "core/app.h"
 #include "core/clock.h"
-#include "core/config.h"
 #include "core/events.h"
 #include "core/log.h"
 #include "core/schedule.h"
-#include "core/schema.h"
 #include "core/settings.h"
 #include "media/media.h"
+#include "sip/att_internal.h"
 #include "sip/call.h"
 #include "sip/sip_internal.h"
-#include "sip/trunks.h"
 #include "sip/voice_kinds.h"
 #include "store/store.h"
+#include "voice/asr.h"
+#include "voice/speech.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-
-static const char kind[] = "attendants";
 
 enum {
     OP_GREETING = 30,
     OP_PROMPT = 31,
     OP_ANNOUNCE = 32,
     OP_SORRY = 33,
+    OP_LISTEN = 0x10000, /* | a count: each listener its own op */
     DEFAULT_INPUT_S = 5,
     DEFAULT_RETRIES = 2,
     NEXT_DIGIT_MS = 2000,
-    MAX_INPUT = 12,
-};
-
-/* ---- the configuration kind ---- */
-
-static const struct schema s_id = {.type = SCHEMA_STRING, .min_len = 1, .max_len = 64};
-static const struct schema s_text = {.type = SCHEMA_STRING, .min_len = 1, .max_len = 1000};
-static const struct schema s_bool = {.type = SCHEMA_BOOLEAN};
-static const char *const keys[] = {"0", "1", "2", "3", "4", "5", "6",
-                                   "7", "8", "9", "*", "#", NULL};
-static const struct schema s_key = {.type = SCHEMA_STRING, .enum_values = keys};
-static const struct schema s_word = {.type = SCHEMA_STRING, .min_len = 1, .max_len = 64};
-static const struct schema s_words = {.type = SCHEMA_ARRAY, .items = &s_word, .max_items = 10};
-static const struct schema s_retries = {
-    .type = SCHEMA_INTEGER, .has_min = true, .min = 0, .has_max = true, .max = 10};
-static const struct schema s_seconds = {
-    .type = SCHEMA_INTEGER, .has_min = true, .min = 1, .has_max = true, .max = 60};
-static const struct schema s_any_object = {.type = SCHEMA_OBJECT, .allow_unknown = true};
-
-static const struct schema_field option_fields[] = {
-    {"key", &s_key, true},
-    {"say", &s_words, false},
-    {"target", &s_any_object, false},
-    {"announcement", &voice_audio, false},
-    {"repeat", &s_bool, false},
-    {0},
-};
-static const struct schema s_option = {.type = SCHEMA_OBJECT, .fields = option_fields};
-static const struct schema s_options = {
-    .type = SCHEMA_ARRAY, .items = &s_option, .max_items = 12, .unique_key = "key"};
-
-static const struct schema_field menu_fields[] = {
-    {"prompt", &voice_audio, true},
-    {"options", &s_options, false},
-    {"operator", &s_any_object, false},
-    {"dialByExtension", &s_bool, false},
-    {"retries", &s_retries, false},
-    {"inputSeconds", &s_seconds, false},
-    {"invalid", &voice_audio, false},
-    {"default", &s_any_object, false},
-    {0},
-};
-static const struct schema s_menu = {.type = SCHEMA_OBJECT, .fields = menu_fields};
-
-static const struct schema_field flow_fields[] = {
-    {"greeting", &voice_audio, false},
-    {"menu", &s_menu, false},
-    {"target", &s_any_object, false},
-    {0},
-};
-static const struct schema s_flow = {.type = SCHEMA_OBJECT, .fields = flow_fields};
-
-static const struct schema_field holiday_fields[] = {
-    {"name", &s_text, true},
-    {"flow", &s_flow, true},
-    {0},
-};
-static const struct schema s_holiday = {.type = SCHEMA_OBJECT, .fields = holiday_fields};
-static const struct schema s_holidays = {
-    .type = SCHEMA_ARRAY, .items = &s_holiday, .max_items = 100, .unique_key = "name"};
-
-static const struct schema_field attendant_fields[] = {
-    {"id", &s_id, true},
-    {"name", &s_text, false},
-    {"hours", &s_any_object, false},
-    {"open", &s_flow, true},
-    {"closed", &s_flow, false},
-    {"holidays", &s_holidays, false},
-    {0},
-};
-static const struct schema attendant_schema = {.type = SCHEMA_OBJECT, .fields = attendant_fields};
-
-static void problem(struct schema_result *res, const char *path, const char *pointer,
-                    const char *where, const char *what)
-{
-    char msg[256];
-    int n = snprintf(msg, sizeof(msg), "%.100s: %.150s", where, what);
-    (void)n;
-    schema_add_problem(res, path, pointer, false, msg);
-}
-
-/* A target inside the flow, checked as a number's target is. */
-static void check_target(const json_t *t, const char *where, const char *path, const char *pointer,
-                         struct schema_result *res)
-{
-    char buf[256];
-    const char *why = t ? target_invalid(t, buf, sizeof(buf)) : NULL;
-    if (why)
-        problem(res, path, pointer, where, why);
-}
-
-static void check_audio(const json_t *a, const char *where, const char *path, const char *pointer,
-                        struct schema_result *res)
-{
-    const char *why = voice_audio_problem(a);
-    if (why)
-        problem(res, path, pointer, where, why);
-}
-
-static void check_flow(const json_t *f, const char *name, const char *path, const char *pointer,
-                       struct schema_result *res)
-{
-    char where[160];
-    if (!f)
-        return;
-    const json_t *menu = json_object_get(f, "menu");
-    if (!menu == !json_object_get(f, "target")) {
-        problem(res, path, pointer, name, "a flow needs a \"menu\" or a \"target\", one of them");
-        return;
-    }
-    snprintf(where, sizeof(where), "%s.greeting", name);
-    check_audio(json_object_get(f, "greeting"), where, path, pointer, res);
-    snprintf(where, sizeof(where), "%s.target", name);
-    check_target(json_object_get(f, "target"), where, path, pointer, res);
-    if (!menu)
-        return;
-    snprintf(where, sizeof(where), "%s.menu.prompt", name);
-    check_audio(json_object_get(menu, "prompt"), where, path, pointer, res);
-    const char *more[] = {"operator", "default"};
-    for (size_t i = 0; i < 2; i++) {
-        snprintf(where, sizeof(where), "%s.menu.%s", name, more[i]);
-        check_target(json_object_get(menu, more[i]), where, path, pointer, res);
-    }
-    size_t i;
-    json_t *o;
-    json_array_foreach(json_object_get(menu, "options"), i, o)
-    {
-        snprintf(where, sizeof(where), "%s.menu.options[%zu]", name, i);
-        int actions = !!json_object_get(o, "target") + !!json_object_get(o, "announcement") +
-                      json_is_true(json_object_get(o, "repeat"));
-        if (actions != 1)
-            problem(res, path, pointer, where,
-                    "an option needs one of \"target\", \"announcement\" or \"repeat: true\"");
-        check_target(json_object_get(o, "target"), where, path, pointer, res);
-        check_audio(json_object_get(o, "announcement"), where, path, pointer, res);
-    }
-}
-
-static void attendant_check(const json_t *obj, const char *path, const char *pointer,
-                            struct schema_result *res)
-{
-    const json_t *hours = json_object_get(obj, "hours");
-    if (hours) {
-        struct schedule *sch = NULL;
-        char why[200];
-        if (schedule_compile(&sch, hours, "UTC", why, sizeof(why)) != 0)
-            problem(res, path, pointer, "hours", why);
-        schedule_free(sch);
-        if (!json_object_get(obj, "closed"))
-            problem(res, path, pointer, "closed",
-                    "an attendant with hours needs a \"closed\" flow for after hours");
-    }
-    check_flow(json_object_get(obj, "open"), "open", path, pointer, res);
-    check_flow(json_object_get(obj, "closed"), "closed", path, pointer, res);
-    size_t i;
-    json_t *h;
-    json_array_foreach(json_object_get(obj, "holidays"), i, h)
-    {
-        char name[64];
-        snprintf(name, sizeof(name), "holidays[%zu].flow", i);
-        check_flow(json_object_get(h, "flow"), name, path, pointer, res);
-    }
-}
-
-static int attendant_apply(struct app *app, const json_t *obj, const char **message)
-{
-    (void)message;
-    return voice_put(app, kind, json_string_value(json_object_get(obj, "id")), obj);
-}
-
-static int attendant_export(struct app *app, json_t **out)
-{
-    return voice_export(app, kind, out);
-}
-
-static json_t *attendant_get(struct app *app, const char *id)
-{
-    return voice_get(app, kind, id);
-}
-
-static int attendant_remove(struct app *app, const char *id, const char **why)
-{
-    if (voice_referenced(app, "attendant", id, NULL)) {
-        *why = "a number or another attendant leads to this attendant: change it first";
-        return EBUSY;
-    }
-    return voice_delete(app, kind, id);
-}
-
-int attendants_register(void)
-{
-    static const struct config_kind k = {
-        .key = "attendants",
-        .list = true,
-        .id_key = "id",
-        .order = 51, /* before numbers (53), which lead to attendants */
-        .schema = &attendant_schema,
-        .check = attendant_check,
-        .apply = attendant_apply,
-        .export = attendant_export,
-        .get = attendant_get,
-        .remove = attendant_remove,
-    };
-    return config_kind_register(&k);
-}
-
-bool attendant_exists(struct sipsvc *s, const char *id)
-{
-    json_t *a = voice_get(s->app, kind, id);
-    json_decref(a);
-    return a != NULL;
-}
-
-/* ---- a caller in the attendant ---- */
-
-enum phase { PH_GREETING, PH_PROMPT, PH_ANNOUNCE, PH_SORRY, PH_DONE };
-
-struct attendant_state {
-    enum phase phase;   /* what is playing: a stale play's end is ignored */
-    json_t *spec;       /* the attendant */
-    const json_t *flow; /* the flow for now (in spec) */
-    const char *which;  /* "open", "closed", or the holiday's name */
-    char input[MAX_INPUT + 1];
-    unsigned n;
-    unsigned tries;
-    bool listening; /* keys count */
 };
 
 static void state_destructor(void *arg)
 {
     struct attendant_state *st = arg;
+    mem_deref(st->dir);
     json_decref(st->spec);
 }
 
@@ -278,7 +59,7 @@ static const json_t *menu_of(const struct call *c)
     return json_object_get(c->att->flow, "menu");
 }
 
-static void att_event(struct call *c, const char *type, json_t *data)
+void att_event(struct call *c, const char *type, json_t *data)
 {
     json_object_set_new(data, "callId", json_string(c->id));
     json_object_set_new(data, "attendant", json_copy(json_object_get(c->att->spec, "id")));
@@ -287,33 +68,191 @@ static void att_event(struct call *c, const char *type, json_t *data)
         log_error("sip", "attendant event not stored", "call=%s type=%s", c->id, type);
 }
 
-static int play(struct call *c, const json_t *audio, uint32_t op)
+int att_play(struct call *c, const json_t *audio, uint32_t op)
 {
-    const char *text = json_string_value(json_object_get(audio, "text"));
-    const char *file = json_string_value(json_object_get(audio, "file"));
-    if (file)
-        return media_play(c->s->media, c->leg, file, false, op);
-    return app_speak(c, text ? text : "", op);
+    return app_play(c, audio, op);
 }
+
+int att_say(struct call *c, const char *text, uint32_t op)
+{
+    return app_speak(c, text, op);
+}
+
+unsigned att_input_ms(const struct call *c)
+{
+    json_t *s = json_object_get(menu_of(c), "inputSeconds");
+    return (unsigned)(json_is_integer(s) ? json_integer_value(s) : DEFAULT_INPUT_S) * 1000;
+}
+
+bool att_phrase_add(struct att_phrases *ph, const char *display)
+{
+    char phrase[ATT_PHRASE_SIZE];
+    if (!display || ph->n >= ATT_MAX_PHRASES ||
+        asr_name_phrase(display, phrase, sizeof(phrase)) != 0)
+        return false;
+    for (size_t i = 0; i < ph->n; i++)
+        if (strcmp(ph->text[i], phrase) == 0)
+            return true;
+    memcpy(ph->text[ph->n], phrase, sizeof(phrase));
+    ph->p[ph->n] = ph->text[ph->n];
+    ph->n++;
+    return true;
+}
+
+/* ---- listening ---- */
+
+struct heard {
+    struct call *c;
+    unsigned gen; /* st->heard when the utterance came */
+    att_heard_h *h;
+};
+
+static void heard_destructor(void *arg)
+{
+    struct heard *hd = arg;
+    mem_deref(hd->c);
+}
+
+static void on_recognised(int err, const char *phrase, int confidence, void *arg)
+{
+    struct heard *hd = arg;
+    struct call *c = hd->c;
+    if (c->ended || !c->att || hd->gen != c->att->heard)
+        return; /* hung up, left, or a key or another utterance came since */
+    if (err)
+        log_warn("sip", "speech not recognised", "call=%s err=%d", c->id, err);
+    hd->h(c, err ? "" : phrase, err ? 0 : confidence);
+}
+
+void att_heard_more(struct call *c)
+{
+    c->att->heard++;
+}
+
+void att_listen(struct call *c, bool on)
+{
+    struct attendant_state *st = c->att;
+    if (on == st->hearing)
+        return;
+    st->hearing = on;
+    st->listen_op = OP_LISTEN | (++st->listens & 0xffff);
+    if (on)
+        media_listen(c->s->media, c->leg, ATT_UTTERANCE_SILENCE_MS, 0, ATT_UTTERANCE_MAX_MS,
+                     st->listen_op);
+    else
+        media_listen_stop(c->s->media, c->leg);
+}
+
+bool att_listen_event(struct call *c, const struct media_event *ev)
+{
+    struct attendant_state *st = c->att;
+    if (ev->type != MEDIA_EV_SPEECH || ev->op_id != st->listen_op || !st->hearing)
+        return false; /* a listener stopped or replaced since */
+    if (strcmp(ev->reason, "started") != 0)
+        st->hearing = false; /* it has ended */
+    return true;
+}
+
+int att_recognise(struct call *c, const struct att_phrases *ph, const struct media_event *ev,
+                  att_heard_h *h)
+{
+    struct heard *hd = mem_zalloc(sizeof(*hd), heard_destructor);
+    if (!hd)
+        return ENOMEM;
+    att_heard_more(c);
+    hd->c = mem_ref(c);
+    hd->gen = c->att->heard;
+    hd->h = h;
+    int err = speech_recognize(c->s->speech, ph->p, ph->n, ev->pcm, ev->samples, on_recognised, hd);
+    mem_deref(hd);
+    return err;
+}
+
+/* The menu's spoken words: every option's, and the operator's. */
+static bool menu_speaks(const json_t *menu)
+{
+    const json_t *sp = json_object_get(menu, "speech");
+    if (json_is_boolean(sp))
+        return json_is_true(sp);
+    size_t i;
+    json_t *o;
+    json_array_foreach(json_object_get(menu, "options"), i, o)
+    {
+        if (json_array_size(json_object_get(o, "say")))
+            return true;
+    }
+    return false;
+}
+
+static void operator_words(const json_t *menu, struct att_phrases *ph)
+{
+    const json_t *words = json_object_get(menu, "operatorSay");
+    if (!json_object_get(menu, "operator"))
+        return;
+    if (!words) {
+        att_phrase_add(ph, "operator");
+        return;
+    }
+    size_t i;
+    json_t *w;
+    json_array_foreach(words, i, w) att_phrase_add(ph, json_string_value(w));
+}
+
+static void menu_phrases(const json_t *menu, struct att_phrases *ph)
+{
+    size_t i, j;
+    json_t *o, *w;
+    ph->n = 0;
+    json_array_foreach(json_object_get(menu, "options"), i, o)
+    {
+        json_array_foreach(json_object_get(o, "say"), j, w)
+            att_phrase_add(ph, json_string_value(w));
+    }
+    operator_words(menu, ph);
+}
+
+/* Does one of these words say phrase? */
+static bool says(const json_t *words, const char *phrase)
+{
+    struct att_phrases one;
+    size_t i;
+    json_t *w;
+    json_array_foreach(words, i, w)
+    {
+        one.n = 0;
+        if (att_phrase_add(&one, json_string_value(w)) && strcmp(one.text[0], phrase) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* ---- the menu ---- */
 
 static void on_input_timeout(void *arg);
 
-static void clear_input(struct attendant_state *st);
+static void clear_input(struct attendant_state *st)
+{
+    st->n = 0;
+    st->input[0] = '\0';
+}
 
 static void prompt(struct call *c)
 {
     clear_input(c->att);
     c->att->listening = true;
     c->att->phase = PH_PROMPT;
-    if (play(c, json_object_get(menu_of(c), "prompt"), OP_PROMPT) != 0)
+    att_listen(c, menu_speaks(menu_of(c)));
+    if (att_play(c, json_object_get(menu_of(c), "prompt"), OP_PROMPT) != 0)
         call_end_soon(c, "system", "prompt not available");
 }
 
-static void go(struct call *c, const json_t *target, const char *why)
+void att_go(struct call *c, const json_t *target, const char *why)
 {
     tmr_cancel(&c->digit_tmr);
     c->att->listening = false;
     c->att->phase = PH_DONE;
+    att_listen(c, false);
+    att_heard_more(c);
     if (!target) {
         call_end_soon(c, "system", why);
         return;
@@ -323,16 +262,14 @@ static void go(struct call *c, const json_t *target, const char *why)
     json_decref(t);
 }
 
-/* No input, or a wrong one: the menu again, or the default at the end. */
-static void retry(struct call *c, bool invalid)
+void att_retry(struct call *c, bool invalid)
 {
     const json_t *menu = menu_of(c);
     json_t *r = json_object_get(menu, "retries");
     unsigned retries = json_is_integer(r) ? (unsigned)json_integer_value(r) : DEFAULT_RETRIES;
-    att_event(c, invalid ? "attendantInvalid" : "attendantNoInput",
-              json_pack("{s:s, s:i}", "input", c->att->input, "try", (int)c->att->tries + 1));
+    c->att->dir = mem_deref(c->att->dir);
     if (c->att->tries++ >= retries) {
-        go(c, json_object_get(menu, "default"), "no choice made in the attendant");
+        att_go(c, json_object_get(menu, "default"), "no choice made in the attendant");
         return;
     }
     tmr_cancel(&c->digit_tmr);
@@ -341,7 +278,7 @@ static void retry(struct call *c, bool invalid)
         const json_t *sorry = json_object_get(menu, "invalid");
         json_t *dflt = sorry ? NULL : json_pack("{s:s}", "text", "Sorry, that is not an option.");
         c->att->phase = PH_SORRY;
-        int err = play(c, sorry ? sorry : dflt, OP_SORRY);
+        int err = att_play(c, sorry ? sorry : dflt, OP_SORRY);
         json_decref(dflt);
         if (!err)
             return; /* the prompt follows the apology */
@@ -349,21 +286,38 @@ static void retry(struct call *c, bool invalid)
     prompt(c);
 }
 
+static void retry_event(struct call *c, bool invalid)
+{
+    att_event(c, invalid ? "attendantInvalid" : "attendantNoInput",
+              json_pack("{s:s, s:s, s:i}", "input", c->att->input, "via", "dtmf", "try",
+                        (int)c->att->tries + 1));
+    att_retry(c, invalid);
+}
+
 static void on_input_timeout(void *arg)
 {
     struct call *c = arg;
-    if (c->ended || !c->att)
+    if (c->ended || !c->att || c->att->phase == PH_DONE)
         return;
+    if (c->att->dir) {
+        directory_digit(c, 0); /* 0: the wait is over */
+        return;
+    }
     if (c->att->n) {
         attendant_digit(c, '#'); /* a pause ends the digits */
         return;
     }
-    retry(c, false);
+    retry_event(c, false);
 }
 
-static void wait_input(struct call *c, unsigned ms)
+void att_wait(struct call *c, unsigned ms)
 {
     tmr_start(&c->digit_tmr, ms, on_input_timeout, c);
+}
+
+void att_menu(struct call *c)
+{
+    prompt(c);
 }
 
 static const json_t *option_for(const json_t *menu, const char *key)
@@ -393,29 +347,42 @@ static int extension_match(struct call *c, const char *digits, bool exact)
     return err;
 }
 
-static void clear_input(struct attendant_state *st)
+static json_t *choice_event(const char *key, const char *via, const char *target)
 {
-    st->n = 0;
-    st->input[0] = '\0';
+    return json_pack("{s:s, s:s, s:s}", "key", key, "input", via, "target", target);
 }
 
-static void choose(struct call *c, const json_t *o, const char *key)
+static void choose(struct call *c, const json_t *o, json_t *data)
 {
     const char *what = json_string_value(json_object_get(json_object_get(o, "target"), "kind"));
     if (!what)
-        what = json_object_get(o, "announcement") ? "announcement" : "repeat";
-    att_event(c, "attendantOption",
-              json_pack("{s:s, s:s, s:s}", "key", key, "input", "dtmf", "target", what));
+        what = json_object_get(o, "announcement")               ? "announcement"
+               : json_is_true(json_object_get(o, "dialByName")) ? "dialByName"
+                                                                : "repeat";
+    json_object_set_new(data, "target", json_string(what));
+    att_event(c, "attendantOption", data);
     if (json_object_get(o, "target")) {
-        go(c, json_object_get(o, "target"), "option without a target");
+        att_go(c, json_object_get(o, "target"), "option without a target");
     } else if (json_object_get(o, "announcement")) {
         c->att->phase = PH_ANNOUNCE; /* a key may cut it short */
         clear_input(c->att);
-        if (play(c, json_object_get(o, "announcement"), OP_ANNOUNCE) != 0)
+        att_listen(c, false);
+        if (att_play(c, json_object_get(o, "announcement"), OP_ANNOUNCE) != 0)
             prompt(c);
+    } else if (json_is_true(json_object_get(o, "dialByName"))) {
+        c->att->phase = PH_DIRECTORY;
+        att_listen(c, false);
+        if (directory_start(c) != 0)
+            att_retry(c, true);
     } else {
         prompt(c);
     }
+}
+
+static void to_operator(struct call *c, json_t *data)
+{
+    att_event(c, "attendantOption", data);
+    att_go(c, json_object_get(menu_of(c), "operator"), "no operator");
 }
 
 /* The caller's keys are complete: an option, the operator, an extension,
@@ -426,41 +393,46 @@ static void decide(struct call *c)
     const json_t *menu = menu_of(c);
     const json_t *o = st->n == 1 ? option_for(menu, st->input) : NULL;
     if (o) {
-        choose(c, o, st->input);
+        choose(c, o, choice_event(st->input, "dtmf", ""));
         return;
     }
     if (st->n == 1 && st->input[0] == '0' && json_object_get(menu, "operator")) {
-        att_event(c, "attendantOption",
-                  json_pack("{s:s, s:s, s:s}", "key", "0", "input", "dtmf", "target", "operator"));
-        go(c, json_object_get(menu, "operator"), "no operator");
+        to_operator(c, choice_event("0", "dtmf", "operator"));
         return;
     }
     if (st->n > 1 && json_is_true(json_object_get(menu, "dialByExtension")) &&
         extension_match(c, st->input, true) == 0) {
-        att_event(
-            c, "attendantOption",
-            json_pack("{s:s, s:s, s:s}", "key", st->input, "input", "dtmf", "target", "extension"));
+        att_event(c, "attendantOption", choice_event(st->input, "dtmf", "extension"));
         json_t *t = json_pack("{s:s, s:s}", "kind", "extension", "extension", st->input);
-        go(c, t, "no such extension");
+        att_go(c, t, "no such extension");
         json_decref(t);
         return;
     }
-    retry(c, true);
+    retry_event(c, true);
 }
 
 void attendant_digit(struct call *c, char digit)
 {
     struct attendant_state *st = c->att;
-    if (!st || !st->listening || !menu_of(c))
+    if (!st || !menu_of(c))
         return;
-    if (!st->n)
+    if (st->dir) {
+        directory_digit(c, digit);
+        return;
+    }
+    if (!st->listening)
+        return;
+    if (!st->n) {
         app_barge(c); /* a key stops the greeting or the prompt */
+        att_listen(c, false);
+        att_heard_more(c); /* a key beats words still being recognised */
+    }
     tmr_cancel(&c->digit_tmr);
     if (digit == '#' && st->n) {
         decide(c);
         return;
     }
-    if (st->n < MAX_INPUT) {
+    if (st->n < ATT_MAX_INPUT) {
         st->input[st->n++] = digit;
         st->input[st->n] = '\0';
     }
@@ -470,9 +442,57 @@ void attendant_digit(struct call *c, char digit)
                     digit != '#' && extension_match(c, st->input, false) == 0 &&
                     extension_match(c, st->input, true) != 0;
     if (may_dial)
-        wait_input(c, NEXT_DIGIT_MS);
+        att_wait(c, NEXT_DIGIT_MS);
     else
         decide(c);
+}
+
+/* Words heard at the menu: the option that has them, the operator, or a
+ * retry. */
+static void menu_heard(struct call *c, const char *phrase, int confidence)
+{
+    const json_t *menu = menu_of(c);
+    if (!*phrase) {
+        att_event(c, "attendantNotRecognised",
+                  json_pack("{s:s, s:i, s:i}", "via", "speech", "confidence", confidence, "try",
+                            (int)c->att->tries + 1));
+        att_retry(c, true);
+        return;
+    }
+    size_t i;
+    json_t *o;
+    json_array_foreach(json_object_get(menu, "options"), i, o)
+    {
+        if (!says(json_object_get(o, "say"), phrase))
+            continue;
+        json_t *data = choice_event(json_string_value(json_object_get(o, "key")), "speech", "");
+        json_object_set_new(data, "phrase", json_string(phrase));
+        json_object_set_new(data, "confidence", json_integer(confidence));
+        choose(c, o, data);
+        return;
+    }
+    json_t *data = choice_event("0", "speech", "operator");
+    json_object_set_new(data, "phrase", json_string(phrase));
+    json_object_set_new(data, "confidence", json_integer(confidence));
+    to_operator(c, data); /* the only other words in the grammar */
+}
+
+static void menu_speech(struct call *c, const struct media_event *ev)
+{
+    struct attendant_state *st = c->att;
+    if (strcmp(ev->reason, "started") == 0) {
+        if (st->n)
+            return; /* keys first: the words do not count */
+        app_barge(c);
+        tmr_cancel(&c->digit_tmr); /* no "no input" while the caller talks */
+        return;
+    }
+    if (!ev->pcm || st->n || st->phase == PH_DONE)
+        return;
+    struct att_phrases ph;
+    menu_phrases(menu_of(c), &ph);
+    if (att_recognise(c, &ph, ev, menu_heard) != 0)
+        att_retry(c, true);
 }
 
 /* The flow for now: a holiday's own, after hours, or open. */
@@ -512,7 +532,7 @@ static void pick_flow(struct call *c)
 int attendant_start(struct call *c)
 {
     const char *id = json_string_value(json_object_get(c->target, "attendant"));
-    json_t *spec = voice_get(c->s->app, kind, id);
+    json_t *spec = voice_get(c->s->app, "attendants", id);
     if (!spec)
         return ENOENT;
     attendant_stop(c);
@@ -525,30 +545,45 @@ int attendant_start(struct call *c)
     pick_flow(c);
     att_event(c, "attendantEntered", json_object());
     log_info("sip", "attendant", "call=%s attendant=%s flow=%s", c->id, id, c->att->which);
+    const json_t *menu = menu_of(c);
+    if (menu && menu_speaks(menu)) {
+        struct att_phrases ph;
+        menu_phrases(menu, &ph);
+        speech_prepare(c->s->speech, ph.p, ph.n); /* ready by the time the caller speaks */
+    }
     const json_t *greeting = json_object_get(c->att->flow, "greeting");
-    c->att->listening = menu_of(c) != NULL; /* keys may cut the greeting short */
+    c->att->listening = menu != NULL; /* keys may cut the greeting short */
     c->att->phase = PH_GREETING;
     if (greeting)
-        return play(c, greeting, OP_GREETING);
-    if (menu_of(c)) {
+        return att_play(c, greeting, OP_GREETING);
+    if (menu) {
         prompt(c);
         return 0;
     }
-    go(c, json_object_get(c->att->flow, "target"), "attendant without a target");
+    att_go(c, json_object_get(c->att->flow, "target"), "attendant without a target");
     return 0;
 }
 
 void attendant_media_event(struct call *c, const struct media_event *ev)
 {
-    if (!c->att)
+    struct attendant_state *st = c->att;
+    if (!st)
         return;
     if (ev->type == MEDIA_EV_DTMF) {
         attendant_digit(c, ev->digit);
         return;
     }
+    if (st->dir) {
+        directory_media_event(c, ev);
+        return;
+    }
+    if (ev->type == MEDIA_EV_SPEECH) {
+        if (att_listen_event(c, ev))
+            menu_speech(c, ev);
+        return;
+    }
     if (ev->type != MEDIA_EV_PLAY_DONE || strcmp(ev->reason, "stopped") == 0)
         return;
-    struct attendant_state *st = c->att;
     bool current = (ev->op_id == OP_GREETING && st->phase == PH_GREETING) ||
                    (ev->op_id == OP_PROMPT && st->phase == PH_PROMPT) ||
                    (ev->op_id == OP_ANNOUNCE && st->phase == PH_ANNOUNCE) ||
@@ -560,14 +595,11 @@ void attendant_media_event(struct call *c, const struct media_event *ev)
         if (menu_of(c))
             prompt(c);
         else
-            go(c, json_object_get(st->flow, "target"), "attendant without a target");
+            att_go(c, json_object_get(st->flow, "target"), "attendant without a target");
         break;
-    case OP_PROMPT: {
-        json_t *s = json_object_get(menu_of(c), "inputSeconds");
-        wait_input(c,
-                   (unsigned)(json_is_integer(s) ? json_integer_value(s) : DEFAULT_INPUT_S) * 1000);
+    case OP_PROMPT:
+        att_wait(c, att_input_ms(c));
         break;
-    }
     default: /* an announcement or an apology: the menu again */
         prompt(c);
         break;
@@ -576,5 +608,7 @@ void attendant_media_event(struct call *c, const struct media_event *ev)
 
 void attendant_stop(struct call *c)
 {
+    if (c->att && c->att->hearing && !c->ended)
+        media_listen_stop(c->s->media, c->leg);
     c->att = mem_deref(c->att);
 }

@@ -17,7 +17,9 @@ struct app;
 struct sipsvc;
 struct media_event;
 struct vm_call;
+struct survey;
 struct schema;
+struct schema_result;
 struct cb_offer;
 struct callback;
 
@@ -35,12 +37,14 @@ enum call_app {
     APP_UNPARK,     /* dialling an orbit: takes the parked call over */
     APP_VOICEMAIL,  /* leave a message in a voicemail box (voicemail.c) */
     APP_VM_MENU,    /* *98: listen to one's voicemail (vm_menu.c) */
+    APP_SURVEY,     /* a queue's caller rating the call after the agent left (survey.c) */
     APP_CALLBACK,   /* a call queue's callback: the agent, then the number (callback.c) */
 };
 
 /* The op ids of media commands (MEDIA_EV_PLAY_DONE says which finished):
- * apps.c 1-9, queues.c 20-29, attendant.c 30-39, park.c and voicemail
- * 40-59, recording.c 60-69, callback_offer.c 70-79. */
+ * apps.c 1-9, queues.c 20-29, attendant.c 30-39, park.c, survey.c and
+ * voicemail 40-59 (each only on its own calls' legs), recording.c 60-69,
+ * callback_offer.c 70-79. */
 
 /* One far end of a call: a SIP session (the caller's, accepted, or one
  * we placed) and who it is. The same session handlers serve both kinds
@@ -117,9 +121,12 @@ struct call {
     /* APP_ATTENDANT (attendant.c) */
     struct attendant_state *att;
     bool answered; /* a has had our 200 */
+    bool on_hold;  /* a party's last re-INVITE put the call on hold */
     /* APP_VOICEMAIL, APP_VM_MENU (voicemail.c, vm_menu.c) */
     char vm_box[72];    /* the box to leave a message in, when not c->target's */
     struct vm_call *vm; /* their state, freed with the call */
+    /* APP_SURVEY (survey.c) */
+    struct survey *survey; /* freed with the call */
     /* recording (recording.c) */
     char rec_id[48];        /* the recording going on, "" none */
     uint32_t rec_leg;       /* the leg it records */
@@ -339,6 +346,17 @@ bool recording_digit(struct party *p, char digit);
  * party, the end of something played aside. True when taken. */
 bool recording_media_event(struct call *c, const struct media_event *ev);
 
+/* ---- survey.c: a call queue's post-call survey ---- */
+/* The callQueues[].survey object, and its checks (queue_check's). */
+extern const struct schema survey_schema;
+void survey_check(const json_t *queue, const char *path, const char *pointer,
+                  struct schema_result *res);
+/* The agent hung up first (c->b is gone): if the queue asks, the caller
+ * stays to rate the call (true); else false and the call ends as usual. */
+bool survey_start(struct call *c);
+void survey_media_event(struct call *c, const struct media_event *ev);
+void survey_digit(struct call *c, char digit);
+
 /* ---- voice_check.c ---- */
 /* The voice configuration checked as a whole (config_kind.verify). */
 int voice_verify(struct app *app, const char **message);
@@ -419,9 +437,11 @@ int app_speak(struct call *c, const char *text, uint32_t op);
 void app_speak_cancel_all(struct sipsvc *s);
 /* app_speak on another of the call's legs (no barge-in check). */
 int app_speak_on(struct call *c, uint32_t leg, const char *text, uint32_t op);
-/* Play a {text} or {file} (voice_audio) or, without one, text; on leg, or
- * (0) the caller's as app_speak does. */
-int app_play(struct call *c, uint32_t leg, const json_t *audio, const char *text, uint32_t op);
+/* Play {text | file} audio to the caller (MEDIA_EV_PLAY_DONE with op). */
+int app_play(struct call *c, const json_t *audio, uint32_t op);
+/* app_play on one of the call's legs (0: the caller's), or `text` when
+ * there is no audio. */
+int app_play_on(struct call *c, uint32_t leg, const json_t *audio, const char *text, uint32_t op);
 /* Stop what the caller hears, including prompts still being rendered. */
 void app_barge(struct call *c);
 void app_media_event(struct call *c, const struct media_event *ev);

@@ -230,7 +230,7 @@ void callback_offer_tick(struct call *c, uint64_t now)
              : key                        ? key
                                           : "1");
     app_barge(c);
-    if (app_play(c, 0, json_object_get(config(c), "prompt"), text, OP_OFFER) != 0) {
+    if (app_play_on(c, 0, json_object_get(config(c), "prompt"), text, OP_OFFER) != 0) {
         log_warn("sip", "callback offer not played", "call=%s", c->id);
         return;
     }

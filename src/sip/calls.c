@@ -92,6 +92,7 @@ static void call_destructor(void *arg)
     mem_deref(c->vm);
     mem_deref(c->cbo);
     mem_deref(c->cb);
+    mem_deref(c->survey);
     list_unlink(&c->le);
     list_flush(&c->leaving);
     c->b = mem_deref(c->b);
@@ -206,6 +207,27 @@ void calls_sweep(struct sipsvc *s)
     tmr_start(&s->sweep, 1000, on_sweep, s);
 }
 
+/* Does an offer put the call on hold (sendonly, inactive, or the old
+ * c=0.0.0.0)? */
+static bool offer_holds(const struct sip_msg *msg)
+{
+    const char *p = (const char *)mbuf_buf(msg->mb);
+    size_t n = mbuf_get_left(msg->mb);
+    return memmem(p, n, "a=sendonly", 10) || memmem(p, n, "a=inactive", 10) ||
+           memmem(p, n, "c=IN IP4 0.0.0.0", 16);
+}
+
+/* callHeld / callResumed for reports' hold time (docs/reporting.md). */
+static void note_hold(struct call *c, bool held)
+{
+    if (held == c->on_hold)
+        return;
+    c->on_hold = held;
+    if (events_append(c->s->app->events, "calls", held ? "callHeld" : "callResumed", c->id, NULL,
+                      json_pack("{s:s}", "callId", c->id)) != 0)
+        log_error("sip", "hold event not stored", "call=%s", c->id);
+}
+
 int call_reoffer(struct call *c, uint32_t leg, const struct sip_msg *msg, struct mbuf **descp)
 {
     char *answer = NULL;
@@ -222,6 +244,7 @@ int call_reoffer(struct call *c, uint32_t leg, const struct sip_msg *msg, struct
     }
     mbuf_set_pos(mb, 0);
     *descp = mb;
+    note_hold(c, offer_holds(msg));
     return 0;
 }
 

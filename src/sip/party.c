@@ -218,6 +218,8 @@ void party_close(int err, const struct sip_msg *msg, void *arg)
     else
         c->b = NULL;
     mem_deref(p);
+    if (bye && strcmp(by, "callee") == 0 && survey_start(c))
+        return; /* the agent hung up: the caller stays to rate the call */
     call_finish(c, by, why);
     mem_deref(c); /* the other side gets BYE */
 }

@@ -90,6 +90,7 @@ static const struct schema_field queue_fields[] = {
     {"noAgents", &s_rule, false},
     {"recording", &s_recording, false},
     {"recordingAnnouncement", &voice_audio, false},
+    {"survey", &survey_schema, false},
     {"callback", &callback_schema, false},
     {0},
 };
@@ -107,6 +108,7 @@ static void queue_check(const json_t *obj, const char *path, const char *pointer
             schema_add_problem(res, path, pointer, false, msg);
         }
     }
+    survey_check(obj, path, pointer, res);
     const char *cb = callback_config_problem(json_object_get(obj, "callback"));
     if (cb)
         schema_add_problem(res, path, pointer, false, cb);
@@ -201,6 +203,10 @@ static void queue_event(struct call *c, const char *type, json_t *data)
         json_string(c->target ? json_string_value(json_object_get(c->target, "callQueue")) : ""));
     if (c->job_id[0])
         json_object_set_new(data, "jobId", json_string(c->job_id));
+    /* The router queue, by which reports count calls (docs/reporting.md). */
+    json_t *rq = c->queue ? json_object_get(c->queue, "queue") : NULL;
+    if (rq && !json_object_get(data, "queueId"))
+        json_object_set(data, "queueId", rq);
     if (events_append(c->s->app->events, "calls", type, c->id, NULL, data) != 0)
         log_error("sip", "queue event not stored", "call=%s type=%s", c->id, type);
 }
@@ -388,7 +394,7 @@ static int greet(struct call *c)
 {
     const json_t *g = json_object_get(c->queue, "greeting");
     if (g)
-        return app_play(c, 0, g, NULL, OP_GREETING);
+        return app_play(c, g, OP_GREETING);
     queue_music(c);
     return 0;
 }
@@ -434,7 +440,7 @@ int queue_start(struct call *c)
              back ? "yes" : "no");
     callback_offer_start(c);
     const json_t *notice = json_object_get(c->queue, "recordingAnnouncement");
-    err = notice ? app_play(c, 0, notice, NULL, OP_NOTICE) : greet(c);
+    err = notice ? app_play(c, notice, OP_NOTICE) : greet(c);
     if (json_is_true(json_object_get(c->queue, "announcePosition"))) {
         json_int_t every = json_integer_value(json_object_get(c->queue, "announceEverySeconds"));
         tmr_start(&c->queue_tmr, (uint64_t)(every ? every : DEFAULT_EVERY_S) * 1000, on_position,

@@ -174,9 +174,9 @@ static void aside(struct call *c, struct party *agent, const json_t *audio, cons
     c->aside_leg = also_other ? other_leg : agent_leg;
     c->aside_record = record;
     snprintf(c->aside_by, sizeof(c->aside_by), "%s", agent->user_id);
-    int err = app_play(c, c->aside_leg, audio, text, OP_ASIDE);
+    int err = app_play_on(c, c->aside_leg, audio, text, OP_ASIDE);
     if (!err && also_other)
-        err = app_play(c, agent_leg, audio, text, OP_ASIDE);
+        err = app_play_on(c, agent_leg, audio, text, OP_ASIDE);
     if (err) {
         log_warn("sip", "recording notice not played", "call=%s err=%d", c->id, err);
         aside_done(c);

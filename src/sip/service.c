@@ -14,6 +14,7 @@
 #include "media/media.h"
 #include "sip/call.h"
 #include "sip/sip_internal.h"
+#include "voice/speech.h"
 #include "sip/trunks.h"
 #include "voice/voicemail.h"
 
@@ -207,6 +208,8 @@ int sipsvc_start(struct app *app, const char *listen, struct sa *bound)
         err = media_alloc(&s->media, &mo, on_media_event, s);
     }
     if (!err)
+        err = speech_alloc(&s->speech, app->pool, 0);
+    if (!err)
         err = calls_start(s);
     if (!err)
         err = ratelimit_alloc(&s->failures, (unsigned)settings_int(app, "sip.maxAuthFailures"),
@@ -236,6 +239,8 @@ void sipsvc_stop(struct app *app)
         return;
     tmr_cancel(&s->expiry);
     calls_stop(s);
+    speech_free(s->speech);
+    s->speech = NULL;
     media_free(s->media);
     s->media = NULL;
     s->lsnr = mem_deref(s->lsnr);

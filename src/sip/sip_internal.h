@@ -42,6 +42,7 @@ struct sipsvc {
     struct list speaking;          /* prompts being rendered (apps.c) */
     uint32_t record_ops;
     struct vmsvc *vm;      /* voicemail recordings and MWI subscriptions (voicemail.c, mwi.c) */
+    struct speech *speech; /* recognisers of spoken menu words and names (voice/speech.h) */
     struct list callbacks; /* struct callback: not finished (callback.c) */
     char host[64];         /* our SIP address, for calls we place on our own */
 };

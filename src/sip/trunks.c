@@ -181,7 +181,7 @@ const char *target_problem(const json_t *t)
         {"callQueue", "callQueue", "a callQueue target needs \"callQueue\" (the call queue's id)"},
         {"attendant", "attendant", "an attendant target needs \"attendant\" (the attendant's id)"},
         {"person", "user", "a person target needs \"user\" (a login name)"},
-        {"external", "number", "an external target needs \"number\" (e.g. \"+15550123\")"},
+        {"external", "number", "an external target needs \"number\" (e.g. \"+15555550123\")"},
     };
     for (size_t i = 0; i < sizeof(needs) / sizeof(needs[0]); i++) {
         if (strcmp(kind, needs[i].kind) == 0 && !json_object_get(t, needs[i].field))

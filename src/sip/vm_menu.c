@@ -167,7 +167,7 @@ static void choose(struct call *c, char digit)
     const char *actor = c->user_id[0] ? c->user_id : NULL;
     if (!strchr("12349*", digit) || (vm->step == MENU_END && strchr("34", digit)))
         return;
-    media_stop(c->s->media, c->leg); /* what plays stops first */
+    app_barge(c); /* what plays, or is being spoken, stops first */
     if (digit == '*') {
         vm_goodbye(c, "Goodbye.");
     } else if (digit == '9') {
@@ -333,7 +333,7 @@ void vm_menu_digit(struct call *c, char digit)
 {
     struct vm_call *vm = c->vm;
     if (vm->collecting) {
-        media_stop(c->s->media, c->leg); /* barge-in */
+        app_barge(c); /* barge-in, also of a prompt still being spoken */
         if (digit == '#') {
             collected(c);
             return;

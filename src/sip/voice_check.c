@@ -2,16 +2,18 @@
  * voice_check.c - the designer's work checked as a whole (after every
  * import and every object the API writes): every target leads somewhere
  * that exists (a call queue, an attendant, a voicemail box, a person, an
- * extension), every call queue has a worker with a voice channel who
- * could ever answer it, and no caller can go round forever on the moves
- * nobody chooses (an attendant flow that is only a target, a queue's
- * overflow, timeout and no-agents redirects).
+ * extension, a trunk that dials an external number out), every call queue has a worker with a voice
+ * channel who could ever answer it, and no caller can go round forever on the moves nobody chooses
+ * (an attendant flow that is only a target, a queue's overflow, timeout and no-agents redirects).
  */
 #include "core/app.h"
 #include "core/config.h"
+#include "core/principal.h"
 #include "router/router.h"
 #include "routing/service.h"
 #include "sip/call.h"
+#include "sip/dialplan.h"
+#include "sip/trunks.h"
 #include "sip/voice_kinds.h"
 #include "store/store.h"
 
@@ -37,6 +39,18 @@ static bool user_exists(struct app *app, const char *column_is_name, const char 
                                              : "SELECT id FROM users WHERE extension = ?",
                               v, 1, &row);
     json_decref(row);
+    return err == 0;
+}
+
+/* Would a call to this external number find a trunk? As redirect.c
+ * routes it: the number as dialled, an admin's permissions. */
+static bool dialled_out(struct app *app, const char *number)
+{
+    char n[64];
+    json_t *trunk = NULL;
+    int err =
+        dial_normalise(number, n, sizeof(n)) ? trunk_route_out(app, n, ROLE_ADMIN, &trunk) : EINVAL;
+    json_decref(trunk);
     return err == 0;
 }
 
@@ -73,6 +87,11 @@ static int check_target(struct app *app, const json_t *t, const char *owner, con
     const char *ext = json_string_value(json_object_get(t, "extension"));
     if (!strcmp(kind, "extension") && ext && !user_exists(app, NULL, ext))
         return fail(message, "%s: %s leads to extension %s, which nobody has", owner, where, ext);
+    const char *number = json_string_value(json_object_get(t, "number"));
+    if (!strcmp(kind, "external") && number && !dialled_out(app, number))
+        return fail(message,
+                    "%s: %s leads to %s, which no trunk dials out (no outbound allow-list has it)",
+                    owner, where, number);
     return 0;
 }
 

@@ -399,9 +399,10 @@ void voicemail_digit(struct call *c, char digit)
         vm_menu_digit(c, digit);
         return;
     }
-    /* A key during the greeting skips it. */
+    /* A key during the greeting skips it, also one still being spoken by
+     * flite: it must not start over the beep and the message. */
     if (vm->step == LEAVE_GREETING) {
-        media_stop(c->s->media, c->leg);
+        app_barge(c);
         if (vm_beep_record(c) != 0)
             vm_goodbye(c, "Sorry, no message can be left now. Goodbye.");
     }

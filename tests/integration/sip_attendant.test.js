@@ -224,3 +224,32 @@ test('the operator with no phone takes the caller into their voicemail', async (
     await sleep(500);
     assert.equal((await caller.bye(call)).status, 200);
 });
+
+test('router and trunk changes that would break the voice configuration are refused whole', async (t) => {
+    const srv = await useServer(t);
+    const get = async (path) => (await api(srv.url, 'GET', path, admin)).json;
+    const put = (path, body) => api(srv.url, 'PUT', path, {...admin, body});
+    // bob, then alice, stop serving sales: nobody could answer the sales call queue.
+    const alice = await get('/v1/router/workers/alice');
+    const spec = (user, queues) => ({user, capacity: 100, queues, available: true,
+                                     channels: [{channelId: 'voice', capacityCostPerJob: 100, maxNumberOfJobs: 1}]});
+    let r = await put('/v1/router/workers/bob', spec('bob', ['support']));
+    assert.equal(r.status, 200, r.text);
+    r = await put('/v1/router/workers/alice', spec('alice', ['support']));
+    assert.equal(r.status, 422, r.text);
+    assert.match(r.json.error.message, /sales/);
+    assert.deepEqual((await get('/v1/router/workers/alice')).queues, alice.queues, 'nothing kept');
+    r = await api(srv.url, 'DELETE', '/v1/router/workers/alice', admin);
+    assert.equal(r.status, 422, r.text);
+    assert.equal((await api(srv.url, 'GET', '/v1/router/workers/alice', admin)).status, 200);
+
+    // A number leads out through the only trunk that allows it: that trunk stays.
+    r = await put('/v1/voice/trunks/uk', {outbound: {uri: 'sip:127.0.0.1:5999', allow: ['+44Z.']}});
+    assert.equal(r.status, 201, r.text);
+    r = await put('/v1/voice/numbers/+15550140', {target: {kind: 'external', number: '+442071234567'}});
+    assert.equal(r.status, 201, r.text);
+    r = await api(srv.url, 'DELETE', '/v1/voice/trunks/uk', admin);
+    assert.equal(r.status, 409, r.text);
+    assert.match(r.json.error.message, /\+442071234567/);
+    assert.equal((await api(srv.url, 'GET', '/v1/voice/trunks/uk', admin)).status, 200);
+});

@@ -13,7 +13,7 @@ import {existsSync, readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import net from 'node:net';
 import {useServer, makeTempDir, removeDir, api, sleep, DEMO_API_KEY} from './lib/server.js';
-import {requireSipp, runSipp, freePort, freeMediaPort, assertPassed, trace} from './lib/sipp.js';
+import {requireSipp, runSipp, freePort, freePortPair, freeMediaPort, assertPassed, trace} from './lib/sipp.js';
 import {toneRtp, writeRtpPcap} from './lib/pcap.js';
 
 const BARESIP = process.env.BARESIP || 'baresip';
@@ -47,7 +47,7 @@ process.on('exit', () => {
  */
 async function startBaresip(t, srv, {extension, password, answer = 'manual'}) {
     const dir = makeTempDir(null, 'sb-baresip-');
-    const sipPort = await freePort();
+    const sipPort = await freePortPair(); // and its TLS port, the next one
     const ctrlPort = await freePort();
     writeFileSync(join(dir, 'config'), [
         'poll_method\tepoll',

@@ -15,8 +15,7 @@ import {join} from 'node:path';
 import {useServer, makeTempDir, api, sleep, DEMO_API_KEY} from './lib/server.js';
 import {EventStream} from './lib/ws.js';
 import {
-    requireSipp, runSipp, startSipp, freePort, freeMediaPort, waitBound, assertPassed, trace, statuses,
-    messages, SIPP_SHARE,
+    requireSipp, runSipp, sippPhone, freePort, freeMediaPort, assertPassed, trace, statuses, messages, SIPP_SHARE,
 } from './lib/sipp.js';
 import {toneRtp, writeRtpPcap} from './lib/pcap.js';
 
@@ -53,12 +52,8 @@ async function call(srv, scenario, {caller = ALICE, dial = '1002', pauseMs, recv
  * for Switchboard's INVITE with scenario (in the background; killed when
  * the test ends). It echoes the audio it gets. */
 async function phone(t, srv, scenario, {pauseMs} = {}) {
-    const port = await freePort();
-    assertPassed(await runSipp(srv, 'register.xml', {users: [BOB], port}));
-    const uas = startSipp(srv, scenario, {users: [BOB], port, mediaPort: await freeMediaPort(), rtpEcho: true,
-                                          pauseMs, recvTimeoutMs: 30000});
+    const uas = await sippPhone(srv, [BOB], scenario, {pauseMs});
     t.after(() => uas.kill());
-    await waitBound(port); // listening for the INVITE
     return uas;
 }
 

@@ -213,6 +213,16 @@ test('trunks and numbers through the API: validation, use, roles', async (t) => 
     await bad('/v1/voice/numbers/555-0111', {target: {kind: 'application', application: 'echo'}}, /phone number/);
     await bad('/v1/voice/numbers/+15550111', {trunk: 'nope', target: {kind: 'application', application: 'echo'}},
               /no trunk has this name/);
+    // An external target must be one a trunk dials out (the demo's allows +1555XXXXXXX).
+    await bad('/v1/voice/numbers/+15550111', {target: {kind: 'external', number: '+4420795501'}},
+              /number \+15550111: target leads to \+4420795501, which no trunk dials out/);
+    await put(srv, '/v1/voice/numbers/+15550111', {target: {kind: 'external', number: '+15555550123'}}, 201);
+    const narrower = (await api(srv.url, 'GET', '/v1/voice/trunks/demo-carrier', admin)).json;
+    narrower.outbound.allow = ['+1555555XXXX'];
+    await put(srv, '/v1/voice/trunks/demo-carrier', narrower, 200);
+    narrower.outbound.allow = ['+1555444XXXX'];
+    await bad('/v1/voice/trunks/demo-carrier', narrower, /leads to \+15555550123, which no trunk dials out/);
+    assert.equal((await api(srv.url, 'DELETE', '/v1/voice/numbers/+15550111', admin)).status, 204);
 
     await put(srv, '/v1/voice/trunks/t1', {inbound: {addresses: ['192.0.2.0/24', '::1']}}, 201);
     const del = await api(srv.url, 'DELETE', '/v1/voice/trunks/demo-carrier', admin);

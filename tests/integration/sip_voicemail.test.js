@@ -127,6 +127,27 @@ test('a call with nothing said leaves no message', async (t) => {
     assert.deepEqual(srv.logs().filter((l) => l.includes('voicemail left')), []);
 });
 
+test('a key pressed before the greeting is ready skips it: nothing is played over the message', async (t) => {
+    const srv = await useServer(t);
+    const carrier = await ua(t, srv.sip.port, '+15559876543');
+    const {res, call} = await carrier.invite(`sip:+15550103@127.0.0.1:${srv.sip.port}`);
+    assert.equal(res.status, 200);
+    carrier.ack(call);
+    const media = sdpMedia(res.body);
+    // At once: the greeting is still being spoken by flite.
+    assert.equal((await carrier.info(call, '1')).status, 200);
+    const id = await lastCallId(srv);
+    await srv.waitForLog((l) => l.includes('voicemail recording') && l.includes(id), SLOW);
+    // While the caller speaks (silence here), what they hear: the beep's
+    // end at most, not the greeting (it is rendered by now).
+    carrier.rtpIn = [];
+    await speak(carrier, media, 0, 100);
+    const heard = received(carrier);
+    const loud = heard.filter((v) => Math.abs(v) > 500).length;
+    assert.ok(loud < 8000 * 0.2, `${loud} loud samples of ${heard.length} heard while recording`);
+    assert.equal((await carrier.bye(call)).status, 200);
+});
+
 /* Decoded PCMU of the RTP packets received. */
 function received(u) {
     const out = [];

@@ -29,7 +29,9 @@ void on_event(const struct media_event *ev, void *arg)
     (void)arg;
     if (nevents >= MAX_EVENTS)
         return;
+    mem_deref(events[nevents].pcm); /* a slot used before the last reset */
     events[nevents] = *ev;
+    events[nevents].pcm = mem_ref(ev->pcm); /* the engine frees its own after us */
     snprintf(reasons[nevents], sizeof(reasons[0]), "%s", ev->reason ? ev->reason : "");
     events[nevents].reason = reasons[nevents];
     nevents++;

@@ -10,6 +10,7 @@
 
 #include "core/events.h"
 #include "core/libre.h"
+#include "core/embedded.h"
 #include "store/store.h"
 
 #include <errno.h>
@@ -59,7 +60,12 @@ static void migrations_applied_once(void **state)
     json_t *rows;
     assert_int_equal(
         store_query_json(store, "SELECT COUNT(*) AS n FROM schema_migrations", NULL, 0, &rows), 0);
-    assert_int_equal(json_integer_value(json_object_get(json_array_get(rows, 0), "n")), v);
+    /* One row per compiled migration (numbers may leave gaps: one may be
+     * reserved for a branch not merged yet). */
+    int64_t compiled = 0;
+    for (const struct sb_embedded *m = sb_migrations; m->name; m++)
+        compiled++;
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(rows, 0), "n")), compiled);
     json_decref(rows);
 }
 

@@ -1,6 +1,6 @@
 // Audio helpers for the SIP tests: G.711 mu-law both ways, a tone as
 // 20 ms RTP payloads, the share of one frequency in samples (Goertzel),
-// and a WAV file's format and samples.
+// and a WAV file's format and samples, or a WAV file made of samples.
 import assert from 'node:assert/strict';
 
 /* Linear 16-bit to G.711 mu-law. */
@@ -71,4 +71,24 @@ export function parseWav(buf) {
         if (fmt.channels === 2) right.push(data.readInt16LE(i + 2));
     }
     return {fmt, left, right, dataBytes: data.length};
+}
+
+/* A WAV file's bytes: 8 kHz 16-bit mono of samples. */
+export function wavBytes(samples) {
+    const data = Buffer.alloc(samples.length * 2);
+    samples.forEach((s, i) => data.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(s))), i * 2));
+    const head = Buffer.alloc(44);
+    head.write('RIFF', 0, 'latin1');
+    head.writeUInt32LE(36 + data.length, 4);
+    head.write('WAVEfmt ', 8, 'latin1');
+    head.writeUInt32LE(16, 16);
+    head.writeUInt16LE(1, 20); // PCM
+    head.writeUInt16LE(1, 22); // mono
+    head.writeUInt32LE(8000, 24);
+    head.writeUInt32LE(16000, 28); // bytes per second
+    head.writeUInt16LE(2, 32); // block align
+    head.writeUInt16LE(16, 34); // bits
+    head.write('data', 36, 'latin1');
+    head.writeUInt32LE(data.length, 40);
+    return Buffer.concat([head, data]);
 }

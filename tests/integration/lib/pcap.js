@@ -1,8 +1,13 @@
 // G.711 audio as a pcap file for SIPp's play_pcap_audio: a tone in PCMU
 // (or PCMA), one RTP packet of 20 ms per Ethernet/IPv4/UDP frame, written
 // by the tests themselves so that no binary capture lives in the repository.
+// A caller's whole side of a call can be written too: tone, silence and
+// keys pressed as RFC 4733 telephone-events, one stream with continuous
+// sequence numbers and timestamps (SIPp sends a capture's packets as they
+// are, so separate captures played one after another would repeat them).
 //
 //   writeTonePcap('/tmp/tone.pcap', {packets: 100});   // 2 s of 440 Hz PCMU
+//   writeRtpPcap('/tmp/caller.pcap', callerRtp([{silence: 1000}, {key: '4'}, {tone: 3000}]));
 //
 // SIPp reads the pcap, keeps the RTP payloads and their timing, and sends
 // them from its media port to the address of the SDP it received.
@@ -91,9 +96,68 @@ export function toneRtp({packets = 100, pt = 0, freq = 440, amp = 8000, ssrc = 0
     return out;
 }
 
-/* Write RTP packets as a pcap (microsecond timestamps, link type Ethernet),
- * one every intervalMs. */
-export function writeRtpPcap(path, rtpPackets, {intervalMs = 20, srcPort = 6000, dstPort = 6002} = {}) {
+const EVENT_CODES = '0123456789*#';
+
+/*
+ * A caller's RTP, 20 ms a packet, from steps in order:
+ *   {silence: ms}           PCMU (or PCMA) silence
+ *   {tone: ms, freq, amp}   a tone (default 440 Hz)
+ *   {key: '5', ms}          a key as an RFC 4733 event of ms (default 100):
+ *                           a packet every 20 ms with the event's start as
+ *                           timestamp and the duration so far, the first
+ *                           marked, the end sent three times
+ * Sequence numbers and timestamps run on across steps, as a phone's do.
+ */
+export function callerRtp(steps, {pt = 0, eventPt = 101, ssrc = 0xca11e4, seq0 = 2000} = {}) {
+    const encode = pt === 8 ? linearToAlaw : linearToUlaw;
+    const out = [];
+    let seq = seq0;
+    let ts = 0;
+    let sample = 0; // of the tone steps, so that a tone runs on smoothly
+    const packet = (payloadType, marker, stamp, payload) => {
+        const rtp = Buffer.alloc(12 + payload.length);
+        rtp[0] = 0x80;
+        rtp[1] = payloadType | (marker ? 0x80 : 0);
+        rtp.writeUInt16BE(seq++ & 0xffff, 2);
+        rtp.writeUInt32BE(stamp >>> 0, 4);
+        rtp.writeUInt32BE(ssrc >>> 0, 8);
+        payload.copy(rtp, 12);
+        out.push(rtp);
+    };
+    for (const step of steps) {
+        if (step.key !== undefined) {
+            const code = EVENT_CODES.indexOf(step.key);
+            if (code < 0 || step.key.length !== 1) throw new Error(`no RFC 4733 event for key ${step.key}`);
+            const frames = Math.max(1, Math.round((step.ms ?? 100) / 20));
+            for (let f = 1; f <= frames + 2; f++) {
+                const end = f >= frames;
+                const ev = Buffer.from([code, (end ? 0x80 : 0) | 10, 0, 0]); // volume -10 dBm0
+                ev.writeUInt16BE(Math.min(f, frames) * 160, 2);
+                packet(eventPt, f === 1, ts, ev);
+            }
+            ts += (frames + 2) * 160;
+            continue;
+        }
+        const ms = step.tone ?? step.silence;
+        if (ms === undefined) throw new Error(`a step is {silence}, {tone} or {key}: ${JSON.stringify(step)}`);
+        const {freq = 440, amp = 8000} = step;
+        for (let p = 0; p < Math.round(ms / 20); p++) {
+            const payload = Buffer.alloc(160);
+            for (let i = 0; i < 160; i++) {
+                const v = step.tone !== undefined ? amp * Math.sin((2 * Math.PI * freq * (sample + i)) / 8000) : 0;
+                payload[i] = encode(v);
+            }
+            sample += 160;
+            packet(pt, false, ts, payload);
+            ts += 160;
+        }
+    }
+    return out;
+}
+
+/* RTP packets as a pcap (microsecond timestamps, link type Ethernet), one
+ * every intervalMs: the file's bytes. */
+export function rtpPcap(rtpPackets, {intervalMs = 20, srcPort = 6000, dstPort = 6002} = {}) {
     const header = Buffer.alloc(24);
     header.writeUInt32LE(0xa1b2c3d4, 0); // magic: microseconds
     header.writeUInt16LE(2, 4);
@@ -114,7 +178,12 @@ export function writeRtpPcap(path, rtpPackets, {intervalMs = 20, srcPort = 6000,
         rec.writeUInt32LE(frame.length, 12);
         parts.push(rec, frame);
     });
-    writeFileSync(path, Buffer.concat(parts));
+    return Buffer.concat(parts);
+}
+
+/* Write RTP packets as a pcap file (see rtpPcap). */
+export function writeRtpPcap(path, rtpPackets, opts = {}) {
+    writeFileSync(path, rtpPcap(rtpPackets, opts));
 }
 
 /* A tone as a pcap file; returns the RTP packets written. */

@@ -1,8 +1,10 @@
 // SIPp (Debian package sip-tester, command `sipp`) for the integration
 // tests: runs the scenarios of tests/sip/ against a server started by
 // server.js, in the foreground (runSipp: to its end) or in the background
-// (startSipp: a phone that waits for a call while the test places one),
-// and reads what SIPp sent and received. (SIPp 3.6 prints no RTP counters
+// (startSipp: a phone that waits for a call while the test places one;
+// sippPhone: one registered first; startCarrierCalls: the carrier's calls,
+// each caller playing a capture of tone and RFC 4733 keys), and reads
+// what SIPp sent and received. (SIPp 3.6 prints no RTP counters
 // on its final screen: the media is checked with the call records'
 // per-leg figures.)
 //
@@ -19,6 +21,7 @@ import {join} from 'node:path';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import {makeTempDir, removeDir, sleep, REPO} from './server.js';
+import {callerRtp, rtpPcap} from './pcap.js';
 
 export const SIP_DIR = join(REPO, 'tests/sip');
 export const SIPP = process.env.SIPP || 'sipp';
@@ -59,6 +62,15 @@ export async function freePort() {
         const {port} = srv.address();
         await new Promise((res) => srv.close(res));
         if (await portFree(port, {tcp: false})) return port;
+    }
+}
+
+/* A port p free for UDP and TCP with p+1 free for TCP too: baresip
+ * listens for SIP over TLS on the port after its sip_listen port. */
+export async function freePortPair() {
+    for (;;) {
+        const p = await freePort();
+        if (p < 65535 && await portFree(p + 1, {tcp: true})) return p;
     }
 }
 
@@ -199,6 +211,40 @@ export function runSipp(srv, scenario, opts) {
     return startSipp(srv, scenario, opts).done;
 }
 
+/*
+ * A registered phone: SIPp registers users (rows as startSipp's, all from
+ * one free port, register.xml), then waits on that port with scenario in
+ * the background for Switchboard's INVITEs (every user's calls come to it;
+ * the calls take the rows in turn). More options as startSipp's; the audio
+ * received is echoed (rtpEcho) unless told otherwise. Resolves with
+ * startSipp's handle, plus port, once SIPp listens.
+ */
+export async function sippPhone(srv, users, scenario, opts = {}) {
+    const port = opts.port ?? await freePort();
+    assertPassed(await runSipp(srv, 'register.xml', {users, port, calls: users.length}));
+    const uas = startSipp(srv, scenario, {users, port, mediaPort: await freeMediaPort(), rtpEcho: true,
+                                          recvTimeoutMs: 30000, ...opts});
+    await waitBound(port); // listening for the INVITE
+    return {...uas, port};
+}
+
+/*
+ * Calls the carrier delivers (from 127.0.0.1, no credentials): rows of
+ * [number dialled, caller's number], all placed by one SIPp, each caller
+ * playing the RTP of steps (callerRtp() of pcap.js: tone, silence, keys as
+ * RFC 4733 events). The calls wait for the far side to hang up
+ * (carrier_call.xml), or with hangUpAfterMs hang up that long after the
+ * capture starts (carrier_call_bye.xml). More options as startSipp's.
+ * Returns startSipp's handle; its done resolves once every call is over.
+ */
+export async function startCarrierCalls(srv, rows, steps, {hangUpAfterMs, ...opts} = {}) {
+    return startSipp(srv, hangUpAfterMs === undefined ? 'carrier_call.xml' : 'carrier_call_bye.xml', {
+        users: rows, calls: rows.length, port: await freePort(), mediaPort: await freeMediaPort(),
+        files: {'caller.pcap': rtpPcap(callerRtp(steps))}, pauseMs: hangUpAfterMs, recvTimeoutMs: 30000,
+        timeoutS: 120, args: ['-l', String(rows.length), '-r', '10'], ...opts,
+    });
+}
+
 /* For assertion messages: what SIPp sent and got. */
 export function trace(r) {
     return `sipp ${r.argv.join(' ')}\nexit ${r.code}\n--- errors:\n${r.errors.slice(-3000)}\n` +
@@ -215,6 +261,13 @@ export function statuses(r) {
     const codes = [...r.messages.matchAll(/message received \[\d+\] bytes :\s*\nSIP\/2\.0 (\d{3})/g)]
         .map((m) => Number(m[1])).filter((c) => c >= 200 || c < 100);
     return codes.filter((c, i) => i === 0 || c !== codes[i - 1]);
+}
+
+/* The SIP messages a SIPp still running (startSipp's handle) has received
+ * or sent so far: SIPp writes its -trace_msg log as it goes. */
+export function messagesSoFar(h, way = 'received') {
+    const f = join(h.dir, 'messages.log');
+    return messages({messages: existsSync(f) ? readFileSync(f, 'utf8') : ''}, way);
 }
 
 /* The SIP messages SIPp received ('received') or sent ('sent'), as text,
