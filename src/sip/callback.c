@@ -46,6 +46,7 @@ struct callback {
     char id[ID_SIZE];
     char job_id[ID_SIZE];
     char call_queue[72];
+    char queue_id[72]; /* its router queue, by which reports count */
     char number[CALLBACK_NUMBER_SIZE];
     char from[160]; /* the From of the agent's ringing: the number, as us */
     unsigned attempts;
@@ -79,7 +80,7 @@ static void drop(struct callback *cb)
 }
 
 /* The row's new state and its event, inside the caller's transaction.
- * data is stolen; callbackId, number and callQueue are added. */
+ * data is stolen; callbackId, number, callQueue and queueId are added. */
 static int store_state(struct callback *cb, const char *state, const char *reason, const char *type,
                        json_t *data)
 {
@@ -96,6 +97,7 @@ static int store_state(struct callback *cb, const char *state, const char *reaso
     json_object_set_new(data, "callbackId", json_string(cb->id));
     json_object_set_new(data, "number", json_string(cb->number));
     json_object_set_new(data, "callQueue", json_string(cb->call_queue));
+    json_object_set_new(data, "queueId", json_string(cb->queue_id));
     json_object_set_new(data, "jobId", json_string(cb->job_id));
     json_object_set_new(data, "attempts", json_integer(cb->attempts));
     if (reason)
@@ -118,6 +120,8 @@ static struct callback *load(struct sipsvc *s, const json_t *row)
              json_string_value(json_object_get(row, "job_id")));
     snprintf(cb->call_queue, sizeof(cb->call_queue), "%s",
              json_string_value(json_object_get(row, "call_queue")));
+    snprintf(cb->queue_id, sizeof(cb->queue_id), "%s",
+             json_string_value(json_object_get(row, "queue_id")));
     snprintf(cb->number, sizeof(cb->number), "%s",
              json_string_value(json_object_get(row, "number")));
     snprintf(cb->from, sizeof(cb->from), "sip:%s@%s", cb->number, s->host);
@@ -129,7 +133,8 @@ static struct callback *load(struct sipsvc *s, const json_t *row)
 }
 
 static const char row_sql[] =
-    "SELECT id, job_id, call_queue, number, attempts, next_attempt_at, enqueued_at, state"
+    "SELECT id, job_id, call_queue, queue_id, number, attempts, next_attempt_at, enqueued_at,"
+    " state"
     " FROM callbacks";
 
 /* The job's state in the router ("" when it holds no such job). */
@@ -449,8 +454,9 @@ void callback_served(struct call *c)
                          v, 2, NULL);
     if (!err)
         err = events_append(c->s->app->events, "calls", "callbackConnected", id, NULL,
-                            json_pack("{s:s, s:s, s:s, s:b}", "callbackId", id, "callId", c->id,
-                                      "userId", c->callee_id, "whileWaiting", 1));
+                            json_pack("{s:s, s:s, s:s, s:b, s:O}", "callbackId", id, "callId",
+                                      c->id, "userId", c->callee_id, "whileWaiting", 1, "queueId",
+                                      json_object_get(c->queue, "queue")));
     err = store_end_own(c->s->app->store, own, err);
     if (err)
         log_error("sip", "callback state not stored", "callback=%s err=%d", id, err);

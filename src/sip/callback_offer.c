@@ -234,10 +234,11 @@ void callback_offer_tick(struct call *c, uint64_t now)
         log_warn("sip", "callback offer not played", "call=%s", c->id);
         return;
     }
-    if (!o->offered && events_append(c->s->app->events, "calls", "callbackOffered", c->id, NULL,
-                                     json_pack("{s:s, s:s, s:s}", "callId", c->id, "callQueue",
-                                               json_string_value(json_object_get(c->queue, "id")),
-                                               "jobId", c->job_id)) != 0)
+    if (!o->offered &&
+        events_append(c->s->app->events, "calls", "callbackOffered", c->id, NULL,
+                      json_pack("{s:s, s:s, s:s, s:O}", "callId", c->id, "callQueue",
+                                json_string_value(json_object_get(c->queue, "id")), "jobId",
+                                c->job_id, "queueId", json_object_get(c->queue, "queue"))) != 0)
         log_warn("sip", "callback offer event not stored", "call=%s", c->id);
     o->offered = true;
     o->next_at = now + (uint64_t)callback_setting(c->queue, "everySeconds") * 1000;
@@ -326,9 +327,9 @@ static int request(struct call *c)
                          v, 10, NULL);
     if (!err)
         err = events_append(app->events, "calls", "callbackRequested", id, NULL,
-                            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "callbackId", id, "callId",
-                                      c->id, "callQueue", cq, "jobId", c->job_id, "number",
-                                      o->number, "caller", caller));
+                            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "callbackId", id,
+                                      "callId", c->id, "callQueue", cq, "queueId", rq, "jobId",
+                                      c->job_id, "number", o->number, "caller", caller));
     err = routing_end_why(app, err, &why);
     json_decref(mark);
     if (err) {

@@ -131,6 +131,25 @@ static const struct ev day[] = {
     {AT(9, 3, 0), "calls", "callHeld", "c1", "{\"callId\":\"c1\"}"},
     {AT(9, 4, 0), "calls", "callResumed", "c1", "{\"callId\":\"c1\"}"},
     {AT(9, 4, 0), "calls", "callTransferred", "c2", "{\"kind\":\"attended\"}"},
+    /* Callbacks of the support call queue: three asked for; one reached,
+     * one whose number never answered, one cancelled by a manager; one
+     * without a router queue is not counted. */
+    {AT(9, 4, 1), "calls", "callbackRequested", "cb1",
+     "{\"callbackId\":\"cb1\",\"queueId\":\"support\",\"callQueue\":\"support\"}"},
+    {AT(9, 4, 2), "calls", "callbackRequested", "cb2",
+     "{\"callbackId\":\"cb2\",\"queueId\":\"support\"}"},
+    {AT(9, 4, 3), "calls", "callbackRequested", "cb3",
+     "{\"callbackId\":\"cb3\",\"queueId\":\"support\"}"},
+    {AT(9, 4, 4), "calls", "callbackRequested", "cb4", "{\"callbackId\":\"cb4\"}"},
+    {AT(9, 4, 10), "calls", "callbackConnected", "cb1",
+     "{\"callbackId\":\"cb1\",\"queueId\":\"support\"}"},
+    {AT(9, 4, 20), "calls", "callbackAttemptFailed", "cb2",
+     "{\"callbackId\":\"cb2\",\"queueId\":\"support\"}"},
+    {AT(9, 4, 30), "calls", "callbackFailed", "cb2",
+     "{\"callbackId\":\"cb2\",\"queueId\":\"support\"}"},
+    {AT(9, 4, 40), "calls", "callbackCancelled", "cb3",
+     "{\"callbackId\":\"cb3\",\"queueId\":\"support\"}"},
+
     {AT(9, 5, 10), "router", "jobCompleted", "j1",
      "{\"jobId\":\"j1\",\"workerId\":\"w1\",\"workerUserId\":\"u1\"}"},
     {AT(9, 5, 40), "router", "jobClosed", "j1",
@@ -318,6 +337,10 @@ static void voice_queue_day(void **state)
                      1); /* j5 (its queueRedirected is not counted twice) */
     assert_int_equal(num(r, "redirects/noAgents"), 1);
     assert_int_equal(num(r, "transfers"), 1); /* c2 */
+    assert_int_equal(num(r, "callbacks/requested"), 3);
+    assert_int_equal(num(r, "callbacks/connected"), 1);
+    assert_int_equal(num(r, "callbacks/failed"), 1);
+    assert_int_equal(num(r, "callbacks/cancelled"), 1);
     /* Service level at 20 s: answered within 20 s = 1 (j1); abandoned
      * within 20 s = 1 (j3) is left out; timeouts count against:
      * 1 / (2 answered + 2 abandoned - 1 short abandon + 1 timeout) = 1/4. */
@@ -594,11 +617,13 @@ static void csv_of_rows(void **state)
     char *csv = report_rows_csv(rs);
     const char *want_head =
         "intervalStart,intervalEnd,queueId,channel,offered,answered,abandoned,redirects.overflow,"
-        "redirects.timeout,redirects.noAgents,transfers,serviceLevelSeconds,"
+        "redirects.timeout,redirects.noAgents,transfers,callbacks.requested,callbacks.connected,"
+        "callbacks.failed,callbacks.cancelled,serviceLevelSeconds,"
         "answeredWithinThreshold,abandonedWithinThreshold,serviceLevel,avgSpeedOfAnswerSeconds,"
         "avgWaitSeconds,longestWaitSeconds,avgAbandonSeconds,longestAbandonSeconds,handled,"
         "avgHandleSeconds,avgTalkSeconds,avgHoldSeconds,avgWrapUpSeconds\r\n"
-        "2026-12-07T00:00:00+00:00,2026-12-08T00:00:00+00:00,support,voice,7,2,2,1,1,1,1,20,1,1,"
+        "2026-12-07T00:00:00+00:00,2026-12-08T00:00:00+00:00,support,voice,7,2,2,1,1,1,1,3,1,1,1,"
+        "20,1,1,"
         "0.25,20.0,32.5714285714286,120.0,34.0,60.0,2,285.0,240.0,30.0,15.0\r\n";
     assert_string_equal(csv, want_head);
     free(csv);
