@@ -11,6 +11,11 @@ import {tone, share, parseWav} from './lib/audio.js';
 
 const admin = {apiKey: DEMO_API_KEY};
 
+async function put(srv, path, body) {
+    const r = await api(srv.url, 'PUT', path, {...admin, body});
+    assert.ok([200, 201].includes(r.status), `${path}: ${r.status} ${r.text}`);
+}
+
 test('a bridged call recorded through the API holds each side\'s audio on its own channel', async (t) => {
     const srv = await useServer(t);
     const port = srv.sip.port;
@@ -145,12 +150,8 @@ test('the agent presses *1 to record a queue call and again to stop; each record
     const port = srv.sip.port;
     const events = await EventStream.open(srv.url, {apiKey: DEMO_API_KEY, query: {topics: 'calls'}});
     t.after(() => events.close());
-    const put = async (path, body) => {
-        const r = await api(srv.url, 'PUT', path, {...admin, body});
-        assert.ok([200, 201].includes(r.status), `${path}: ${r.status} ${r.text}`);
-    };
-    await put('/v1/voice/queues/noticed', {queue: 'support', recordingAnnouncement: {text: 'This call is being recorded.'}});
-    await put('/v1/voice/numbers/+15550142', {target: {kind: 'callQueue', callQueue: 'noticed'}});
+    await put(srv, '/v1/voice/queues/noticed', {queue: 'support', recordingAnnouncement: {text: 'This call is being recorded.'}});
+    await put(srv, '/v1/voice/numbers/+15550142', {target: {kind: 'callQueue', callQueue: 'noticed'}});
     const next = (type) => events.next((m) => m.type === 'event' && m.event.type === type, {timeoutMs: 20000});
     const carol = await SipUA.open({port, user: '1003', password: 'demo-carol'});
     t.after(() => carol.close());
@@ -231,12 +232,8 @@ test('the agent presses *1 to record a queue call and again to stop; each record
 test('*1 on a call of a queue that never records records nothing', async (t) => {
     const srv = await useServer(t);
     const port = srv.sip.port;
-    const put = async (path, body) => {
-        const r = await api(srv.url, 'PUT', path, {...admin, body});
-        assert.ok([200, 201].includes(r.status), `${path}: ${r.status} ${r.text}`);
-    };
-    await put('/v1/voice/queues/private', {queue: 'support', recording: 'never'});
-    await put('/v1/voice/numbers/+15550143', {target: {kind: 'callQueue', callQueue: 'private'}});
+    await put(srv, '/v1/voice/queues/private', {queue: 'support', recording: 'never'});
+    await put(srv, '/v1/voice/numbers/+15550143', {target: {kind: 'callQueue', callQueue: 'private'}});
     const carol = await SipUA.open({port, user: '1003', password: 'demo-carol'});
     t.after(() => carol.close());
     assert.equal((await carol.register()).status, 200);
