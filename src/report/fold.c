@@ -335,14 +335,29 @@ static void job_closed(struct report_fold *f, const struct event *e, struct rjob
     job_free(f, j);
 }
 
+/* Dispositions of jobs that ended unanswered through no choice of the
+ * consumer's: a callback that could not reach them or was cancelled
+ * (counted under callbacks), a waiting call the server's restart cut off. */
+static bool ended_other(const char *d)
+{
+    return d && (strcmp(d, "serverRestarted") == 0 || strcmp(d, "callbackFailed") == 0 ||
+                 strcmp(d, "callbackCancelled") == 0);
+}
+
 /* A job that ended without being answered: abandoned, or redirected by
- * the call queue's timeout or no-agents rule, or transferred. */
+ * the call queue's timeout or no-agents rule, or transferred; or ended
+ * for another reason (ended_other: counted apart, its wait left out). */
 static void job_cancelled(struct report_fold *f, const struct event *e, struct rjob *j)
 {
     job_released(f, e, j);
     if (j->q && !j->answered) {
         const char *d = ev_str(e, "dispositionCode");
         int64_t wait = e->time - j->enq;
+        if (ended_other(d)) {
+            fold_emit(f, j->bucket, "queue", j->q->id, j->chan, "endedOther", 1);
+            job_free(f, j);
+            return;
+        }
         const char *fig = "abandoned", *sum = "abandonWaitMs";
         if (d && strcmp(d, "timeout") == 0)
             fig = "redirectedTimeout", sum = "redirectWaitMs";
