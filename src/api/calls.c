@@ -2,11 +2,15 @@
  * calls.c - /v1/calls: call records, newest first (docs/voice.md).
  * Leads see every call; agents and experts the calls they placed.
  * /v1/calls/{id}/recording: leads start and stop recording a call going
- * on, and download the WAV.
+ * on, and download its latest recording's WAV. /v1/recordings: every
+ * recording with what it is of, each one's WAV, deleting them.
+ * /v1/voice/callbacks: the callbacks callers asked for in call queues
+ * (leads: all; agents: those they took), cancelling one that waits.
  */
 #include "api/api_modules.h"
 #include "core/app.h"
 #include "core/clock.h"
+#include "core/principal.h"
 #include "http/api.h"
 #include "sip/sip.h"
 #include "store/store.h"
@@ -56,7 +60,8 @@ static void list_calls(struct api_req *req)
 
 static void recording(struct api_req *req, bool start)
 {
-    int err = sipsvc_record(req->app, req->params[0], start);
+    int err = sipsvc_record(req->app, req->params[0], start, "api",
+                            req->who.kind == PRINCIPAL_USER ? req->who.id : NULL);
     if (err == ENOENT)
         api_reply_error(req, 404, "not_found",
                         "no call \"%s\" is going on (only calls in progress are recorded)",
@@ -83,15 +88,27 @@ static void stop_recording(struct api_req *req)
     recording(req, false);
 }
 
-static void get_recording(struct api_req *req)
+/* The WAV of a recording, or of a call's latest one. */
+static void send_wav(struct api_req *req, bool of_call)
 {
     char path[1100];
-    if (strspn(req->params[0], "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(req->params[0]) ||
-        sipsvc_recording_path(req->app, req->params[0], path, sizeof(path)) != 0) {
-        api_reply_error(req, 404, "not_found", "no call has the id \"%s\"", req->params[0]);
-        return;
-    }
-    api_reply_file(req, path, "audio/wav", "Cache-Control: no-store\r\n");
+    int err = sipsvc_recording_file(req->app, req->params[0], of_call, path, sizeof(path));
+    if (err == ENOENT || err == EINVAL)
+        api_reply_error(req, 404, "not_found", "no recording of \"%s\"", req->params[0]);
+    else if (err)
+        api_reply_store_error(req, err, "the recording");
+    else
+        api_reply_file(req, path, "audio/wav", "Cache-Control: no-store\r\n");
+}
+
+static void get_recording(struct api_req *req)
+{
+    send_wav(req, true);
+}
+
+static void recording_audio(struct api_req *req)
+{
+    send_wav(req, false);
 }
 
 static void list_recordings(struct api_req *req)
@@ -99,40 +116,99 @@ static void list_recordings(struct api_req *req)
     int limit = api_query_limit(req, 50, 500);
     if (limit < 0)
         return;
-    json_t *rows = NULL;
-    struct store_val v[] = {sv_int(limit)};
-    int err = store_query_json(req->app->store,
-                               "SELECT id AS callId, from_uri AS \"from\", target, application,"
-                               " started_at AS startedAt, recording FROM calls WHERE recording IS"
-                               " NOT NULL ORDER BY started_at DESC, id DESC LIMIT ?",
-                               v, 1, &rows);
-    if (err) {
+    struct recordings_filter f = {.call_id = api_query(req, "callId"),
+                                  .call_queue = api_query(req, "callQueue"),
+                                  .agent_user_id = api_query(req, "agentUserId"),
+                                  .limit = limit};
+    json_t *items = NULL;
+    int err = sipsvc_recordings_list(req->app, &f, &items);
+    if (err)
         api_reply_store_error(req, err, "the recordings");
-        return;
-    }
-    size_t i;
-    json_t *r;
-    json_array_foreach(rows, i, r)
-    {
-        json_object_set_new(r, "startedAt",
-                            clock_time_json(json_integer_value(json_object_get(r, "startedAt"))));
-        json_t *rec = json_loads(json_string_value(json_object_get(r, "recording")), 0, NULL);
-        json_object_set_new(r, "recording", rec ? rec : json_null());
-    }
-    api_reply_json(req, 200, json_pack("{s:o}", "items", rows));
+    else
+        api_reply_json(req, 200, json_pack("{s:o}", "items", items));
 }
 
 static void delete_recording(struct api_req *req)
 {
     int err = sipsvc_recording_delete(req->app, req->params[0]);
     if (err == ENOENT)
-        api_reply_error(req, 404, "not_found", "call \"%s\" has no recording", req->params[0]);
+        api_reply_error(req, 404, "not_found", "no recording \"%s\" (or of call \"%s\")",
+                        req->params[0], req->params[0]);
     else if (err == EBUSY)
         api_reply_error(req, 409, "recording",
-                        "call \"%s\" is still being recorded: stop the recording first",
-                        req->params[0]);
+                        "\"%s\" is still being recorded: stop the recording first", req->params[0]);
     else if (err)
         api_reply_store_error(req, err, "the recording");
+    else
+        api_reply_empty(req, 204);
+}
+
+/* Agents and experts see the callbacks they took; leads every one. */
+static bool lead(const struct api_req *req)
+{
+    return (req->who.role & ROLES_LEADS) != 0;
+}
+
+static void list_callbacks(struct api_req *req)
+{
+    int limit = api_query_limit(req, 50, 500);
+    if (limit < 0)
+        return;
+    static const char *const states[] = {"waiting", "calling", "connected", "failed", "cancelled"};
+    const char *state = api_query(req, "state");
+    bool known = !state || !state[0];
+    for (size_t i = 0; !known && i < sizeof(states) / sizeof(states[0]); i++)
+        known = strcmp(state, states[i]) == 0;
+    if (!known) {
+        api_reply_error(req, 400, "bad_query",
+                        "state must be waiting, calling, connected, failed or cancelled");
+        return;
+    }
+    struct callbacks_filter f = {
+        .state = state,
+        .call_queue = api_query(req, "callQueue"),
+        .agent_user_id = lead(req) ? api_query(req, "agentUserId") : req->who.id,
+        .limit = limit,
+    };
+    json_t *items = NULL;
+    int err = sipsvc_callbacks_list(req->app, &f, &items);
+    if (err)
+        api_reply_store_error(req, err, "the callbacks");
+    else
+        api_reply_json(req, 200, json_pack("{s:o}", "items", items));
+}
+
+static void get_callback(struct api_req *req)
+{
+    json_t *item = NULL;
+    int err = sipsvc_callback_get(req->app, req->params[0], &item);
+    const char *agent = json_string_value(json_object_get(item, "agentUserId"));
+    if (!err && !lead(req) && (!agent || strcmp(agent, req->who.id) != 0))
+        err = ENOENT;
+    if (err == ENOENT)
+        api_reply_error(req, 404, "not_found", "no callback \"%s\"", req->params[0]);
+    else if (err)
+        api_reply_store_error(req, err, "the callback");
+    else
+        api_reply_json(req, 200, json_incref(item));
+    json_decref(item);
+}
+
+static void cancel_callback(struct api_req *req)
+{
+    int err = sipsvc_callback_cancel(req->app, req->params[0],
+                                     req->who.name[0] ? req->who.name : req->who.id);
+    if (err == ENOENT)
+        api_reply_error(req, 404, "not_found", "no callback \"%s\"", req->params[0]);
+    else if (err == EBUSY)
+        api_reply_error(req, 409, "busy",
+                        "callback \"%s\" cannot be cancelled now: its number is being called, or"
+                        " its caller is still on the line",
+                        req->params[0]);
+    else if (err == EALREADY)
+        api_reply_error(req, 409, "finished", "callback \"%s\" is over", req->params[0]);
+    else if (err)
+        api_reply_store_error(req, err, "the callback");
     else
         api_reply_empty(req, 204);
 }
@@ -160,7 +236,11 @@ static void park(struct api_req *req)
 
 static const struct api_route routes[] = {
     {"POST", "/v1/calls/{id}/park", ROLES_STAFF, ROUTE_JSON_OPTIONAL, park},
+    {"GET", "/v1/voice/callbacks", ROLES_STAFF, 0, list_callbacks},
+    {"GET", "/v1/voice/callbacks/{id}", ROLES_STAFF, 0, get_callback},
+    {"DELETE", "/v1/voice/callbacks/{id}", ROLES_LEADS, 0, cancel_callback},
     {"GET", "/v1/recordings", ROLES_LEADS, 0, list_recordings},
+    {"GET", "/v1/recordings/{id}/audio", ROLES_LEADS, 0, recording_audio},
     {"DELETE", "/v1/recordings/{id}", ROLES_LEADS, 0, delete_recording},
     {"GET", "/v1/calls", ROLES_STAFF, 0, list_calls},
     {"POST", "/v1/calls/{id}/recording", ROLES_LEADS, ROUTE_JSON_OPTIONAL, start_recording},

@@ -9,6 +9,7 @@
 #include "core/app.h"
 #include "core/clock.h"
 #include "core/libre.h"
+#include "core/text.h"
 #include "http/api.h"
 #include "http/websocket.h"
 
@@ -106,18 +107,37 @@ static void sent_destructor(void *arg)
     json_decref(st->client_id);
 }
 
-static void on_sent(int err, const json_t *msg, const struct chat_err *e, void *arg)
+/* {"type":"ack","threadId","seq","messageId","clientMessageId"}, written
+ * directly: one per message sent, so it is on the hot path. */
+static void on_sent(int err, int64_t seq, const char *msg_id, const struct chat_err *e, void *arg)
 {
     struct sent *st = arg;
     if (err) {
         send_error(st->s, e->code ? e->code : "internal", e->message, st->client_id, st->thread_id);
         return;
     }
-    json_t *ack = json_pack("{s:s, s:s, s:O, s:O}", "type", "ack", "threadId", st->thread_id, "seq",
-                            json_object_get(msg, "seq"), "messageId", json_object_get(msg, "id"));
-    if (st->client_id)
-        json_object_set(ack, "clientMessageId", st->client_id);
-    send_json(st->s, ack);
+    char head[160];
+    struct strbuf b = {0};
+    snprintf(head, sizeof(head), "{\"type\":\"ack\",\"threadId\":");
+    strbuf_puts(&b, head);
+    strbuf_json_string(&b, st->thread_id);
+    snprintf(head, sizeof(head), ",\"seq\":%lld,\"messageId\":", (long long)seq);
+    strbuf_puts(&b, head);
+    strbuf_json_string(&b, msg_id);
+    if (st->client_id) {
+        strbuf_puts(&b, ",\"clientMessageId\":");
+        if (json_is_string(st->client_id)) {
+            strbuf_json_string(&b, json_string_value(st->client_id));
+        } else { /* echoed as the client sent it */
+            char *cid = json_dumps(st->client_id, JSON_COMPACT | JSON_ENCODE_ANY);
+            strbuf_puts(&b, cid ? cid : "null");
+            free(cid);
+        }
+    }
+    strbuf_puts(&b, "}");
+    if (!b.oom)
+        send_text(b.s, b.len, st->s);
+    free(b.s);
 }
 
 static void send_message(struct stream *s, const char *thread_id, const json_t *msg)

@@ -3,8 +3,9 @@
  * exceptionPolicies, queues, workers}: list, read, create or replace (PUT),
  * delete; queue statistics; a worker's availability.
  *
- * Admins change objects; admins and managers read them; an agent or expert
- * reads and sets the availability of their own worker only.
+ * Admins change objects; admins and managers read them and staff the
+ * queues (a worker's queues, PUT .../queues); an agent or expert reads and
+ * sets the availability of their own worker only.
  */
 #include "api/api_modules.h"
 #include "api/router_util.h"
@@ -95,6 +96,25 @@ static int verified(struct app *app, int err, const char **why)
     return err ? err : config_verify(app, why);
 }
 
+/* Set spec (valid) in one transaction with the whole configuration's
+ * check, and answer with the object: 200, or 201 when it is new. */
+static void store_object(struct api_req *req, enum routing_kind kind, const json_t *spec)
+{
+    json_t *before = object_get(req->app, kind, req->params[0]);
+    bool existed = before != NULL;
+    json_decref(before);
+    const char *why = NULL;
+    int err = routing_begin(req->app);
+    if (!err)
+        err = routing_end_why(
+            req->app, verified(req->app, routing_set(req->app, kind, spec, &why), &why), &why);
+    if (err) {
+        router_api_reply_error(req, err, why, routing_kind_key(kind));
+        return;
+    }
+    api_reply_json(req, existed ? 200 : 201, object_get(req->app, kind, req->params[0]));
+}
+
 static void put_object(struct api_req *req)
 {
     enum routing_kind kind = kind_of(req);
@@ -110,19 +130,27 @@ static void put_object(struct api_req *req)
         api_reply_problems(req, &res);
         return;
     }
-    json_t *before = object_get(req->app, kind, req->params[0]);
-    bool existed = before != NULL;
-    json_decref(before);
-    const char *why = NULL;
-    int err = routing_begin(req->app);
-    if (!err)
-        err = routing_end_why(
-            req->app, verified(req->app, routing_set(req->app, kind, req->body, &why), &why), &why);
-    if (err) {
-        router_api_reply_error(req, err, why, routing_kind_key(kind));
+    store_object(req, kind, req->body);
+}
+
+/* The worker's queues replaced, the rest of its configuration kept, and
+ * its availability as it is now. */
+static void put_worker_queues(struct api_req *req)
+{
+    struct schema_result res;
+    memset(&res, 0, sizeof(res));
+    if (!schema_validate(&routing_worker_queues_schema, req->body, "", "", &res)) {
+        api_reply_problems(req, &res);
         return;
     }
-    api_reply_json(req, existed ? 200 : 201, object_get(req->app, kind, req->params[0]));
+    json_t *spec = routing_worker_spec_now(req->app, req->params[0]);
+    if (!spec) {
+        api_reply_error(req, 404, "not_found", "no worker with id %s", req->params[0]);
+        return;
+    }
+    json_object_set(spec, "queues", json_object_get(req->body, "queues"));
+    store_object(req, ROUTING_WORKERS, spec);
+    json_decref(spec);
 }
 
 static void delete_object(struct api_req *req)
@@ -193,6 +221,7 @@ static const struct api_route routes[] = {
     {"GET", "/v1/router/workers", ROLES_LEADS, 0, list_objects},
     {"GET", "/v1/router/workers/{id}", ROLES_STAFF, 0, get_object},
     {"PUT", "/v1/router/workers/{id}", ROLE_ADMIN, ROUTE_JSON_BODY, put_object},
+    {"PUT", "/v1/router/workers/{id}/queues", ROLES_LEADS, ROUTE_JSON_BODY, put_worker_queues},
     {"DELETE", "/v1/router/workers/{id}", ROLE_ADMIN, 0, delete_object},
     {"POST", "/v1/router/workers/{id}/availability", ROLES_STAFF, ROUTE_JSON_BODY,
      set_availability},

@@ -1,12 +1,17 @@
 /*
  * batch.c - group commit of chat messages sent over the WebSocket.
  *
- * A post is checked at once (text, rights, rate); the write waits for the
- * end of the loop turn, when every post received in that turn is written
- * in one transaction and acknowledged after its commit. Under load that is
- * one commit for many messages instead of one each; alone, a message
- * waits only for the rest of the turn. Nothing is acknowledged before it
- * is committed.
+ * A post waits for the end of the loop turn, when every post received in
+ * that turn is checked (text, rights, thread open, resend, rate) and
+ * written in one transaction, then acknowledged after its commit. Under
+ * load that is one commit for many messages instead of one each; alone, a
+ * message waits only for the rest of the turn. Nothing is acknowledged
+ * before it is committed.
+ *
+ * The checks run inside the write transaction, so the thread they load is
+ * the one the write uses (loaded once, and current: an earlier post of the
+ * batch may have moved the same thread on), and the reads share the
+ * transaction's snapshot instead of opening one each.
  */
 #include "chat/chat_internal.h"
 #include "core/app.h"
@@ -18,13 +23,16 @@
 
 struct post {
     struct le le;
-    struct actor actor;
+    struct principal who; /* a copy: the stream may close before the flush */
     char thread_id[ID_SIZE];
     char *text;
-    char client_id[72];
+    char *client_id; /* NULL: none */
     chat_sent_h *h;
     void *arg;
-    json_t *msg;
+    json_t *dup; /* a resend: the message stored the first time */
+    struct msg_ref ref;
+    int refused; /* a check failed: e says why; the others are still written */
+    struct chat_err e;
 };
 
 static void post_destructor(void *arg)
@@ -32,18 +40,29 @@ static void post_destructor(void *arg)
     struct post *p = arg;
     list_unlink(&p->le);
     mem_deref(p->text);
+    mem_deref(p->client_id);
     mem_deref(p->arg);
-    json_decref(p->msg);
+    json_decref(p->dup);
 }
 
+/* Check and write one post in the open transaction. A refused post is no
+ * error of the batch; a store error is (the transaction rolls back). */
 static int write_one(struct chat *c, struct post *p)
 {
-    if (p->msg)
-        return 0; /* a resend: answered with the stored message */
+    const struct chat_post cp = {.text = p->text, .client_id = p->client_id};
     struct thread t;
-    int err = thread_load(c, p->thread_id, &t);
-    if (!err)
-        err = post_write(c, &t, &p->actor, p->text, p->client_id[0] ? p->client_id : NULL, &p->msg);
+    struct actor a;
+    p->refused = post_prepare(c, &p->who, p->thread_id, &cp, &t, &a, &p->dup, &p->e);
+    if (p->refused)
+        return 0;
+    if (p->dup) { /* a resend: answered with the stored message */
+        thread_clear(&t);
+        p->ref.seq = json_integer_value(json_object_get(p->dup, "seq"));
+        snprintf(p->ref.id, sizeof(p->ref.id), "%s",
+                 json_string_value(json_object_get(p->dup, "id")));
+        return 0;
+    }
+    int err = post_write(c, &t, &a, p->text, cp.client_id, NULL, &p->ref);
     thread_clear(&t);
     return err;
 }
@@ -68,7 +87,12 @@ void batch_flush_now(struct chat *c)
         chat_fail(&e, 503, "unavailable", "the message was not stored; send it again");
     while (posts.head) {
         struct post *p = posts.head->data;
-        p->h(err, err ? NULL : p->msg, &e, p->arg);
+        if (err)
+            p->h(err, 0, NULL, &e, p->arg);
+        else if (p->refused)
+            p->h(p->refused, 0, NULL, &p->e, p->arg);
+        else
+            p->h(0, p->ref.seq, p->ref.id, NULL, p->arg);
         mem_deref(p);
     }
     flow_arm_no_answer(c);
@@ -85,26 +109,16 @@ int chat_send_later(struct app *app, const struct principal *who, const char *th
     struct chat *c = chat_of(app);
     if (cp->as_bot)
         return chat_fail(e, 422, "invalid", "speak as the bot over HTTP");
-    struct thread t;
     struct post *p = mem_zalloc(sizeof(*p), post_destructor);
-    if (!p)
-        return chat_fail(e, 503, "unavailable", "out of memory");
-    json_t *dup = NULL;
-    int err = post_prepare(c, who, thread_id, cp, &t, &p->actor, &dup, e);
-    if (err) {
+    if (!p || str_dup(&p->text, cp->text ? cp->text : "") != 0 ||
+        (cp->client_id && str_dup(&p->client_id, cp->client_id) != 0)) {
         mem_deref(p);
-        return err;
+        return chat_fail(e, 503, "unavailable", "out of memory");
     }
-    thread_clear(&t);
+    p->who = *who;
     snprintf(p->thread_id, sizeof(p->thread_id), "%s", thread_id);
-    snprintf(p->client_id, sizeof(p->client_id), "%s", cp->client_id ? cp->client_id : "");
     p->h = h;
     p->arg = mem_ref(arg);
-    p->msg = dup; /* a resend: answered in the flush with the stored message */
-    if (str_dup(&p->text, cp->text) != 0) {
-        mem_deref(p);
-        return chat_fail(e, 503, "unavailable", "out of memory");
-    }
     list_append(&c->batch, &p->le, p);
     if (!tmr_isrunning(&c->batch_tmr))
         tmr_start(&c->batch_tmr, 0, on_turn_end, c);

@@ -68,9 +68,11 @@ int chat_send(struct app *app, const struct principal *who, const char *thread_i
               const struct chat_post *p, json_t **msgp, struct chat_err *e);
 /* The same, committed together with every other post of this loop turn
  * (one transaction for many messages: the WebSocket path). h is called
- * later, once: err 0 and the message, or an error with *e. arg, if not
- * NULL, must be mem-allocated (a reference is held until then). */
-typedef void(chat_sent_h)(int err, const json_t *msg, const struct chat_err *e, void *arg);
+ * later, once: err 0 and the message's seq and id, or an error with *e.
+ * arg, if not NULL, must be mem-allocated (a reference is held until
+ * then). */
+typedef void(chat_sent_h)(int err, int64_t seq, const char *msg_id, const struct chat_err *e,
+                          void *arg);
 int chat_send_later(struct app *app, const struct principal *who, const char *thread_id,
                     const struct chat_post *p, chat_sent_h *h, void *arg, struct chat_err *e);
 int chat_edit(struct app *app, const struct principal *who, const char *thread_id, int64_t seq,

@@ -106,9 +106,15 @@ int chat_load_for(struct chat *c, const struct principal *who, const char *threa
 int post_prepare(struct chat *c, const struct principal *who, const char *thread_id,
                  const struct chat_post *p, struct thread *t, struct actor *a, json_t **dupp,
                  struct chat_err *e);
-/* Append a text message and let the flow react, in the open transaction. */
+/* Where a stored message is. */
+struct msg_ref {
+    int64_t seq;
+    char id[ID_SIZE];
+};
+/* Append a text message and let the flow react, in the open transaction.
+ * msgp (the message view) and ref may each be NULL. */
 int post_write(struct chat *c, struct thread *t, const struct actor *a, const char *text,
-               const char *client_id, json_t **msgp);
+               const char *client_id, json_t **msgp, struct msg_ref *ref);
 void batch_flush_now(struct chat *c);
 
 /* ---- messages.c ---- */
@@ -119,10 +125,11 @@ struct msg_in {
     const json_t *data; /* quickReplies, system details; may be NULL */
     int64_t ref_seq;
     const char *client_id;
+    struct msg_ref *ref; /* if not NULL, gets the new message's seq and id */
 };
 /* Append to the thread inside the caller's transaction: takes the next
- * seq (t->last_seq is updated), logs a messageCreated event, and queues
- * the live delivery for after the commit. *outp (if not NULL) gets the
+ * seq (t->last_seq is updated), logs a messageCreated event for a message
+ * from staff, and queues the live delivery for after the commit. *outp (if not NULL) gets the
  * message view (new reference). */
 int msg_append(struct chat *c, struct thread *t, const struct msg_in *m, json_t **outp);
 /* A system message with data {"event": event, ...extra}. extra is stolen. */

@@ -6,15 +6,16 @@
 #include "core/app.h"
 #include "core/clock.h"
 #include "core/events.h"
+#include "core/text.h"
 #include "store/store.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-static const char msg_cols[] = "SELECT seq, id, kind, sender_id, sender_kind, sender_name, text,"
-                               " data, ref_seq, client_id, created_at, edited_at, deleted_at"
-                               " FROM chat_messages";
+#define MSG_COLS                                                                                   \
+    "SELECT seq, id, kind, sender_id, sender_kind, sender_name, text, data, ref_seq, client_id,"   \
+    " created_at, edited_at, deleted_at FROM chat_messages"
 
 static json_t *view_of(const struct store_row *row)
 {
@@ -62,6 +63,71 @@ int chat_event(struct chat *c, const struct thread *t, const char *type, const c
     return events_append(c->app->events, "chat", type, t->id, actor, data);
 }
 
+/* quickReplies and the rest of a message's data, as the view shows them. */
+static int data_text(struct strbuf *b, const json_t *data)
+{
+    const json_t *qr = json_object_get(data, "quickReplies");
+    char *text = qr ? json_dumps(qr, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    if (qr && (!text || strbuf_puts(b, ",\"quickReplies\":") || strbuf_puts(b, text))) {
+        free(text);
+        return ENOMEM;
+    }
+    free(text);
+    json_t *rest = json_copy((json_t *)data);
+    if (!rest)
+        return ENOMEM;
+    json_object_del(rest, "quickReplies");
+    text = json_object_size(rest) ? json_dumps(rest, JSON_COMPACT) : NULL;
+    json_decref(rest);
+    int err = text ? strbuf_puts(b, ",\"data\":") || strbuf_puts(b, text) : 0;
+    free(text);
+    return err ? ENOMEM : 0;
+}
+
+/* The frame {"type":"message","threadId","message":{...}} written
+ * directly (jansson's tree and dump cost more than the rest of a post);
+ * *at is where the message object starts. */
+static int frame_text(struct strbuf *b, const char *thread_id, int64_t seq, const char *id,
+                      const struct msg_in *m, int64_t now, size_t *at)
+{
+    char num[32], time[40];
+    clock_format_rfc3339(time, sizeof(time), now);
+    snprintf(num, sizeof(num), "%lld", (long long)seq);
+    strbuf_puts(b, "{\"type\":\"message\",\"threadId\":");
+    strbuf_json_string(b, thread_id);
+    strbuf_puts(b, ",\"message\":");
+    *at = b->len;
+    strbuf_puts(b, "{\"seq\":");
+    strbuf_puts(b, num);
+    strbuf_puts(b, ",\"id\":");
+    strbuf_json_string(b, id);
+    strbuf_puts(b, ",\"kind\":");
+    strbuf_json_string(b, m->kind);
+    strbuf_puts(b, ",\"sender\":{\"participantId\":");
+    strbuf_json_string(b, m->sender->id);
+    strbuf_puts(b, ",\"kind\":");
+    strbuf_json_string(b, m->sender->kind);
+    strbuf_puts(b, ",\"name\":");
+    strbuf_json_string(b, m->sender->name);
+    strbuf_puts(b, "},\"text\":");
+    strbuf_json_string(b, m->text);
+    strbuf_puts(b, ",\"createdAt\":");
+    strbuf_json_string(b, time);
+    if (m->data && data_text(b, m->data))
+        return ENOMEM;
+    if (m->ref_seq) {
+        snprintf(num, sizeof(num), "%lld", (long long)m->ref_seq);
+        strbuf_puts(b, ",\"refSeq\":");
+        strbuf_puts(b, num);
+    }
+    if (m->client_id && *m->client_id) {
+        strbuf_puts(b, ",\"clientMessageId\":");
+        strbuf_json_string(b, m->client_id);
+    }
+    strbuf_puts(b, ",\"edited\":false,\"deleted\":false}}");
+    return b->oom ? ENOMEM : 0;
+}
+
 static int next_seq(const struct store_row *row, void *arg)
 {
     *(int64_t *)arg = store_row_int(row, 0);
@@ -74,17 +140,22 @@ int msg_append(struct chat *c, struct thread *t, const struct msg_in *m, json_t 
     int64_t now = clock_now_ms(), seq = 0;
     struct store_val tv[] = {sv_int(now), sv_text(t->id)};
     /* The row lock of this update orders writers of one thread on any
-     * backend; the seq it returns is this message's. */
-    int err = store_query(st,
-                          "UPDATE chat_threads SET last_seq = last_seq + 1, updated_at = ?"
-                          " WHERE id = ? RETURNING last_seq",
-                          tv, 2, next_seq, &seq);
+     * backend; the seq it leaves is this message's. (Read back rather than
+     * with RETURNING, for which SQLite makes a temporary table each time.) */
+    int64_t changes = 0;
+    int err = store_exec(st,
+                         "UPDATE chat_threads SET last_seq = last_seq + 1, updated_at = ?"
+                         " WHERE id = ?",
+                         tv, 2, &changes);
+    if (!err && changes)
+        err = store_query(st, "SELECT last_seq FROM chat_threads WHERE id = ?", tv + 1, 1, next_seq,
+                          &seq);
     if (err)
         return err;
     if (!seq)
         return ENOENT;
     char id[ID_SIZE];
-    id_new(id, "msg");
+    id_new_ordered(id, "msg", now);
     char *data = m->data && json_object_size(m->data) ? json_dumps(m->data, JSON_COMPACT) : NULL;
     struct store_val v[] = {sv_text(t->id),
                             sv_int(seq),
@@ -107,47 +178,31 @@ int msg_append(struct chat *c, struct thread *t, const struct msg_in *m, json_t 
     if (err)
         return err;
     t->last_seq = seq;
-    err = chat_event(c, t, "messageCreated", m->sender->user_id[0] ? m->sender->user_id : NULL,
-                     json_pack("{s:I, s:s, s:s, s:s}", "seq", (json_int_t)seq, "kind", m->kind,
-                               "senderKind", m->sender->kind, "senderId", m->sender->id));
-    if (err)
-        return err;
-    /* The view as msg_get() would read it back, without reading it. */
-    json_t *msg = json_pack("{s:I, s:s, s:s, s:{s:s, s:s, s:s}, s:s, s:o}", "seq", (json_int_t)seq,
-                            "id", id, "kind", m->kind, "sender", "participantId", m->sender->id,
-                            "kind", m->sender->kind, "name", m->sender->name, "text",
-                            m->text ? m->text : "", "createdAt", clock_time_json(now));
-    if (!msg)
-        return ENOMEM;
-    if (m->data) {
-        json_t *d = json_deep_copy(m->data);
-        json_t *qr = json_object_get(d, "quickReplies");
-        if (qr) {
-            json_object_set(msg, "quickReplies", qr);
-            json_object_del(d, "quickReplies");
-        }
-        if (json_object_size(d))
-            json_object_set(msg, "data", d);
-        json_decref(d);
+    /* Staff messages are also events (reports time the first response);
+     * the others are not: chat_messages is itself the record of every
+     * message, and an event row besides cost as much as the message's own. */
+    if (strcmp(m->sender->kind, "agent") == 0 || strcmp(m->sender->kind, "expert") == 0) {
+        err = chat_event(c, t, "messageCreated", m->sender->user_id[0] ? m->sender->user_id : NULL,
+                         json_pack("{s:I, s:s, s:s, s:s}", "seq", (json_int_t)seq, "kind", m->kind,
+                                   "senderKind", m->sender->kind, "senderId", m->sender->id));
+        if (err)
+            return err;
     }
-    if (m->ref_seq)
-        json_object_set_new(msg, "refSeq", json_integer(m->ref_seq));
-    if (m->client_id && *m->client_id)
-        json_object_set_new(msg, "clientMessageId", json_string(m->client_id));
-    json_object_set_new(msg, "edited", json_false());
-    json_object_set_new(msg, "deleted", json_false());
-    json_t *frame =
-        json_pack("{s:s, s:s, s:O}", "type", "message", "threadId", t->id, "message", msg);
-    char *text = json_dumps(frame, JSON_COMPACT);
-    json_decref(frame);
-    if (text)
-        hub_queue(c->hub, t->id, seq, text);
-    free(text);
-    if (outp)
-        *outp = msg;
-    else
-        json_decref(msg);
-    return text ? 0 : ENOMEM;
+    if (m->ref) {
+        m->ref->seq = seq;
+        snprintf(m->ref->id, sizeof(m->ref->id), "%s", id);
+    }
+    struct strbuf b = {0};
+    size_t at = 0;
+    err = frame_text(&b, t->id, seq, id, m, now, &at);
+    if (!err)
+        hub_queue(c->hub, t->id, seq, b.s);
+    /* The view as msg_get() would read it back, without reading it: the
+     * frame's own text, so both always say the same. */
+    if (!err && outp && !(*outp = json_loadb(b.s + at, b.len - at - 1, 0, NULL)))
+        err = ENOMEM;
+    free(b.s);
+    return err;
 }
 
 static const struct participant system_sender = {.id = "system", .kind = "system", .name = ""};
@@ -180,11 +235,10 @@ int msg_bot(struct chat *c, struct thread *t, const char *text, const json_t *qu
 
 int msg_get(struct chat *c, const char *thread_id, int64_t seq, json_t **outp)
 {
-    char sql[400];
-    snprintf(sql, sizeof(sql), "%s WHERE thread_id = ? AND seq = ?", msg_cols);
     struct store_val v[] = {sv_text(thread_id), sv_int(seq)};
     json_t *list = json_array();
-    int err = store_query(c->app->store, sql, v, 2, collect, list);
+    int err = store_query(c->app->store, MSG_COLS " WHERE thread_id = ? AND seq = ?", v, 2, collect,
+                          list);
     if (!err && !json_array_size(list))
         err = ENOENT;
     if (!err)
@@ -196,13 +250,12 @@ int msg_get(struct chat *c, const char *thread_id, int64_t seq, json_t **outp)
 int msg_by_client_id(struct chat *c, const char *thread_id, const char *sender_id,
                      const char *client_id, json_t **outp)
 {
-    char sql[400];
-    snprintf(sql, sizeof(sql),
-             "%s WHERE thread_id = ? AND client_id = ? AND sender_id = ? AND kind = 'text'",
-             msg_cols);
     struct store_val v[] = {sv_text(thread_id), sv_text(client_id), sv_text(sender_id)};
     json_t *list = json_array();
-    int err = store_query(c->app->store, sql, v, 3, collect, list);
+    int err = store_query(c->app->store,
+                          MSG_COLS " WHERE thread_id = ? AND client_id = ? AND sender_id = ?"
+                                   " AND kind = 'text'",
+                          v, 3, collect, list);
     if (!err && !json_array_size(list))
         err = ENOENT;
     if (!err)
@@ -231,12 +284,12 @@ int msg_list(struct chat *c, const char *thread_id, int64_t after, int64_t befor
     size_t n = 3;
     if (after >= 0)
         snprintf(sql, sizeof(sql), "%s WHERE thread_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-                 msg_cols);
+                 MSG_COLS);
     else if (before > 0)
         snprintf(sql, sizeof(sql), "%s WHERE thread_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
-                 msg_cols);
+                 MSG_COLS);
     else {
-        snprintf(sql, sizeof(sql), "%s WHERE thread_id = ? ORDER BY seq DESC LIMIT ?", msg_cols);
+        snprintf(sql, sizeof(sql), "%s WHERE thread_id = ? ORDER BY seq DESC LIMIT ?", MSG_COLS);
         v[1] = v[2];
         n = 2;
     }

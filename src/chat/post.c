@@ -123,9 +123,10 @@ int post_prepare(struct chat *c, const struct principal *who, const char *thread
 }
 
 int post_write(struct chat *c, struct thread *t, const struct actor *a, const char *text,
-               const char *client_id, json_t **msgp)
+               const char *client_id, json_t **msgp, struct msg_ref *ref)
 {
-    struct msg_in m = {.kind = "text", .sender = &a->p, .text = text, .client_id = client_id};
+    struct msg_in m = {
+        .kind = "text", .sender = &a->p, .text = text, .client_id = client_id, .ref = ref};
     int err = msg_append(c, t, &m, msgp);
     /* Only a consumer talking to the bot, or answering the offer to leave
      * a message, moves the conversation on. */
@@ -159,7 +160,7 @@ int chat_send(struct app *app, const struct principal *who, const char *thread_i
         if (!err)
             err = msg_get(c, t.id, t.last_seq, msgp);
     } else if (!err) {
-        err = post_write(c, &t, &a, p->text, p->client_id, msgp);
+        err = post_write(c, &t, &a, p->text, p->client_id, msgp, NULL);
     }
     err = store_end_own(app->store, own, err);
     thread_clear(&t);

@@ -14,18 +14,25 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char thread_cols[] =
-    "SELECT id, widget_id, state, consumer_name, bot_id, bot_state, fields, queue_id, job_id,"
-    " wait_stage, waiting_since, no_answer_at, last_seq, created_at, ended_at FROM chat_threads";
+#define THREAD_COLS                                                                                \
+    "SELECT id, widget_id, state, consumer_name, bot_id, bot_state, fields, queue_id, job_id,"     \
+    " wait_stage, waiting_since, no_answer_at, last_seq, created_at, ended_at FROM chat_threads"
 
+/* Every message sent loads its thread: no printf here. */
 static void copy(char *dst, size_t size, const char *src)
 {
-    snprintf(dst, size, "%s", src ? src : "");
+    size_t n = src ? strlen(src) : 0;
+    if (n >= size)
+        n = size - 1;
+    memcpy(dst, src ? src : "", n);
+    dst[n] = '\0';
 }
 
 static json_t *object_or_empty(const char *text)
 {
-    json_t *o = text ? json_loads(text, 0, NULL) : NULL;
+    if (!text || strcmp(text, "{}") == 0) /* most threads: no need to parse */
+        return json_object();
+    json_t *o = json_loads(text, 0, NULL);
     if (!json_is_object(o)) {
         json_decref(o);
         o = json_object();
@@ -54,11 +61,9 @@ static int read_thread(const struct store_row *row, void *arg)
     return 1;
 }
 
-static int load_where(struct chat *c, const char *where, const char *key, struct thread *t)
+static int load_where(struct chat *c, const char *sql, const char *key, struct thread *t)
 {
     memset(t, 0, sizeof(*t));
-    char sql[512];
-    snprintf(sql, sizeof(sql), "%s WHERE %s = ?", thread_cols, where);
     struct store_val v[] = {sv_text(key)};
     int err = store_query(c->app->store, sql, v, 1, read_thread, t);
     if (err == 1)
@@ -68,12 +73,12 @@ static int load_where(struct chat *c, const char *where, const char *key, struct
 
 int thread_load(struct chat *c, const char *id, struct thread *t)
 {
-    return load_where(c, "id", id, t);
+    return load_where(c, THREAD_COLS " WHERE id = ?", id, t);
 }
 
 int thread_by_job(struct chat *c, const char *job_id, struct thread *t)
 {
-    return load_where(c, "job_id", job_id, t);
+    return load_where(c, THREAD_COLS " WHERE job_id = ?", job_id, t);
 }
 
 void thread_clear(struct thread *t)

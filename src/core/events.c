@@ -146,16 +146,13 @@ static int insert_event(struct events *ev, struct pending *p, const char *data_t
         sv_int(p->e.time),   sv_text(p->topic), sv_text(p->type),
         sv_text(p->subject), sv_text(p->actor), sv_text(data_text),
     };
-    json_t *row;
-    int err = store_query_one(ev->store,
-                              "INSERT INTO events (time, topic, type, subject, actor, data)"
-                              " VALUES (?, ?, ?, ?, ?, ?) RETURNING seq",
-                              v, 6, &row);
-    if (err)
-        return err;
-    p->e.seq = json_integer_value(json_object_get(row, "seq"));
-    json_decref(row);
-    return 0;
+    int err = store_exec(ev->store,
+                         "INSERT INTO events (time, topic, type, subject, actor, data)"
+                         " VALUES (?, ?, ?, ?, ?, ?)",
+                         v, 6, NULL);
+    if (!err)
+        p->e.seq = store_last_insert_id(ev->store);
+    return err;
 }
 
 int events_append(struct events *ev, const char *topic, const char *type, const char *subject,

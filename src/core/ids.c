@@ -13,14 +13,30 @@ int ids_init(void)
     return sodium_init() < 0 ? EIO : 0;
 }
 
+static const char id_alphabet[] = "0123456789abcdefghjkmnpqrstvwxyz";
+
 void id_new(char out[ID_SIZE], const char *prefix)
 {
-    static const char alphabet[] = "0123456789abcdefghjkmnpqrstvwxyz";
     unsigned char raw[20];
     randombytes_buf(raw, sizeof(raw));
     int n = snprintf(out, ID_SIZE, "%s_", prefix);
     for (size_t i = 0; i < sizeof(raw) && (size_t)n + 1 < ID_SIZE; i++)
-        out[n++] = alphabet[raw[i] & 31];
+        out[n++] = id_alphabet[raw[i] & 31];
+    out[n] = '\0';
+}
+
+void id_new_ordered(char out[ID_SIZE], const char *prefix, int64_t time_ms)
+{
+    enum { TIME_CHARS = 9 }; /* 45 bits of milliseconds: past the year 3000 */
+    unsigned char raw[20 - TIME_CHARS];
+    randombytes_buf(raw, sizeof(raw));
+    int n = snprintf(out, ID_SIZE, "%s_", prefix);
+    uint64_t t = time_ms < 0 ? 0 : (uint64_t)time_ms;
+    for (int i = TIME_CHARS - 1; i >= 0 && n + i + 1 < ID_SIZE; i--, t >>= 5)
+        out[n + i] = id_alphabet[t & 31];
+    n += TIME_CHARS;
+    for (size_t i = 0; i < sizeof(raw) && (size_t)n + 1 < ID_SIZE; i++)
+        out[n++] = id_alphabet[raw[i] & 31];
     out[n] = '\0';
 }
 

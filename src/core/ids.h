@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum {
     ID_SIZE = 32,         /* "usr_" + 20 base32 chars + NUL fits */
@@ -23,6 +24,11 @@ int ids_init(void);
 
 /* prefix + "_" + 20 random base32 characters (100 bits). */
 void id_new(char out[ID_SIZE], const char *prefix);
+/* The same length, but the first 9 characters are the time (ms), so ids
+ * made later sort later and a unique index on them grows at its end (one
+ * page written per commit, not one page per new row); 55 random bits
+ * follow. For rows written at a high rate (chat messages). */
+void id_new_ordered(char out[ID_SIZE], const char *prefix, int64_t time_ms);
 
 /* prefix + "_" + 43 base64url characters (256 bits). */
 void token_new(char out[TOKEN_SIZE], const char *prefix);

@@ -205,6 +205,7 @@ static void print_banner(struct app *app, const struct sa *laddr, const char *de
     const char *widget = chat_some_widget(app);
     if (widget)
         printf("  Chat:     %s/widget?widget=%s   (agents: %s/agent)\n", base, widget, base);
+    printf("  Manager:  %s/manager   (shift managers: queues, agents, today's figures)\n", base);
     struct sa tls_bound;
     if (app->sip)
         re_printf("  SIP:      sip:%J (UDP and TCP), realm \"%s\"\n", &sip_bound,

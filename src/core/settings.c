@@ -152,8 +152,16 @@ static const struct schema s_sl = {.type = SCHEMA_INTEGER, .check = check_sl};
 static const struct schema s_hours = {
     .type = SCHEMA_OBJECT, .allow_unknown = true, .check = check_hours};
 static const struct schema s_token = {.type = SCHEMA_STRING, .min_len = 16, .max_len = 128};
+/* The wallboard's colours: green at or above the goal, amber within the
+ * amber points below it, red further down (percent and points). */
+static const struct schema s_percent = {
+    .type = SCHEMA_INTEGER, .has_min = true, .min = 1, .has_max = true, .max = 100};
+static const struct schema s_points = {
+    .type = SCHEMA_INTEGER, .has_min = true, .min = 0, .has_max = true, .max = 100};
 static const struct schema_field report_fields[] = {
     {"serviceLevelSeconds", &s_sl, false},
+    {"serviceLevelGoal", &s_percent, false},
+    {"serviceLevelAmberPoints", &s_points, false},
     {"businessHours", &s_hours, false},
     {"metricsToken", &s_token, false},
     {0},
@@ -200,7 +208,9 @@ static json_t *defaults(void)
     json_object_set_new(json_object_get(d, "sip"), "parkSeconds", json_integer(90));
     json_object_set_new(
         d, "media", json_pack("{s:i, s:i, s:i}", "portMin", 20000, "portMax", 29999, "threads", 0));
-    json_object_set_new(d, "reports", json_pack("{s:i}", "serviceLevelSeconds", 20));
+    json_object_set_new(d, "reports",
+                        json_pack("{s:i, s:i, s:i}", "serviceLevelSeconds", 20, "serviceLevelGoal",
+                                  80, "serviceLevelAmberPoints", 10));
     return d;
 }
 

@@ -52,6 +52,45 @@ void strbuf_truncate(struct strbuf *b, size_t len)
     }
 }
 
+int strbuf_json_string(struct strbuf *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF"; /* as jansson writes them */
+    size_t len = s ? strlen(s) : 0;
+    if (strbuf_reserve(b, len + 2))
+        return ENOMEM;
+    b->s[b->len++] = '"';
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char esc = c == '"'    ? '"'
+                   : c == '\\' ? '\\'
+                   : c == '\n' ? 'n'
+                   : c == '\r' ? 'r'
+                   : c == '\t' ? 't'
+                   : c == '\b' ? 'b'
+                   : c == '\f' ? 'f'
+                               : 0;
+        if (!esc && c >= 0x20) {
+            b->s[b->len++] = (char)c;
+            continue;
+        }
+        /* the escape takes the place of one byte; the closing quote is reserved */
+        if (strbuf_reserve(b, (esc ? 2 : 6) + len - i))
+            return ENOMEM;
+        b->s[b->len++] = '\\';
+        if (esc) {
+            b->s[b->len++] = esc;
+        } else {
+            memcpy(b->s + b->len, "u00", 3);
+            b->s[b->len + 3] = hex[c >> 4];
+            b->s[b->len + 4] = hex[c & 15];
+            b->len += 5;
+        }
+    }
+    b->s[b->len++] = '"';
+    b->s[b->len] = '\0';
+    return 0;
+}
+
 void text_quote(char *dst, size_t size, const char *s, size_t len, bool json_escapes)
 {
     size_t o = 0, limit = size > 16 ? size - 12 : 0; /* room for an escape, "...\"" */

@@ -1,7 +1,7 @@
 /*
  * text.h - small text helpers shared by the YAML loader and the validator:
- * a growable string, quoting a value for a message, and trimming a string
- * cut inside a UTF-8 sequence.
+ * a growable string (and JSON strings written into it), quoting a value
+ * for a message, and trimming a string cut inside a UTF-8 sequence.
  */
 #ifndef SB_CORE_TEXT_H
 #define SB_CORE_TEXT_H
@@ -26,6 +26,10 @@ int strbuf_append(struct strbuf *b, const char *s, size_t n);
 int strbuf_puts(struct strbuf *b, const char *s);
 /* Set the length (within the reserved capacity) and terminate. */
 void strbuf_truncate(struct strbuf *b, size_t len);
+/* Append s (UTF-8; NULL is "") as a JSON string: quotes, backslash and
+ * control characters escaped, as jansson writes it. For hot paths that
+ * write JSON text directly instead of building and dumping a tree. */
+int strbuf_json_string(struct strbuf *b, const char *s);
 
 /* Write `s` (len bytes) into dst as a double-quoted, escaped string,
  * shortened with "..." to fit `size` (at least 17), stopping only between

@@ -18,6 +18,7 @@
 
 #include "http/httpd.h"
 #include "http/httpd_internal.h"
+#include "http/sendq.h"
 
 enum {
     DEFAULT_MAX_BODY = 1024 * 1024,
@@ -37,7 +38,8 @@ struct httpd {
     httpd_req_h *reqh;
     httpd_err_h *errh;
     void *arg;
-    struct mbuf *txbuf; /* reused by every reply: the loop is single-threaded */
+    struct mbuf *txbuf;  /* reused by every reply: the loop is single-threaded */
+    struct sendq *sendq; /* the output of upgraded connections (sendq.h) */
     time_t date_sec;
     char date[64]; /* cached "Date: ...\r\n", rebuilt once a second */
 };
@@ -785,6 +787,11 @@ int httpd_conn_takeover(struct httpd_conn *conn, struct tcp_conn **tcp, struct m
     return 0;
 }
 
+struct sendq *httpd_conn_sendq(const struct httpd_conn *conn)
+{
+    return conn && conn->httpd ? conn->httpd->sendq : NULL;
+}
+
 const struct sa *httpd_conn_peer(const struct httpd_conn *conn)
 {
     return conn ? &conn->peer : NULL;
@@ -809,6 +816,7 @@ static void httpd_destructor(void *arg)
 
     mem_deref(httpd->ts);
     mem_deref(httpd->txbuf);
+    mem_deref(httpd->sendq);
 }
 
 static void opts_apply(struct httpd_opts *dst, const struct httpd_opts *src)
@@ -841,7 +849,9 @@ int httpd_listen(struct httpd **httpdp, const struct sa *laddr, const struct htt
     httpd->errh = errh;
     httpd->arg = arg;
 
-    err = tcp_sock_alloc(&httpd->ts, laddr, accept_handler, httpd);
+    err = sendq_alloc(&httpd->sendq, sendq_default_threads());
+    if (!err)
+        err = tcp_sock_alloc(&httpd->ts, laddr, accept_handler, httpd);
     if (!err)
         err = tcp_sock_bind(httpd->ts, laddr);
     if (!err)

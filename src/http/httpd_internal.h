@@ -20,4 +20,8 @@
  */
 int httpd_conn_takeover(struct httpd_conn *conn, struct tcp_conn **tcp, struct mbuf **rest);
 
+/* The output queue that upgraded connections of this server share
+ * (sendq.h); NULL once the conn has left httpd. Ask before the takeover. */
+struct sendq *httpd_conn_sendq(const struct httpd_conn *conn);
+
 #endif

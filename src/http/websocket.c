@@ -15,9 +15,11 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "http/websocket.h"
 #include "http/httpd_internal.h"
+#include "http/sendq.h"
 
 enum {
     DEFAULT_MAX_MESSAGE = 64 * 1024,
@@ -49,7 +51,7 @@ enum ws_close_code {
 enum ws_state { WS_OPEN, WS_CLOSING, WS_LINGER, WS_CLOSED };
 
 struct websocket {
-    struct tcp_conn *tc;
+    struct sendq_conn *sq; /* the socket: frames leave at the end of the turn */
     struct sa peer;
     struct tmr tmr;    /* first frames after the handshake, then close wait */
     struct tmr tmr_ka; /* keepalive pings */
@@ -138,10 +140,8 @@ static int send_frame(struct websocket *ws, enum ws_opcode op, const void *data,
 {
     uint8_t hdr[10];
     size_t hlen = 2, i;
-    struct mbuf *mb;
-    int err;
 
-    if (!ws->tc)
+    if (!ws->sq)
         return ENOTCONN;
 
     hdr[0] = (uint8_t)(0x80 | op); /* server frames: never fragmented, never masked */
@@ -159,18 +159,7 @@ static int send_frame(struct websocket *ws, enum ws_opcode op, const void *data,
         hlen = 10;
     }
 
-    mb = mbuf_alloc(hlen + len);
-    if (!mb)
-        return ENOMEM;
-    err = mbuf_write_mem(mb, hdr, hlen);
-    if (len)
-        err |= mbuf_write_mem(mb, data, len);
-    mb->pos = 0;
-    if (!err)
-        err = tcp_send(ws->tc, mb);
-    mem_deref(mb);
-
-    return err;
+    return sendq_append(ws->sq, hdr, hlen, data, len);
 }
 
 static int send_close(struct websocket *ws, uint16_t code, const char *reason)
@@ -210,7 +199,8 @@ static void ws_terminate(struct websocket *ws)
     ws->state = WS_CLOSED;
     tmr_cancel(&ws->tmr);
     tmr_cancel(&ws->tmr_ka);
-    ws->tc = mem_deref(ws->tc);
+    sendq_conn_release(ws->sq); /* the peer is gone, or we gave up on it */
+    ws->sq = mem_deref(ws->sq);
 
     if (ws->closeh)
         ws->closeh(ws, ws->code, ws->arg);
@@ -221,19 +211,6 @@ static void terminate_handler(void *arg)
     ws_terminate(arg);
 }
 
-static void shut_write(struct websocket *ws)
-{
-    (void)shutdown(tcp_conn_fd(ws->tc), SHUT_WR);
-}
-
-static void drained_handler(void *arg)
-{
-    struct websocket *ws = arg;
-
-    (void)tcp_set_send(ws->tc, NULL);
-    shut_write(ws);
-}
-
 /* Let our Close frame reach the peer before the socket closes: closing
  * with unread input would send RST and could destroy it. */
 static void ws_linger(struct websocket *ws)
@@ -242,10 +219,7 @@ static void ws_linger(struct websocket *ws)
     tmr_cancel(&ws->tmr_ka);
     tmr_start(&ws->tmr, CLOSE_WAIT_MS, terminate_handler, ws);
 
-    if (tcp_conn_txqsz(ws->tc))
-        (void)tcp_set_send(ws->tc, drained_handler);
-    else
-        shut_write(ws);
+    sendq_conn_shutdown(ws->sq); /* once the Close frame has left */
 }
 
 /* RFC 6455 7.1.7: send a Close with the reason and stop reading frames. */
@@ -481,20 +455,20 @@ static void ws_process(struct websocket *ws)
     }
 }
 
-static int rx_add(struct websocket *ws, struct mbuf *mb)
+static int rx_add(struct websocket *ws, const uint8_t *data, size_t len)
 {
     struct mbuf *rx = ws->rx;
     size_t left;
     int err;
 
-    if (!rx || !mbuf_get_left(rx)) {
-        mem_deref(rx);
-        ws->rx = mem_ref(mb);
-        return 0;
+    if (!rx) {
+        rx = ws->rx = mbuf_alloc(len > 512 ? len : 512);
+        if (!rx)
+            return ENOMEM;
     }
 
     left = mbuf_get_left(rx);
-    if (left + mbuf_get_left(mb) > ws->max_message + RX_SLACK)
+    if (left + len > ws->max_message + RX_SLACK)
         return EOVERFLOW;
 
     if (rx->pos) { /* drop handled frames before growing */
@@ -503,13 +477,13 @@ static int rx_add(struct websocket *ws, struct mbuf *mb)
         rx->end = left;
     }
     rx->pos = rx->end;
-    err = mbuf_write_mem(rx, mbuf_buf(mb), mbuf_get_left(mb));
+    err = mbuf_write_mem(rx, data, len);
     rx->pos = 0;
 
     return err;
 }
 
-static void recv_handler(struct mbuf *mb, void *arg)
+static void recv_handler(const uint8_t *data, size_t len, void *arg)
 {
     struct websocket *ws = arg;
 
@@ -517,7 +491,7 @@ static void recv_handler(struct mbuf *mb, void *arg)
         return; /* lingering: input no longer matters */
 
     ws->rx_seen = true;
-    if (rx_add(ws, mb)) {
+    if (rx_add(ws, data, len)) {
         ws_fail(ws, CLOSE_TOO_BIG);
         return;
     }
@@ -714,24 +688,39 @@ static void ws_destructor(void *arg)
 
     tmr_cancel(&ws->tmr);
     tmr_cancel(&ws->tmr_ka);
-    if (ws->tc && ws->state == WS_OPEN)
+    if (ws->sq && ws->state == WS_OPEN)
         (void)send_close(ws, CLOSE_GOING_AWAY, NULL); /* best effort */
-    mem_deref(ws->tc);
+    sendq_conn_release(ws->sq);
+    mem_deref(ws->sq);
     mem_deref(ws->rx);
     mem_deref(ws->frag);
 }
 
-/* Start on the taken-over TCP connection: 101 out, handlers in. */
+/* Start on the taken-over TCP connection: its socket moves from libre's
+ * tcp_conn to a sendq_conn (a duplicate is kept, the original closes with
+ * the tcp_conn), the 101 goes out first, handlers in. */
 static int ws_start(struct websocket *ws, struct httpd_conn *conn, struct mbuf *reply)
 {
-    int err;
+    struct sendq *q = httpd_conn_sendq(conn);
+    struct tcp_conn *tc = NULL;
+    int err, fd;
 
-    err = httpd_conn_takeover(conn, &ws->tc, &ws->rx);
+    if (!q)
+        return ENOTCONN;
+    err = httpd_conn_takeover(conn, &tc, &ws->rx);
     if (err)
         return err;
 
-    tcp_set_handlers(ws->tc, NULL, recv_handler, close_handler, ws);
-    err = tcp_send(ws->tc, reply);
+    fd = dup(tcp_conn_fd(tc));
+    mem_deref(tc);
+    if (fd < 0)
+        return errno;
+    err = sendq_conn_alloc(&ws->sq, q, fd, recv_handler, close_handler, ws);
+    if (err) {
+        (void)close(fd);
+        return err;
+    }
+    err = sendq_append(ws->sq, reply->buf, reply->end, NULL, 0);
     if (err)
         return err;
 

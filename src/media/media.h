@@ -60,6 +60,7 @@ struct media_event {
                                * "closed" (RECORD_DONE), "silence" (SILENCE) */
     uint32_t duration_ms;     /* RECORD_DONE: audio recorded; SILENCE: the silence (or the
                                * wait, "timeout") that ended it */
+    uint8_t channels;         /* RECORD_DONE: the file's channels (0: it never began) */
     struct media_stats stats; /* MEDIA_EV_CLOSED */
     int16_t *pcm;             /* MEDIA_EV_SPEECH "utterance"/"max": 8 kHz 16-bit mono audio, a
                                * mem object freed after the handler (mem_ref it to keep it) */

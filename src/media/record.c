@@ -162,6 +162,7 @@ void recorder_stop(struct recorder *r, const char *reason, bool events,
     ev.op_id = r->op_id;
     ev.reason = reason;
     ev.duration_ms = (uint32_t)(r->frames * MEDIA_PTIME);
+    ev.channels = (uint8_t)r->channels;
     ticker_stop(&r->tk);
     flush(r);
     writer_close(r->out, events ? &ev : NULL, after);

@@ -221,6 +221,13 @@ static void queue_figures(json_t *row, const json_t *r, int sl)
                         json_pack("{s:I, s:I, s:I}", "overflow", (json_int_t)ov, "timeout",
                                   (json_int_t)to, "noAgents", (json_int_t)na));
     json_object_set_new(row, "transfers", json_integer(raw(r, "transfers") + tw));
+    json_object_set_new(row, "endedOther", json_integer(raw(r, "endedOther")));
+    json_object_set_new(row, "callbacks",
+                        json_pack("{s:I, s:I, s:I, s:I}", "requested",
+                                  (json_int_t)raw(r, "callbacksRequested"), "connected",
+                                  (json_int_t)raw(r, "callbacksConnected"), "failed",
+                                  (json_int_t)raw(r, "callbacksFailed"), "cancelled",
+                                  (json_int_t)raw(r, "callbacksCancelled")));
     json_object_set_new(row, "serviceLevelSeconds", json_integer(sl));
     json_object_set_new(row, "answeredWithinThreshold", json_integer(ans_in));
     json_object_set_new(row, "abandonedWithinThreshold", json_integer(ab_in));

@@ -66,7 +66,7 @@ static struct ragent *agent_get(struct report_fold *f, const char *id, int64_t n
         abort();
     a->id = fold_strdup(id);
     a->state = AS_UNAVAILABLE;
-    a->since = now;
+    a->since = a->accrued = now;
     rmap_put(f->agents, a->id, a);
     return a;
 }
@@ -78,12 +78,14 @@ static void agent_free(struct ragent *a)
     free(a);
 }
 
-/* Count the time since a->since in its state, bucket by bucket. */
+/* Count the time in its state not counted yet, bucket by bucket. How
+ * long it has been in the state (a->since) is another matter: counting
+ * (every second, for the sums) does not start the state again. */
 static void agent_accrue(struct report_fold *f, struct ragent *a, int64_t now)
 {
     char fig[32];
     snprintf(fig, sizeof(fig), "stateMs.%s", agent_state_names[a->state]);
-    int64_t t = a->since;
+    int64_t t = a->accrued;
     while (t < now) {
         int64_t b = report_bucket(t), end = b + REPORT_BUCKET_MS;
         if (end > now)
@@ -91,8 +93,8 @@ static void agent_accrue(struct report_fold *f, struct ragent *a, int64_t now)
         fold_emit(f, b, "agent", a->id, "", fig, end - t);
         t = end;
     }
-    if (now > a->since)
-        a->since = now;
+    if (now > a->accrued)
+        a->accrued = now;
 }
 
 static void agent_update(struct report_fold *f, struct ragent *a, int64_t now)
@@ -105,6 +107,7 @@ static void agent_update(struct report_fold *f, struct ragent *a, int64_t now)
         return;
     agent_accrue(f, a, now);
     a->state = s;
+    a->since = now;
 }
 
 void report_fold_advance(struct report_fold *f, int64_t now)
@@ -125,6 +128,8 @@ void report_fold_clamp_since(struct report_fold *f, int64_t t)
         struct ragent *a = v;
         if (a->since < t)
             a->since = t;
+        if (a->accrued < t)
+            a->accrued = t;
     }
 }
 
@@ -330,14 +335,29 @@ static void job_closed(struct report_fold *f, const struct event *e, struct rjob
     job_free(f, j);
 }
 
+/* Dispositions of jobs that ended unanswered through no choice of the
+ * consumer's: a callback that could not reach them or was cancelled
+ * (counted under callbacks), a waiting call the server's restart cut off. */
+static bool ended_other(const char *d)
+{
+    return d && (strcmp(d, "serverRestarted") == 0 || strcmp(d, "callbackFailed") == 0 ||
+                 strcmp(d, "callbackCancelled") == 0);
+}
+
 /* A job that ended without being answered: abandoned, or redirected by
- * the call queue's timeout or no-agents rule, or transferred. */
+ * the call queue's timeout or no-agents rule, or transferred; or ended
+ * for another reason (ended_other: counted apart, its wait left out). */
 static void job_cancelled(struct report_fold *f, const struct event *e, struct rjob *j)
 {
     job_released(f, e, j);
     if (j->q && !j->answered) {
         const char *d = ev_str(e, "dispositionCode");
         int64_t wait = e->time - j->enq;
+        if (ended_other(d)) {
+            fold_emit(f, j->bucket, "queue", j->q->id, j->chan, "endedOther", 1);
+            job_free(f, j);
+            return;
+        }
         const char *fig = "abandoned", *sum = "abandonWaitMs";
         if (d && strcmp(d, "timeout") == 0)
             fig = "redirectedTimeout", sum = "redirectWaitMs";

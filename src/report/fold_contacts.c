@@ -158,6 +158,24 @@ static void queue_answered(struct report_fold *f, const struct event *e, struct 
     c->queue_bucket = j->bucket;
 }
 
+/* A call queue's callbacks, counted for its router queue when they
+ * happen (the job's own figures count its wait and answer as for any). */
+static void callback_event(struct report_fold *f, const struct event *e)
+{
+    static const struct {
+        const char *type, *figure;
+    } figures[] = {
+        {"callbackRequested", "callbacksRequested"},
+        {"callbackConnected", "callbacksConnected"},
+        {"callbackFailed", "callbacksFailed"},
+        {"callbackCancelled", "callbacksCancelled"},
+    };
+    const char *queue = ev_str(e, "queueId");
+    for (size_t i = 0; queue && i < sizeof(figures) / sizeof(figures[0]); i++)
+        if (strcmp(e->type, figures[i].type) == 0)
+            fold_emit(f, report_bucket(e->time), "queue", queue, "voice", figures[i].figure, 1);
+}
+
 /* Hold time of a call answered from a queue, to the queue's contact and
  * the agent, when the hold ends. */
 static void hold_ends(struct report_fold *f, struct rcall *c, int64_t now)
@@ -185,6 +203,8 @@ void fold_calls(struct report_fold *f, const struct event *e)
         queue_redirected(f, e);
     } else if (strcmp(t, "queueAnswered") == 0) {
         queue_answered(f, e, call_get(f, id, true));
+    } else if (strncmp(t, "callback", 8) == 0) {
+        callback_event(f, e);
     } else if (strcmp(t, "callTransferred") == 0) {
         const struct rcall *c = call_get(f, id, false);
         if (c && c->queue)

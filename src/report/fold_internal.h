@@ -42,7 +42,8 @@ struct ragent {
     bool available;
     int active, wrap; /* jobs assigned, jobs completed not yet closed */
     enum agent_state state;
-    int64_t since;
+    int64_t since;   /* in this state since (the live figures' time in state) */
+    int64_t accrued; /* its time counted into the sums up to here */
 };
 
 /* A call the fold follows: in an attendant, or answered from a queue. */

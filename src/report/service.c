@@ -431,5 +431,13 @@ json_t *report_live(struct app *app)
     }
     json_decref(today);
     json_object_set_new(live, "time", clock_time_json(now));
+    /* The zone of "today" and of the intervals, and what the wallboard
+     * colours by (docs/reporting.md). */
+    json_object_set_new(live, "timezone", json_string(settings_str(app, "organisation.timezone")));
+    int64_t goal = settings_int(app, "reports.serviceLevelGoal"),
+            amber = settings_int(app, "reports.serviceLevelAmberPoints");
+    json_object_set_new(live, "serviceLevelGoal", json_real((double)goal / 100.0));
+    json_object_set_new(live, "serviceLevelAmberFrom",
+                        json_real((double)(goal > amber ? goal - amber : 0) / 100.0));
     return live;
 }

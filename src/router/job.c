@@ -289,7 +289,9 @@ void job_activate(struct router *r, struct job *j)
     if (j->state != JS_WAITING && j->state != JS_SUSPENDED)
         return;
     dl_clear(r, &j->dl_act);
-    job_enqueue(r, j, j->queue, r->now, true);
+    /* A job that waited in this queue before (unassigned and suspended)
+     * gets its place back; a new one starts now. */
+    job_enqueue(r, j, j->queue, j->enqueued_at ? j->enqueued_at : r->now, true);
 }
 
 /* Release the job's assignment: capacity back to the worker, who is

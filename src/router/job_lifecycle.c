@@ -38,7 +38,7 @@ static int parse_mode(struct router *r, struct job *j, const json_t *m, int *mod
 
 /* The spec's fields the engine models; the rest is kept as is. */
 struct jspec {
-    const json_t *id, *chan, *queue, *cp, *prio, *labels, *sels;
+    const json_t *id, *chan, *queue, *cp, *prio, *labels, *sels, *enq;
     bool extra; /* members besides these */
 };
 
@@ -61,6 +61,8 @@ static inline const json_t **spec_slot(struct jspec *js, const char *key, size_t
         return KEY_IS(key, len, "requestedWorkerSelectors") ? &js->sels : NULL;
     case 'i':
         return KEY_IS(key, len, "id") ? &js->id : NULL;
+    case 'e':
+        return KEY_IS(key, len, "enqueuedAt") ? &js->enq : NULL;
     default:
         return NULL;
     }
@@ -118,6 +120,14 @@ static int apply_spec(struct router *r, struct job *j, const struct jspec *js, c
             json_integer_value(js->prio) < -1000000)
             return bad(r, "%s: priority must be an integer", ctx);
         j->priority = (int)json_integer_value(js->prio);
+    }
+    if (js->enq && !json_is_null(js->enq)) {
+        /* A place in line kept from before (a caller coming back to the
+         * queue they left): never later than now. */
+        if (!json_is_integer(js->enq) || json_integer_value(js->enq) <= 0 ||
+            json_integer_value(js->enq) > r->now)
+            return bad(r, "%s: enqueuedAt must be a time (ms) no later than now", ctx);
+        j->enqueued_at = json_integer_value(js->enq);
     }
     /* in the job's room when it has one (made by spec_room): the
      * selectors, then the labels */
@@ -196,7 +206,7 @@ static void start(struct router *r, struct job *j, const json_t *spec, const str
     if (cp)
         emit(r, ROUTER_JOB_CLASSIFIED, j, NULL, NULL, NULL, job_classified_json(r, j));
     if (mode == 0) {
-        job_enqueue(r, j, c->queue, r->now, true);
+        job_enqueue(r, j, c->queue, j->enqueued_at ? j->enqueued_at : r->now, true);
     } else if (mode == 1 && j->schedule_at > r->now) {
         j->state = JS_WAITING;
         dl_set(r, &j->dl_act, j->schedule_at);
@@ -204,7 +214,7 @@ static void start(struct router *r, struct job *j, const json_t *spec, const str
         json_object_set_new(data, "scheduleAt", json_integer(j->schedule_at));
         emit(r, ROUTER_JOB_WAITING_FOR_ACTIVATION, j, NULL, NULL, NULL, data);
     } else if (mode == 1) {
-        job_enqueue(r, j, c->queue, r->now, true); /* already due */
+        job_enqueue(r, j, c->queue, j->enqueued_at ? j->enqueued_at : r->now, true); /* due */
     } else {
         j->state = JS_SUSPENDED;
     }
@@ -490,6 +500,8 @@ static void apply_retarget(struct router *r, struct job *j, struct retarget *t)
     if (j->state == JS_QUEUED || j->state == JS_CLASSIFICATION_FAILED) {
         job_move(r, j, target, prio);
     } else {
+        if (target != j->queue)
+            j->enqueued_at = 0; /* another queue: its place there starts when it is resumed */
         job_set_queue(j, target);
         j->priority = prio;
     }

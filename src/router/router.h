@@ -139,7 +139,12 @@
  *   starts anew there. workerSelectors replace all the job's selectors.
  *   Live offers are revoked first.
  * unassign: back to queued with the same enqueue time (optionally a
- *   priority bump), or suspended.
+ *   priority bump), or suspended; resuming it later gives back that place
+ *   (unless it was reclassified into another queue meanwhile).
+ * Enqueue time on create: a job spec may give "enqueuedAt" (ms, not after
+ *   now): the job takes its place in line as if queued then (a caller who
+ *   left a queue and comes back keeps their place). Not in the API's job
+ *   schema: the voice side uses it.
  *
  * ---- Why this worker --------------------------------------------------
  *
@@ -327,7 +332,8 @@ int router_job_unassign(struct router *r, const char *job_id, bool suspend, int 
  *        "classificationPolicyId"} (any subset). */
 int router_job_reclassify(struct router *r, const char *job_id, const json_t *spec, int64_t now,
                           const char **why);
-/* Activate a suspended (or scheduled, waitingForActivation) job now. */
+/* Activate a suspended (or scheduled, waitingForActivation) job now: into
+ * its queue at the enqueue time it had (suspended by unassign), or now. */
 int router_job_resume(struct router *r, const char *job_id, int64_t now);
 /* Full state: spec + "state", "queueId", "priority", "enqueuedAt",
  * "position" (1-based, queued jobs), "estimatedWaitSeconds", "offers",

@@ -281,6 +281,14 @@ static const struct schema_field worker_fields[] = {
 };
 const struct schema routing_worker_schema = {.type = SCHEMA_OBJECT, .fields = worker_fields};
 
+/* A manager staffing queues: the worker's queues, nothing else. */
+static const struct schema_field worker_queues_fields[] = {
+    {"queues", &s_ids, true},
+    {0},
+};
+const struct schema routing_worker_queues_schema = {.type = SCHEMA_OBJECT,
+                                                    .fields = worker_queues_fields};
+
 /* ---- jobs and job requests ---- */
 static const struct schema_field matching_fields[] = {
     {"kind", &(const struct schema){.type = SCHEMA_STRING, .enum_values = matching_kinds}, true},

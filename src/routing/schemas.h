@@ -12,6 +12,7 @@ extern const struct schema routing_classification_policy_schema;
 extern const struct schema routing_exception_policy_schema;
 extern const struct schema routing_queue_schema;
 extern const struct schema routing_worker_schema;
+extern const struct schema routing_worker_queues_schema;
 extern const struct schema routing_job_schema;
 extern const struct schema routing_reclassify_schema;
 extern const struct schema routing_availability_schema;

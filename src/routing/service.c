@@ -209,13 +209,11 @@ static int store_job(struct routing *rs, const char *job_id, bool *finished)
     return err;
 }
 
-/* The engine changed a worker's availability (e.g. missed offers): keep
- * the stored spec in step so a restart keeps it. */
-static int store_worker_state(struct routing *rs, const char *worker_id)
+json_t *routing_worker_spec_now(struct app *app, const char *worker_id)
 {
-    json_t *spec = routing_stored_spec(rs->app, ROUTING_WORKERS, worker_id);
+    struct routing *rs = state(app);
+    json_t *spec = routing_stored_spec(app, ROUTING_WORKERS, worker_id);
     json_t *now = router_worker_get(rs->engine, worker_id, clock_now_ms());
-    int err = 0;
     if (spec && now) {
         json_object_set(spec, "available", json_object_get(now, "available"));
         json_t *reason = json_object_get(now, "unavailableReason");
@@ -223,10 +221,21 @@ static int store_worker_state(struct routing *rs, const char *worker_id)
             json_object_set(spec, "unavailableReason", reason);
         else
             json_object_del(spec, "unavailableReason");
-        err = store_spec(rs->app, ROUTING_WORKERS, worker_id, spec);
+    } else {
+        json_decref(spec);
+        spec = NULL;
     }
-    json_decref(spec);
     json_decref(now);
+    return spec;
+}
+
+/* The engine changed a worker's availability (e.g. missed offers): keep
+ * the stored spec in step so a restart keeps it. */
+static int store_worker_state(struct routing *rs, const char *worker_id)
+{
+    json_t *spec = routing_worker_spec_now(rs->app, worker_id);
+    int err = spec ? store_spec(rs->app, ROUTING_WORKERS, worker_id, spec) : 0;
+    json_decref(spec);
     return err;
 }
 

@@ -61,6 +61,9 @@ int routing_delete(struct app *app, enum routing_kind kind, const char *id, cons
 
 /* The stored spec of an object, or NULL. New reference. */
 json_t *routing_stored_spec(struct app *app, enum routing_kind kind, const char *id);
+/* A worker's stored spec with its availability as the router has it now
+ * (new reference; NULL: no such worker). */
+json_t *routing_worker_spec_now(struct app *app, const char *worker_id);
 
 /* The stored snapshot of a job the engine no longer holds (finished). */
 json_t *routing_stored_job(struct app *app, const char *job_id);

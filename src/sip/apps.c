@@ -86,6 +86,8 @@ const char *app_name(enum call_app app)
         [APP_UNPARK] = "unpark",
         [APP_VOICEMAIL] = "voicemail",
         [APP_VM_MENU] = "voicemailMenu",
+        [APP_SURVEY] = "survey",
+        [APP_CALLBACK] = "callback",
     };
     return names[app];
 }
@@ -165,6 +167,20 @@ int app_speak(struct call *c, const char *text, uint32_t op)
     return app_speak_on(c, 0, text, op);
 }
 
+int app_play_on(struct call *c, uint32_t leg, const json_t *audio, const char *text, uint32_t op)
+{
+    const char *file = json_string_value(json_object_get(audio, "file"));
+    if (file)
+        return media_play(c->s->media, leg ? leg : c->leg, file, false, op);
+    const char *t = json_string_value(json_object_get(audio, "text"));
+    return app_speak_on(c, leg, t ? t : text ? text : "", op);
+}
+
+int app_play(struct call *c, const json_t *audio, uint32_t op)
+{
+    return app_play_on(c, 0, audio, NULL, op);
+}
+
 static void collected(struct call *c, const char *reason)
 {
     c->collecting = false;
@@ -208,6 +224,14 @@ void app_digit(struct call *c, char digit)
     }
     if (c->app == APP_VOICEMAIL || c->app == APP_VM_MENU) {
         voicemail_digit(c, digit);
+        return;
+    }
+    if (c->app == APP_SURVEY) {
+        survey_digit(c, digit);
+        return;
+    }
+    if (c->app == APP_QUEUE) {
+        callback_offer_digit(c, digit);
         return;
     }
     if (c->ended || !c->collecting)
@@ -291,6 +315,10 @@ void app_media_event(struct call *c, const struct media_event *ev)
     }
     if (c->app == APP_VOICEMAIL || c->app == APP_VM_MENU) {
         voicemail_media_event(c, ev);
+        return;
+    }
+    if (c->app == APP_SURVEY) {
+        survey_media_event(c, ev);
         return;
     }
     if (ev->type == MEDIA_EV_DTMF) {

@@ -70,11 +70,7 @@ void att_event(struct call *c, const char *type, json_t *data)
 
 int att_play(struct call *c, const json_t *audio, uint32_t op)
 {
-    const char *text = json_string_value(json_object_get(audio, "text"));
-    const char *file = json_string_value(json_object_get(audio, "file"));
-    if (file)
-        return media_play(c->s->media, c->leg, file, false, op);
-    return app_speak(c, text ? text : "", op);
+    return app_play(c, audio, op);
 }
 
 int att_say(struct call *c, const char *text, uint32_t op)

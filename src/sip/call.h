@@ -17,6 +17,11 @@ struct app;
 struct sipsvc;
 struct media_event;
 struct vm_call;
+struct survey;
+struct schema;
+struct schema_result;
+struct cb_offer;
+struct callback;
 
 enum call_app {
     APP_ECHO,       /* *43: you hear yourself */
@@ -32,7 +37,14 @@ enum call_app {
     APP_UNPARK,     /* dialling an orbit: takes the parked call over */
     APP_VOICEMAIL,  /* leave a message in a voicemail box (voicemail.c) */
     APP_VM_MENU,    /* *98: listen to one's voicemail (vm_menu.c) */
+    APP_SURVEY,     /* a queue's caller rating the call after the agent left (survey.c) */
+    APP_CALLBACK,   /* a call queue's callback: the agent, then the number (callback.c) */
 };
+
+/* The op ids of media commands (MEDIA_EV_PLAY_DONE says which finished):
+ * apps.c 1-9, queues.c 20-29, attendant.c 30-39, park.c, survey.c and
+ * voicemail 40-59 (each only on its own calls' legs), recording.c 60-69,
+ * callback_offer.c 70-79. */
 
 /* One far end of a call: a SIP session (the caller's, accepted, or one
  * we placed) and who it is. The same session handlers serve both kinds
@@ -49,6 +61,7 @@ struct party {
     struct sipnot * not ;  /* NOTIFYs about a transfer it asked for (REFER) */
     struct tmr release;    /* hangs up a party transferred away */
     bool leaving;          /* transferred away: its hang-up ends nothing */
+    uint64_t star_at;      /* when it pressed * (a feature code may follow; recording.c) */
 };
 
 struct call {
@@ -89,12 +102,18 @@ struct call {
     char job_id[ID_SIZE];   /* its router job */
     char offer_id[ID_SIZE]; /* the offer whose agent is ringing */
     char offer_worker[64];
-    int64_t queued_at;
+    int64_t queued_at;         /* when its stay began (ms), or its first stay in this queue */
+    json_t *queue_places;      /* router queue id -> when the call first joined it (ms) */
     struct tmr queue_tmr;      /* the next position announcement */
     json_t *queue_pending;     /* a redirect waiting for its announcement to end */
     const char *queue_leave;   /* why it left the queue: "overflow", "timeout", "noAgents" */
     uint64_t queue_timeout_at; /* the timeout redirect (tmr_jiffies), 0: none */
     uint64_t queue_check_at;   /* the next check for agents */
+    struct cb_offer *cbo;      /* the callback offered, asked for (callback_offer.c) */
+    /* APP_CALLBACK (callback.c) */
+    struct callback *cb; /* the callback this call is an attempt of (a reference) */
+    char from_name[16];  /* the display name of the calls we place for it ("Callback") */
+    bool unrecorded;     /* no call record (yet): an attempt ringing its agent */
     /* APP_PARKED, APP_UNPARK (park.c) */
     unsigned orbit;
     char parked_by[ID_SIZE];
@@ -106,6 +125,14 @@ struct call {
     /* APP_VOICEMAIL, APP_VM_MENU (voicemail.c, vm_menu.c) */
     char vm_box[72];    /* the box to leave a message in, when not c->target's */
     struct vm_call *vm; /* their state, freed with the call */
+    /* APP_SURVEY (survey.c) */
+    struct survey *survey; /* freed with the call */
+    /* recording (recording.c) */
+    char rec_id[48];        /* the recording going on, "" none */
+    uint32_t rec_leg;       /* the leg it records */
+    uint32_t aside_leg;     /* a leg hearing something aside; the bridge is made again after */
+    bool aside_record;      /* ... and then recording starts */
+    char aside_by[ID_SIZE]; /* who asked for it (*1) */
 };
 
 /* The Allow header of every answer and request we send. */
@@ -127,13 +154,28 @@ sipsess_close_h party_close;
 void party_leave(struct party *p);
 /* Hang up a party that left (its release timer's handler). */
 void party_release(void *arg);
+/* The user part of who a party is: "+15550199" of "sip:+15550199@host"
+ * ("" for none). */
+void party_user(const struct party *p, char *out, size_t size);
 /* Bridge b's leg (c->leg_b) with c->leg; when they are on different media
  * threads, offer b a new leg beside c->leg by re-INVITE first. */
 int party_relink(struct party *b, uint32_t near);
 
+/* A new call of s (id, timers, lists; in s->calls), with no parties. */
+struct call *call_alloc(struct sipsvc *s);
+/* Its row in the calls table and its callRinging/callAnswered event
+ * (calls_store.c): group-committed, or at once inside a transaction (then
+ * its error is returned). */
+int call_record_insert(struct call *c, const char *from, const char *to, const char *sip_call_id,
+                       const char *target, bool ringing);
 /* End the call once (media closed, record updated); the caller then drops
  * its reference (the session's BYE goes when the call is freed). */
 void call_finish(struct call *c, const char *by, const char *reason);
+/* Let a call that never became one go (no record, no event): its legs
+ * close and it is freed from the main loop. */
+void call_discard(struct call *c);
+/* Is the trunk carrying its maxCalls already? */
+bool call_trunk_full(struct sipsvc *s, const json_t *trunk);
 /* Calls' deadlines (maximum duration, ringing) are checked by one timer a
  * second, not a timer each: libre inserts a timer by walking the thread's
  * sorted timer list, which long timers by the thousand make slow. */
@@ -157,12 +199,12 @@ void call_set_trunk(struct call *c, json_t *trunk);
  * (the caller's address) towards target (what was dialled). */
 int call_ring(struct call *c, const char *from, const char *target);
 
-/* ---- records.c: the calls table and "calls" events, group-committed ---- */
-/* The call's row and callRinging (ring) or callAnswered. */
+/* ---- calls_store.c: the calls table and "calls" events, group-committed ---- */
+/* call_record_insert() from the INVITE that starts the call. */
 int record_start(struct call *c, const struct sip_msg *msg, const char *target, bool ring);
 /* callDigits with c->digits. */
 void record_digits(struct call *c, const char *reason);
-/* The row ended, and callEnded. */
+/* The row ended, and callEnded (none for a call not recorded). */
 void record_end(struct call *c, const char *by, const char *reason);
 
 /* ---- route.c: where a call goes ---- */
@@ -209,6 +251,8 @@ int ring_contacts(struct sipsvc *s, const char *user_id, json_t **contacts);
  * trunk answer the carrier's challenges with its outbound credentials. */
 int ring_start(struct call *c, const char *from, const json_t *contacts, const char *target);
 void ring_stop(struct call *c);
+/* p answered: it alone is kept (out of c->forks), the others cancelled. */
+void ring_won(struct call *c, struct party *p);
 /* Ringing for too long: the caller hears 480 (or, after a transfer, is
  * hung up). */
 void ring_timeout(struct call *c);
@@ -241,6 +285,87 @@ void queue_connected(struct call *c);
 bool queue_recording_allowed(const struct call *c);
 /* Once a second (calls_sweep): the timeout and no-agents redirects. */
 void queue_tick(struct call *c, uint64_t now);
+/* The music on hold again (after something else was played). */
+void queue_music(struct call *c);
+/* At start: the router jobs of queued calls that a restart ended (not
+ * callbacks') are cancelled or closed ("serverRestarted"), so agents are
+ * not offered callers who are gone. */
+void queue_jobs_left(struct sipsvc *s);
+
+/* ---- callback_offer.c: a call queue's callback, the caller's side ---- */
+enum { CALLBACK_NUMBER_SIZE = 32 };
+/* The "callback" of a call queue's spec, and what its fields lack. */
+extern const struct schema callback_schema;
+const char *callback_config_problem(const json_t *callback);
+/* A callback setting of the queue's spec, or its default (everySeconds,
+ * retries, retrySeconds, ringSeconds). */
+json_int_t callback_setting(const json_t *queue, const char *name);
+/* A number that may be called back (a trunk's allow-list has it, for the
+ * agent role; tried with a '+' too): 0 and out; EINVAL not a number;
+ * ENOENT/EPERM not allowed. */
+int callback_number(struct app *app, const char *in, char out[CALLBACK_NUMBER_SIZE]);
+/* "plus 1 5 5 5 ..." for reading a number out. */
+void callback_number_words(const char *number, char *out, size_t size);
+/* The caller joined the queue: the offer's clock starts (queues with a
+ * callback). */
+void callback_offer_start(struct call *c);
+/* Once a second: the offer, when it is due. */
+void callback_offer_tick(struct call *c, uint64_t now);
+/* Is the caller answering the callback's questions (nothing else may
+ * speak to them)? */
+bool callback_offer_busy(const struct call *c);
+/* The callback the caller asked for (NULL: none), and forgetting it (an
+ * agent answered the caller after all). */
+const char *callback_offer_requested(const struct call *c);
+void callback_offer_forget(struct call *c);
+void callback_offer_digit(struct call *c, char digit);
+/* Digits and the end of its prompts: true when taken. */
+bool callback_offer_media_event(struct call *c, const struct media_event *ev);
+
+/* ---- callback.c: callbacks after the caller hung up ---- */
+int callbacks_start(struct sipsvc *s);
+void callbacks_stop(struct sipsvc *s);
+/* Once a second: jobs waiting for a retry back in line. */
+void callbacks_tick(struct sipsvc *s, int64_t now);
+/* The caller hung up after asking for callback id: its job is ours now. */
+int callback_adopt(struct sipsvc *s, const char *id);
+/* Is this router job a callback's (after its caller hung up)? */
+bool callback_job(struct sipsvc *s, const char *job_id);
+/* A router event of a callback's job: the attempt call its offers ring
+ * (made for a new offer), or NULL when there is none or it took the
+ * event (the job cancelled). */
+struct call *callback_router_event(struct sipsvc *s, const char *type, const json_t *data);
+/* The From of an attempt's ringing: the number to call, as us. */
+const char *callback_from(const struct call *c);
+/* An attempt's ringing party answered: the agent (then the number is
+ * dialled) or the number (bridged). */
+int callback_answered(struct party *p, const struct sip_msg *msg);
+/* An attempt ends (from call_finish). */
+void callback_call_ended(struct call *c, const char *by, const char *reason);
+/* An attempt whose agent did not answer goes (no call record). */
+void callback_idle(struct call *c);
+/* An agent answered the caller after they asked for a callback. */
+void callback_served(struct call *c);
+
+/* ---- recording.c ---- */
+/* A digit from a party: *1 from a person of ours in a bridged call starts
+ * or stops recording. True when the digit was taken for that (the
+ * application never sees it). */
+bool recording_digit(struct party *p, char digit);
+/* Media events of a call's legs that recording takes: digits of either
+ * party, the end of something played aside. True when taken. */
+bool recording_media_event(struct call *c, const struct media_event *ev);
+
+/* ---- survey.c: a call queue's post-call survey ---- */
+/* The callQueues[].survey object, and its checks (queue_check's). */
+extern const struct schema survey_schema;
+void survey_check(const json_t *queue, const char *path, const char *pointer,
+                  struct schema_result *res);
+/* The agent hung up first (c->b is gone): if the queue asks, the caller
+ * stays to rate the call (true); else false and the call ends as usual. */
+bool survey_start(struct call *c);
+void survey_media_event(struct call *c, const struct media_event *ev);
+void survey_digit(struct call *c, char digit);
 
 /* ---- voice_check.c ---- */
 /* The voice configuration checked as a whole (config_kind.verify). */
@@ -322,6 +447,11 @@ int app_speak(struct call *c, const char *text, uint32_t op);
 void app_speak_cancel_all(struct sipsvc *s);
 /* app_speak on another of the call's legs (no barge-in check). */
 int app_speak_on(struct call *c, uint32_t leg, const char *text, uint32_t op);
+/* Play {text | file} audio to the caller (MEDIA_EV_PLAY_DONE with op). */
+int app_play(struct call *c, const json_t *audio, uint32_t op);
+/* app_play on one of the call's legs (0: the caller's), or `text` when
+ * there is no audio. */
+int app_play_on(struct call *c, uint32_t leg, const json_t *audio, const char *text, uint32_t op);
 /* Stop what the caller hears, including prompts still being rendered. */
 void app_barge(struct call *c);
 void app_media_event(struct call *c, const struct media_event *ev);

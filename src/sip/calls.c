@@ -36,6 +36,13 @@ static unsigned trunk_calls(struct sipsvc *s, const char *name)
     return (unsigned)json_integer_value(json_object_get(s->trunk_load, name));
 }
 
+bool call_trunk_full(struct sipsvc *s, const json_t *trunk)
+{
+    const char *name = json_string_value(json_object_get(trunk, "name"));
+    json_int_t max = json_integer_value(json_object_get(trunk, "maxCalls"));
+    return name && max > 0 && trunk_calls(s, name) >= (unsigned)max;
+}
+
 static void trunk_count(struct call *c, int delta)
 {
     const char *t = json_string_value(json_object_get(c->trunk, "name"));
@@ -80,8 +87,12 @@ static void call_destructor(void *arg)
     tmr_cancel(&c->queue_tmr);
     json_decref(c->queue);
     json_decref(c->queue_pending);
+    json_decref(c->queue_places);
     attendant_stop(c);
     mem_deref(c->vm);
+    mem_deref(c->cbo);
+    mem_deref(c->cb);
+    mem_deref(c->survey);
     list_unlink(&c->le);
     list_flush(&c->leaving);
     c->b = mem_deref(c->b);
@@ -97,6 +108,8 @@ void call_finish(struct call *c, const char *by, const char *reason)
     trunk_count(c, -1);
     if (c->app == APP_QUEUE)
         queue_call_ended(c);
+    else if (c->app == APP_CALLBACK)
+        callback_call_ended(c, by, reason);
     c->ended = true;
     app_stop(c);
     ring_stop(c);
@@ -116,6 +129,19 @@ void call_end_soon(struct call *c, const char *by, const char *reason)
     if (c->ended)
         return;
     call_finish(c, by, reason);
+    tmr_start(&c->end_tmr, 0, on_end, c);
+}
+
+void call_discard(struct call *c)
+{
+    if (c->ended)
+        return;
+    c->ended = true;
+    trunk_count(c, -1);
+    ring_stop(c);
+    call_close_leg(c, c->leg);
+    call_close_leg(c, c->leg_b);
+    c->leg = c->leg_b = 0;
     tmr_start(&c->end_tmr, 0, on_end, c);
 }
 
@@ -139,6 +165,7 @@ static void on_sweep(void *arg)
         le = le->next; /* the call may go */
         if (c->ended)
             continue;
+        mem_ref(c); /* a timeout may end the call and let it go */
         if (c->ring_until && now >= c->ring_until) {
             ring_timeout(c);
         } else if (c->app == APP_QUEUE) {
@@ -146,13 +173,13 @@ static void on_sweep(void *arg)
         } else if (c->app == APP_PARKED) {
             park_tick(c, now);
         }
-        if (c->ended) {
-            continue;
-        } else if (c->limit_at && now >= c->limit_at) {
+        if (!c->ended && c->limit_at && now >= c->limit_at) {
             call_finish(c, "system", "maximum call duration");
             mem_deref(c); /* freeing the sessions sends BYE */
         }
+        mem_deref(c);
     }
+    callbacks_tick(s, clock_now_ms());
     if (++s->sweeps % 3600 == 1) /* hourly, and soon after start */
         recording_retention(s);
     tmr_start(&s->sweep, 1000 - now % 1000, on_sweep, s);
@@ -248,7 +275,7 @@ int call_ring(struct call *c, const char *from, const char *target)
     json_t *contacts = NULL;
     int err = 0;
     snprintf(caller, sizeof(caller), "%s", from);
-    if (c->app == APP_OUTBOUND) {
+    if (c->app == APP_OUTBOUND || c->app == APP_CALLBACK) {
         char uri[320];
         const json_t *out = json_object_get(c->trunk, "outbound");
         const char *caller_id = json_string_value(json_object_get(out, "callerId"));
@@ -264,6 +291,22 @@ int call_ring(struct call *c, const char *from, const char *target)
         err = ring_start(c, caller, contacts, target);
     json_decref(contacts);
     return err;
+}
+
+struct call *call_alloc(struct sipsvc *s)
+{
+    struct call *c = mem_zalloc(sizeof(*c), call_destructor);
+    if (!c)
+        return NULL;
+    c->s = s;
+    tmr_init(&c->end_tmr);
+    tmr_init(&c->digit_tmr);
+    tmr_init(&c->queue_tmr);
+    list_init(&c->forks);
+    list_init(&c->leaving);
+    id_new(c->id, "call");
+    list_append(&s->calls, &c->le, c);
+    return c;
 }
 
 static void on_invite(const struct sip_msg *msg, void *arg)
@@ -287,26 +330,18 @@ static void on_invite(const struct sip_msg *msg, void *arg)
         route_clear(&r);
         return;
     }
-    struct call *c = mem_zalloc(sizeof(*c), call_destructor);
+    struct call *c = call_alloc(s);
     if (!c) {
         sip_reply(s->sip, msg, 500, "Server Internal Error");
         route_clear(&r);
         return;
     }
-    c->s = s;
     c->app = r.app;
     c->direction = r.direction;
     c->target = r.target_spec;
     call_set_trunk(c, r.trunk);
     snprintf(c->callee_id, sizeof(c->callee_id), "%s", r.callee);
-    tmr_init(&c->end_tmr);
-    tmr_init(&c->digit_tmr);
-    tmr_init(&c->queue_tmr);
-    list_init(&c->forks);
-    list_init(&c->leaving);
-    id_new(c->id, "call");
     snprintf(c->user_id, sizeof(c->user_id), "%s", r.user_id);
-    list_append(&s->calls, &c->le, c);
     struct mbuf *desc = NULL;
     uint32_t leg = 0;
     /* Taking over a parked call: our leg beside the parked one. */
@@ -355,6 +390,17 @@ static void on_invite(const struct sip_msg *msg, void *arg)
              r.target);
 }
 
+/* The call whose far end talks on this leg (few events need it: a walk). */
+static struct call *call_of_far_leg(struct sipsvc *s, uint32_t leg)
+{
+    for (struct le *le = s->calls.head; le; le = le->next) {
+        struct call *c = le->data;
+        if (c->leg_b == leg)
+            return c;
+    }
+    return NULL;
+}
+
 void calls_media_event(struct sipsvc *s, const struct media_event *ev)
 {
     if (ev->type == MEDIA_EV_RECORD_DONE) {
@@ -366,10 +412,15 @@ void calls_media_event(struct sipsvc *s, const struct media_event *ev)
         record_leg(s, ev);
         return;
     }
-    /* What the applications hear of: the caller's side's leg. */
+    /* What the applications hear of: the caller's side's leg. Digits and
+     * asides of the far end's leg (recording by phone) too. */
     struct le *le = hash_lookup(s->by_leg, ev->leg, leg_match, (void *)&ev->leg);
     struct call *c = le ? le->data : NULL;
-    if (c && !c->ended)
+    if (!c && (ev->type == MEDIA_EV_DTMF || ev->type == MEDIA_EV_PLAY_DONE))
+        c = call_of_far_leg(s, ev->leg);
+    if (!c || c->ended || recording_media_event(c, ev))
+        return;
+    if (ev->leg == c->leg)
         app_media_event(c, ev);
 }
 
@@ -399,8 +450,11 @@ int calls_start(struct sipsvc *s)
     int err = sipevent_listen(&s->evsock, s->sip, 64, 64, mwi_subscribe, s);
     if (!err)
         err = events_subscribe(s->app->events, &s->router_sub, on_router_event, s);
+    if (!err)
+        err = callbacks_start(s);
     if (err)
         return err;
+    queue_jobs_left(s);
     char moh[1100];
     if (moh_default(s->app, moh, sizeof(moh)) != 0)
         log_warn("sip", "no default music on hold", "dir=%s/media", s->app->data_dir);
@@ -419,6 +473,7 @@ void calls_stop(struct sipsvc *s)
         call_finish(c, "system", "server stopping");
         mem_deref(c);
     }
+    callbacks_stop(s);
     if (s->sess_sock)
         sipsess_close_all(s->sess_sock);
     s->sess_sock = mem_deref(s->sess_sock);

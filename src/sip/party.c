@@ -12,6 +12,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 const char sip_allow[] = "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REFER, REGISTER\r\n";
@@ -40,6 +41,16 @@ struct party *party_alloc(struct call *c)
 void party_release(void *arg)
 {
     mem_deref(arg); /* BYE */
+}
+
+void party_user(const struct party *p, char *out, size_t size)
+{
+    const char *aor = p ? p->aor : "";
+    const char *user = strncmp(aor, "sips:", 5) == 0  ? aor + 5
+                       : strncmp(aor, "sip:", 4) == 0 ? aor + 4
+                                                      : aor;
+    const char *at = strchr(user, '@');
+    snprintf(out, size, "%.*s", (int)(at ? (size_t)(at - user) : strlen(user)), user);
 }
 
 void party_leave(struct party *p)
@@ -165,8 +176,11 @@ void party_info(struct sip *sip, const struct sip_msg *msg, void *arg)
         return;
     }
     sip_reply(sip, msg, 200, "OK");
-    if (pl_isset(&sig) && p == p->c->a)
-        app_digit(p->c, (char)toupper((unsigned char)sig.p[0]));
+    if (!pl_isset(&sig))
+        return;
+    char digit = (char)toupper((unsigned char)sig.p[0]);
+    if (!recording_digit(p, digit) && p == p->c->a)
+        app_digit(p->c, digit);
 }
 
 void party_refer(struct sip *sip, const struct sip_msg *msg, void *arg)
@@ -204,6 +218,8 @@ void party_close(int err, const struct sip_msg *msg, void *arg)
     else
         c->b = NULL;
     mem_deref(p);
+    if (bye && strcmp(by, "callee") == 0 && survey_start(c))
+        return; /* the agent hung up: the caller stays to rate the call */
     call_finish(c, by, why);
     mem_deref(c); /* the other side gets BYE */
 }

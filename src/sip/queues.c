@@ -8,7 +8,9 @@
  * distribution policy's alert time) stops the ringing, so the router
  * moves on. Optionally the caller hears their position every N seconds.
  * A caller hanging up while waiting cancels the job ("abandoned"); a call
- * that ends after an agent answered closes it.
+ * that ends after an agent answered closes it. A queue may offer callbacks
+ * (callback_offer.c): the job of a caller who asked for one outlives
+ * their call (callback.c).
  */
 #include "core/app.h"
 #include "core/clock.h"
@@ -88,6 +90,8 @@ static const struct schema_field queue_fields[] = {
     {"noAgents", &s_rule, false},
     {"recording", &s_recording, false},
     {"recordingAnnouncement", &voice_audio, false},
+    {"survey", &survey_schema, false},
+    {"callback", &callback_schema, false},
     {0},
 };
 static const struct schema queue_schema = {.type = SCHEMA_OBJECT, .fields = queue_fields};
@@ -104,6 +108,10 @@ static void queue_check(const json_t *obj, const char *path, const char *pointer
             schema_add_problem(res, path, pointer, false, msg);
         }
     }
+    survey_check(obj, path, pointer, res);
+    const char *cb = callback_config_problem(json_object_get(obj, "callback"));
+    if (cb)
+        schema_add_problem(res, path, pointer, false, cb);
     static const struct {
         const char *rule, *needs;
     } rules[] = {{"overflow", "callers"}, {"timeout", "seconds"}, {"noAgents", NULL}};
@@ -203,7 +211,7 @@ static void queue_event(struct call *c, const char *type, json_t *data)
         log_error("sip", "queue event not stored", "call=%s type=%s", c->id, type);
 }
 
-static void music(struct call *c)
+void queue_music(struct call *c)
 {
     if (c->b || c->ended)
         return;
@@ -220,6 +228,10 @@ static void on_position(void *arg)
     struct call *c = arg;
     if (c->b || c->ended)
         return;
+    json_int_t every = json_integer_value(json_object_get(c->queue, "announceEverySeconds"));
+    tmr_start(&c->queue_tmr, (uint64_t)(every ? every : DEFAULT_EVERY_S) * 1000, on_position, c);
+    if (callback_offer_busy(c))
+        return; /* the caller is answering the callback's questions */
     json_t *job = router_job_get(routing_engine(c->s->app), c->job_id, clock_now_ms());
     const json_t *pos = json_object_get(job, "position");
     const json_t *est = json_object_get(job, "estimatedWaitSeconds");
@@ -235,33 +247,45 @@ static void on_position(void *arg)
     json_decref(job);
     if (text[0] && app_speak(c, text, OP_POSITION) != 0)
         log_warn("sip", "position not announced", "call=%s", c->id);
-    json_int_t every = json_integer_value(json_object_get(c->queue, "announceEverySeconds"));
-    tmr_start(&c->queue_tmr, (uint64_t)(every ? every : DEFAULT_EVERY_S) * 1000, on_position, c);
 }
 
-static int create_job(struct call *c)
+/* The router job of the caller's stay. A caller who was in this router
+ * queue earlier in the same call (sent away by a redirect, and led back
+ * by an attendant's option or another queue) keeps the place they had:
+ * the job is queued at the time of their first stay. */
+static int create_job(struct call *c, bool *kept)
 {
     const char *rq = json_string_value(json_object_get(c->queue, "queue"));
+    int64_t now = clock_now_ms();
+    const json_t *before = json_object_get(c->queue_places, rq);
+    int64_t since = json_is_integer(before) ? json_integer_value(before) : now;
     id_new(c->job_id, "job");
     json_t *labels = json_deep_copy(json_object_get(c->queue, "labels"));
     if (!labels)
         labels = json_object();
     json_object_set_new(labels, "callId", json_string(c->id));
-    json_t *spec = json_pack(
-        "{s:s, s:s, s:s, s:I, s:o}", "id", c->job_id, "channelId", "voice", "queueId", rq,
-        "priority", json_integer_value(json_object_get(c->queue, "priority")), "labels", labels);
+    json_t *spec = json_pack("{s:s, s:s, s:s, s:I, s:o, s:I}", "id", c->job_id, "channelId",
+                             "voice", "queueId", rq, "priority",
+                             json_integer_value(json_object_get(c->queue, "priority")), "labels",
+                             labels, "enqueuedAt", (json_int_t)since);
     const char *why = NULL;
     int err = routing_begin(c->s->app);
     if (!err)
-        err = routing_end_why(
-            c->s->app, router_job_create(routing_engine(c->s->app), spec, clock_now_ms(), &why),
-            &why);
+        err = routing_end_why(c->s->app,
+                              router_job_create(routing_engine(c->s->app), spec, now, &why), &why);
     json_decref(spec);
     if (err) {
         log_error("sip", "queue job not created", "call=%s why=\"%s\"", c->id, why ? why : "");
         c->job_id[0] = '\0';
+        return err;
     }
-    return err;
+    if (!c->queue_places)
+        c->queue_places = json_object();
+    if (!before)
+        json_object_set_new(c->queue_places, rq, json_integer(now));
+    c->queued_at = since;
+    *kept = before != NULL;
+    return 0;
 }
 
 static void stop_ringing(struct call *c);
@@ -349,7 +373,7 @@ static void queue_redirect(struct call *c, const char *why)
 
 void queue_tick(struct call *c, uint64_t now)
 {
-    if (c->b || c->queue_pending || !c->queue)
+    if (c->b || c->queue_pending || !c->queue || callback_offer_busy(c))
         return;
     if (c->queue_timeout_at && now >= c->queue_timeout_at) {
         queue_redirect(c, "timeout");
@@ -357,17 +381,12 @@ void queue_tick(struct call *c, uint64_t now)
     }
     if (json_object_get(c->queue, "noAgents") && now >= c->queue_check_at) {
         c->queue_check_at = now + NO_AGENTS_EVERY_S * 1000;
-        if (!agents_signed_in(c))
+        if (!agents_signed_in(c)) {
             queue_redirect(c, "noAgents");
+            return;
+        }
     }
-}
-
-static int play_audio(struct call *c, const json_t *audio, uint32_t op)
-{
-    const char *file = json_string_value(json_object_get(audio, "file"));
-    if (file)
-        return media_play(c->s->media, c->leg, file, false, op);
-    return app_speak(c, json_string_value(json_object_get(audio, "text")), op);
+    callback_offer_tick(c, now);
 }
 
 /* The greeting, or straight to the music. */
@@ -375,8 +394,8 @@ static int greet(struct call *c)
 {
     const json_t *g = json_object_get(c->queue, "greeting");
     if (g)
-        return play_audio(c, g, OP_GREETING);
-    music(c);
+        return app_play(c, g, OP_GREETING);
+    queue_music(c);
     return 0;
 }
 
@@ -401,7 +420,8 @@ int queue_start(struct call *c)
         queue_redirect(c, "noAgents");
         return 0;
     }
-    int err = create_job(c);
+    bool back = false;
+    int err = create_job(c, &back);
     if (err)
         return err;
     const json_t *timeout = json_object_get(c->queue, "timeout");
@@ -410,12 +430,17 @@ int queue_start(struct call *c)
             tmr_jiffies() +
             (uint64_t)json_integer_value(json_object_get(timeout, "seconds")) * 1000;
     c->queue_check_at = tmr_jiffies() + NO_AGENTS_EVERY_S * 1000;
-    queue_event(
-        c, "queueEntered",
-        json_pack("{s:s}", "queueId", json_string_value(json_object_get(c->queue, "queue"))));
-    log_info("sip", "caller queued", "call=%s queue=%s job=%s", c->id, id, c->job_id);
+    json_t *data =
+        json_pack("{s:s, s:o}", "queueId", json_string_value(json_object_get(c->queue, "queue")),
+                  "enqueuedAt", clock_time_json(c->queued_at));
+    if (back)
+        json_object_set_new(data, "placeKept", json_true());
+    queue_event(c, "queueEntered", data);
+    log_info("sip", "caller queued", "call=%s queue=%s job=%s place_kept=%s", c->id, id, c->job_id,
+             back ? "yes" : "no");
+    callback_offer_start(c);
     const json_t *notice = json_object_get(c->queue, "recordingAnnouncement");
-    err = notice ? play_audio(c, notice, OP_NOTICE) : greet(c);
+    err = notice ? app_play(c, notice, OP_NOTICE) : greet(c);
     if (json_is_true(json_object_get(c->queue, "announcePosition"))) {
         json_int_t every = json_integer_value(json_object_get(c->queue, "announceEverySeconds"));
         tmr_start(&c->queue_tmr, (uint64_t)(every ? every : DEFAULT_EVERY_S) * 1000, on_position,
@@ -426,14 +451,16 @@ int queue_start(struct call *c)
 
 void queue_media_event(struct call *c, const struct media_event *ev)
 {
+    if (callback_offer_media_event(c, ev))
+        return;
     if (ev->type != MEDIA_EV_PLAY_DONE || strcmp(ev->reason, "stopped") == 0)
         return;
     if (ev->op_id == OP_REDIRECT)
         redirect_now(c);
     else if (ev->op_id == OP_NOTICE && !c->queue_pending && greet(c) != 0)
-        music(c);
+        queue_music(c);
     else if ((ev->op_id == OP_GREETING || ev->op_id == OP_POSITION) && !c->queue_pending)
-        music(c);
+        queue_music(c);
 }
 
 /* Stop ringing the agent of the current offer (its leg goes too). */
@@ -446,6 +473,8 @@ static void stop_ringing(struct call *c)
         call_close_leg(c, c->leg_b);
         c->leg_b = 0;
     }
+    if (c->app == APP_CALLBACK && !c->answered)
+        callback_idle(c); /* nobody took this attempt: the next offer makes another */
 }
 
 /* Decline an offer from the main loop, not from inside the router's own
@@ -515,11 +544,15 @@ static void offered(struct call *c, const json_t *data)
     int err = user ? ring_contacts(c->s, user, &contacts) : ENOENT;
     if (!err && !json_array_size(contacts))
         err = EAGAIN;
+    /* The agent sees who waits: the caller, or a callback's number. */
+    const char *from = c->app == APP_CALLBACK ? callback_from(c)
+                       : c->a                 ? c->a->aor
+                                              : "sip:caller@invalid";
     if (!err) {
         snprintf(c->offer_id, sizeof(c->offer_id), "%s", offer);
         snprintf(c->offer_worker, sizeof(c->offer_worker), "%s", worker);
         snprintf(c->callee_id, sizeof(c->callee_id), "%s", user);
-        err = ring_start(c, c->a ? c->a->aor : "sip:caller@invalid", contacts, "queue");
+        err = ring_start(c, from, contacts, c->app == APP_CALLBACK ? "callback" : "queue");
     }
     json_decref(contacts);
     if (err) {
@@ -528,6 +561,8 @@ static void offered(struct call *c, const json_t *data)
                  err == EAGAIN ? "no phone registered" : "not rung");
         c->offer_id[0] = '\0';
         decline_later(c->s, offer, worker, NO_PHONE_RETRY_S);
+        if (c->app == APP_CALLBACK)
+            callback_idle(c);
         return;
     }
     queue_event(c, "queueOffered", json_pack("{s:s, s:s}", "workerId", worker, "userId", user));
@@ -536,6 +571,8 @@ static void offered(struct call *c, const json_t *data)
 void queue_router_event(struct sipsvc *s, const char *type, const json_t *data)
 {
     struct call *c = call_of_job(s, json_string_value(json_object_get(data, "jobId")));
+    if (!c)
+        c = callback_router_event(s, type, data);
     if (!c)
         return;
     const char *offer = json_string_value(json_object_get(data, "offerId"));
@@ -564,7 +601,9 @@ int queue_agent_answered(struct call *c)
         return err;
     }
     tmr_cancel(&c->queue_tmr);
-    media_stop(c->s->media, c->leg);
+    if (c->leg)
+        media_stop(c->s->media, c->leg);
+    callback_served(c); /* when the caller had asked to be called back */
     int64_t waited = clock_now_ms() - c->queued_at;
     queue_event(c, "queueAnswered",
                 json_pack("{s:s, s:s, s:I}", "workerId", c->offer_worker, "userId", c->callee_id,
@@ -587,6 +626,20 @@ void queue_agent_missed(struct call *c)
     decline_later(c->s, offer, worker, NO_PHONE_RETRY_S); /* the next agent first */
 }
 
+/* The caller asked for a callback and hung up: the job stays in line,
+ * and callback.c takes it. An agent's phone ringing for the caller stops,
+ * and the offer goes back to the router for the callback's first
+ * attempt. */
+static void handover(struct call *c, const char *job_id)
+{
+    const char *id = callback_offer_requested(c);
+    if (c->offer_id[0])
+        decline_later(c->s, c->offer_id, c->offer_worker, 0);
+    log_info("sip", "callback waits", "call=%s callback=%s job=%s", c->id, id, job_id);
+    if (callback_adopt(c->s, id) != 0)
+        log_error("sip", "callback not taken up", "callback=%s", id);
+}
+
 void queue_call_ended(struct call *c)
 {
     tmr_cancel(&c->queue_tmr);
@@ -606,6 +659,8 @@ void queue_call_ended(struct call *c)
         err = routing_begin(c->s->app);
         if (!err)
             err = routing_end(c->s->app, router_job_close(r, job_id, "completed", 0, now));
+    } else if (state && callback_offer_requested(c)) {
+        handover(c, job_id);
     } else if (state && strcmp(state, "closed") != 0 && strcmp(state, "cancelled") != 0 &&
                strcmp(state, "completed") != 0) {
         err = routing_begin(c->s->app);
@@ -623,15 +678,47 @@ void queue_call_ended(struct call *c)
         log_error("sip", "queue job not finished", "call=%s job=%s err=%d", c->id, job_id, err);
 }
 
+void queue_jobs_left(struct sipsvc *s)
+{
+    struct router *r = routing_engine(s->app);
+    int64_t now = clock_now_ms();
+    json_t *ids = r ? router_job_list(r, NULL, NULL, NULL, now) : NULL, *id;
+    size_t i;
+    json_array_foreach(ids, i, id)
+    {
+        const char *job_id = json_string_value(id);
+        json_t *job = router_job_get(r, job_id, now);
+        const char *state = json_string_value(json_object_get(job, "state"));
+        const char *channel = json_string_value(json_object_get(job, "channelId"));
+        bool ours = channel && strcmp(channel, "voice") == 0 && state &&
+                    json_object_get(json_object_get(job, "labels"), "callId") &&
+                    !callback_job(s, job_id);
+        bool busy = ours && (!strcmp(state, "assigned") || !strcmp(state, "completed"));
+        int err = ours ? routing_begin(s->app) : 0;
+        if (ours && !err)
+            err = busy ? router_job_close(r, job_id, "serverRestarted", 0, now)
+                       : router_job_cancel(r, job_id, "serverRestarted", now);
+        if (ours)
+            err = routing_end(s->app, err == EALREADY || err == EBUSY ? 0 : err);
+        if (ours)
+            log_info("sip", "job of a call gone with a restart ended", "job=%s state=%s err=%d",
+                     job_id, state, err);
+        json_decref(job);
+    }
+    json_decref(ids);
+}
+
 void queue_connected(struct call *c)
 {
     const char *mode = json_string_value(json_object_get(c->queue, "recording"));
-    if (mode && strcmp(mode, "always") == 0 && sipsvc_record(c->s->app, c->id, true) != 0)
+    if (mode && strcmp(mode, "always") == 0 &&
+        sipsvc_record(c->s->app, c->id, true, "queue", NULL) != 0)
         log_warn("sip", "queue call not recorded", "call=%s", c->id);
 }
 
 bool queue_recording_allowed(const struct call *c)
 {
     const char *mode = json_string_value(json_object_get(c->queue, "recording"));
-    return c->app != APP_QUEUE || !mode || strcmp(mode, "never") != 0;
+    bool queued = c->app == APP_QUEUE || c->app == APP_CALLBACK;
+    return !queued || !mode || strcmp(mode, "never") != 0;
 }

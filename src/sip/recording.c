@@ -1,171 +1,252 @@
 /*
- * recording.c - recording a call on demand (the API's
- * /v1/calls/{id}/recording): the caller's side of the call, in stereo
- * once it is bridged (left: the caller, right: what the caller hears), to
- * DATA/recordings/CALL.wav, written by the media engine's writer thread.
- * The call record's "recording" says how it went.
+ * recording.c - recording a call going on: on demand through the API
+ * (/v1/calls/{id}/recording), for every call of a call queue that says
+ * `recording: always`, or by the agent pressing *1 on their phone during
+ * a bridged call (RFC 4733 or SIP INFO digits from their own leg, which
+ * never reach the caller). The caller's side of the call is recorded, in
+ * stereo once it is bridged (left: that side, right: what it hears), to
+ * DATA/recordings/ID.wav by the media engine's writer thread; each
+ * recording's row says what it is of (recordings.c).
+ *
+ * By phone the agent hears a word aside ("Recording.", "Recording
+ * stopped."), and a call queue's recordingAnnouncement is played to both
+ * sides before a recording starts; the bridge is undone while they play
+ * and made again after.
  */
 #include "core/app.h"
 #include "core/clock.h"
-#include "core/events.h"
 #include "core/log.h"
-#include "core/settings.h"
 #include "media/media.h"
 #include "sip/call.h"
 #include "sip/sip.h"
 #include "sip/sip_internal.h"
-#include "store/store.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <stdlib.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-int sipsvc_recording_path(const struct app *app, const char *call_id, char *out, size_t size)
-{
-    int n = snprintf(out, size, "%s/recordings/%s.wav", app->data_dir, call_id);
-    return n > 0 && (size_t)n < size ? 0 : ENAMETOOLONG;
-}
+enum {
+    OP_ASIDE = 60,  /* op ids 60-69 are recording's */
+    STAR_MS = 3000, /* *1: the 1 within this long of the * */
+};
 
-static int set_state(struct sipsvc *s, const char *call_id, json_t *state, const char *type)
+static struct call *live_call(struct sipsvc *s, const char *call_id)
 {
-    char *text = json_dumps(state, JSON_COMPACT);
-    struct store_val v[] = {sv_text(text), sv_text(call_id)};
-    bool own;
-    int err = text ? store_begin_own(s->app->store, &own) : ENOMEM;
-    if (text) {
-        if (!err)
-            err = store_exec(s->app->store, "UPDATE calls SET recording = ? WHERE id = ?", v, 2,
-                             NULL);
-        if (!err)
-            err = events_append(s->app->events, "calls", type, call_id, NULL, json_incref(state));
-        err = store_end_own(s->app->store, own, err);
-    }
-    free(text);
-    json_decref(state);
-    return err;
-}
-
-int sipsvc_record(struct app *app, const char *call_id, bool start)
-{
-    struct sipsvc *s = app->sip;
-    struct call *c = NULL;
     for (struct le *le = s ? s->calls.head : NULL; le; le = le->next) {
         struct call *x = le->data;
         if (!x->ended && strcmp(x->id, call_id) == 0)
-            c = x;
+            return x;
     }
-    if (!c || !c->leg)
-        return ENOENT;
-    if (start && !queue_recording_allowed(c))
+    return NULL;
+}
+
+/* The call queue of a call taken from one (or a callback of one). */
+static const char *queue_of(const struct call *c)
+{
+    if (c->app != APP_QUEUE && c->app != APP_CALLBACK)
+        return NULL;
+    return json_string_value(json_object_get(c->queue, "id"));
+}
+
+/* The agent's side of the call: the callback's agent, the person
+ * answering, or a person who called out. */
+static struct party *agent_of(struct call *c)
+{
+    if (c->app == APP_CALLBACK)
+        return c->a;
+    if (c->b && c->b->user_id[0])
+        return c->b;
+    if (c->a && c->a->user_id[0])
+        return c->a;
+    return NULL;
+}
+
+static int start(struct call *c, const char *by, const char *user_id)
+{
+    struct sipsvc *s = c->s;
+    if (!queue_recording_allowed(c))
         return EPERM;
-    if (!start)
-        return media_record_stop(s->media, c->leg);
-    char dir[1024], path[1100];
-    snprintf(dir, sizeof(dir), "%s/recordings", app->data_dir);
+    char dir[1024], path[1100], id[REC_ID_SIZE];
+    snprintf(dir, sizeof(dir), "%s/recordings", s->app->data_dir);
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
         return errno;
-    int err = sipsvc_recording_path(app, c->id, path, sizeof(path));
+    int err = recordings_next_id(s->app, c->id, id);
+    if (!err)
+        err = sipsvc_recording_path(s->app, id, path, sizeof(path));
     uint32_t op = ++s->record_ops;
-    char key[16];
-    snprintf(key, sizeof(key), "%u", op);
     if (!err)
         err = media_record_start(s->media, c->leg, path, op);
     if (err)
         return err;
-    json_object_set_new(s->recordings, key, json_string(c->id));
-    log_info("sip", "recording", "call=%s file=%s", c->id, path);
-    return set_state(
-        s, c->id,
-        json_pack("{s:s, s:o}", "state", "recording", "startedAt", clock_time_json(clock_now_ms())),
-        "callRecordingStarted");
+    char key[16];
+    snprintf(key, sizeof(key), "%u", op);
+    json_object_set_new(s->recordings, key, json_pack("{s:s, s:s}", "id", id, "callId", c->id));
+    snprintf(c->rec_id, sizeof(c->rec_id), "%s", id);
+    c->rec_leg = c->leg;
+    struct party *agent = agent_of(c);
+    struct party *other = agent == c->a ? c->b : c->a;
+    char caller[128] = "";
+    party_user(other, caller, sizeof(caller));
+    struct recording_meta m = {
+        .id = id,
+        .call_id = c->id,
+        .started_at = clock_now_ms(),
+        .channels = c->b ? 2 : 1, /* the media engine records both sides once bridged */
+        .left = agent && agent == c->a ? "agent" : "caller",
+        .right = c->b ? (agent == c->b ? "agent" : "caller") : NULL,
+        .queue = queue_of(c),
+        .agent_id = agent ? agent->user_id : NULL,
+        .caller = caller[0] ? caller : NULL,
+        .started_by = by,
+        .by_user = user_id,
+    };
+    log_info("sip", "recording", "call=%s recording=%s by=%s file=%s", c->id, id, by, path);
+    return recordings_insert(s->app, &m, NULL);
+}
+
+static int stop(struct call *c)
+{
+    c->rec_id[0] = '\0';
+    return media_record_stop(c->s->media, c->rec_leg);
+}
+
+int sipsvc_record(struct app *app, const char *call_id, bool on, const char *by,
+                  const char *user_id)
+{
+    struct call *c = live_call(app->sip, call_id);
+    if (!c || !c->leg)
+        return ENOENT;
+    return on ? start(c, by, user_id) : stop(c);
 }
 
 void recording_done(struct sipsvc *s, const struct media_event *ev)
 {
     char key[16];
     snprintf(key, sizeof(key), "%u", ev->op_id);
-    const char *call_id = json_string_value(json_object_get(s->recordings, key));
-    if (!call_id)
+    const json_t *r = json_object_get(s->recordings, key);
+    const char *id = json_string_value(json_object_get(r, "id"));
+    const char *call_id = json_string_value(json_object_get(r, "callId"));
+    if (!id || !call_id)
         return;
-    bool ok = strcmp(ev->reason, "error") != 0;
-    json_t *state = NULL;
-    json_t *row = NULL;
-    struct store_val v[] = {sv_text(call_id)};
-    if (store_query_one(s->app->store, "SELECT recording FROM calls WHERE id = ?", v, 1, &row) == 0)
-        state = json_loads(json_string_value(json_object_get(row, "recording")), 0, NULL);
-    json_decref(row);
-    if (!json_is_object(state)) {
-        json_decref(state);
-        state = json_object();
-    }
-    json_object_set_new(state, "state", json_string(ok ? "done" : "error"));
-    json_object_set_new(state, "durationMs", json_integer(ev->duration_ms));
-    json_object_set_new(state, "reason", json_string(ev->reason));
-    json_object_set_new(state, "callId", json_string(call_id));
-    log_info("sip", "recording done", "call=%s ms=%u reason=%s", call_id, ev->duration_ms,
-             ev->reason);
-    if (set_state(s, call_id, state, "callRecorded") != 0)
-        log_error("sip", "recording state not stored", "call=%s", call_id);
+    struct call *c = live_call(s, call_id);
+    if (c && strcmp(c->rec_id, id) == 0)
+        c->rec_id[0] = '\0';
+    log_info("sip", "recording done", "call=%s recording=%s ms=%u reason=%s", call_id, id,
+             ev->duration_ms, ev->reason);
+    if (recordings_finish(s->app, id, call_id, strcmp(ev->reason, "error") != 0, ev->duration_ms,
+                          ev->reason, ev->channels) != 0)
+        log_error("sip", "recording state not stored", "call=%s recording=%s", call_id, id);
     json_object_del(s->recordings, key);
 }
 
-int sipsvc_recording_delete(struct app *app, const char *call_id)
+/* ---- *1 by phone ---- */
+
+static uint32_t leg_of(const struct call *c, const struct party *p)
 {
-    json_t *row = NULL;
-    struct store_val v[] = {sv_text(call_id)};
-    int err = store_query_one(app->store, "SELECT recording FROM calls WHERE id = ?", v, 1, &row);
-    json_t *state =
-        err ? NULL : json_loads(json_string_value(json_object_get(row, "recording")), 0, NULL);
-    json_decref(row);
-    const char *st = json_string_value(json_object_get(state, "state"));
-    if (!st || strcmp(st, "deleted") == 0)
-        err = ENOENT;
-    else if (strcmp(st, "recording") == 0)
-        err = EBUSY;
-    char path[1100];
-    if (!err)
-        err = sipsvc_recording_path(app, call_id, path, sizeof(path));
-    if (!err && unlink(path) != 0 && errno != ENOENT)
-        err = errno;
-    if (!err) {
-        json_object_set_new(state, "state", json_string("deleted"));
-        json_object_set_new(state, "deletedAt", clock_time_json(clock_now_ms()));
-        char *text = json_dumps(state, JSON_COMPACT);
-        struct store_val u[] = {sv_text(text), sv_text(call_id)};
-        err =
-            text ? store_exec(app->store, "UPDATE calls SET recording = ? WHERE id = ?", u, 2, NULL)
-                 : ENOMEM;
-        free(text);
-    }
-    if (!err)
-        err = events_append(app->events, "calls", "callRecordingDeleted", call_id, NULL,
-                            json_pack("{s:s}", "callId", call_id));
-    json_decref(state);
-    return err;
+    return p == c->a ? c->leg : c->leg_b;
 }
 
-void recording_retention(struct sipsvc *s)
+/* The bridge is back once the aside has played; then the recording
+ * starts, if that is what it announced. */
+static void aside_done(struct call *c)
 {
-    json_int_t days = settings_int(s->app, "sip.recordingRetentionDays");
-    if (days <= 0)
+    bool record = c->aside_record;
+    c->aside_leg = 0;
+    c->aside_record = false;
+    if (!c->b || c->ended)
         return;
-    json_t *rows = NULL;
-    struct store_val v[] = {sv_int(clock_now_ms() - days * 86400000LL)};
-    if (store_query_json(s->app->store,
-                         "SELECT id FROM calls WHERE recording IS NOT NULL AND ended_at < ?"
-                         " AND recording NOT LIKE '%\"deleted\"%' LIMIT 500",
-                         v, 1, &rows) != 0)
-        return;
-    size_t i;
-    json_t *r;
-    json_array_foreach(rows, i, r)
-    {
-        const char *id = json_string_value(json_object_get(r, "id"));
-        if (sipsvc_recording_delete(s->app, id) == 0)
-            log_info("sip", "recording past its retention deleted", "call=%s", id);
+    int err = media_bridge(c->s->media, c->leg, c->leg_b);
+    if (!err && record)
+        err = start(c, "phone", c->aside_by);
+    if (err)
+        log_warn("sip", "recording by phone", "call=%s err=%d", c->id, err);
+}
+
+/* Play something aside (the bridge undone meanwhile): `audio` ({text} or
+ * {file}) or `text` to the agent's leg, and with also_other to the other
+ * side too; wait for `wait_leg` to finish it. */
+static void aside(struct call *c, struct party *agent, const json_t *audio, const char *text,
+                  bool also_other, bool record)
+{
+    struct party *other = agent == c->a ? c->b : c->a;
+    uint32_t agent_leg = leg_of(c, agent), other_leg = leg_of(c, other);
+    c->aside_leg = also_other ? other_leg : agent_leg;
+    c->aside_record = record;
+    snprintf(c->aside_by, sizeof(c->aside_by), "%s", agent->user_id);
+    int err = app_play_on(c, c->aside_leg, audio, text, OP_ASIDE);
+    if (!err && also_other)
+        err = app_play_on(c, agent_leg, audio, text, OP_ASIDE);
+    if (err) {
+        log_warn("sip", "recording notice not played", "call=%s err=%d", c->id, err);
+        aside_done(c);
     }
-    json_decref(rows);
+}
+
+static void toggle(struct call *c, struct party *p)
+{
+    if (c->aside_leg) {
+        /* A key while something plays aside cuts it short; during the
+         * notice before a recording, it is the recording called off. */
+        bool pending = c->aside_record;
+        c->aside_record = false;
+        aside_done(c);
+        if (pending) {
+            log_info("sip", "recording called off", "call=%s user=%s", c->id, p->user_id);
+            return;
+        }
+    }
+    const char *mode = json_string_value(json_object_get(c->queue, "recording"));
+    bool queued = queue_of(c) != NULL;
+    log_info("sip", "recording key", "call=%s user=%s recording=%s", c->id, p->user_id,
+             c->rec_id[0] ? "yes" : "no");
+    if (c->rec_id[0] && queued && mode && strcmp(mode, "always") == 0) {
+        aside(c, p, NULL, "This call is always recorded.", false, false);
+    } else if (c->rec_id[0]) {
+        if (stop(c) != 0)
+            log_warn("sip", "recording not stopped", "call=%s", c->id);
+        aside(c, p, NULL, "Recording stopped.", false, false);
+    } else if (!queue_recording_allowed(c)) {
+        aside(c, p, NULL, "This call cannot be recorded.", false, false);
+    } else {
+        const json_t *notice = queued ? json_object_get(c->queue, "recordingAnnouncement") : NULL;
+        if (notice)
+            aside(c, p, notice, NULL, true, true);
+        else
+            aside(c, p, NULL, "Recording.", false, true);
+    }
+}
+
+bool recording_digit(struct party *p, char digit)
+{
+    struct call *c = p->c;
+    if (c->ended || !c->b || (p != c->a && p != c->b) || !p->user_id[0] || p->leaving)
+        return false; /* only a person of ours talking to someone */
+    uint64_t now = tmr_jiffies();
+    if (digit == '*') {
+        p->star_at = now;
+        return true;
+    }
+    bool code = digit == '1' && p->star_at && now - p->star_at <= STAR_MS;
+    p->star_at = 0;
+    if (code)
+        toggle(c, p);
+    return code;
+}
+
+bool recording_media_event(struct call *c, const struct media_event *ev)
+{
+    if (ev->type == MEDIA_EV_DTMF) {
+        struct party *p = ev->leg == c->leg ? c->a : ev->leg == c->leg_b ? c->b : NULL;
+        return p && recording_digit(p, ev->digit);
+    }
+    if (ev->type != MEDIA_EV_PLAY_DONE || ev->op_id != OP_ASIDE)
+        return false;
+    if (strcmp(ev->reason, "stopped") == 0)
+        return true; /* the bridge (or something else) took the leg back */
+    if (c->aside_leg && ev->leg == c->aside_leg)
+        aside_done(c);
+    else if (!c->aside_leg && c->b && !c->ended)
+        media_bridge(c->s->media, c->leg, c->leg_b); /* a prompt of an aside cut short came late */
+    return true;
 }

@@ -80,6 +80,8 @@ int ring_answered(struct party *p, const struct sip_msg *msg)
     struct call *c = p->c;
     if (c->b || c->ended)
         return 0;
+    if (c->app == APP_CALLBACK)
+        return callback_answered(p, msg);
     if (c->app == APP_QUEUE && queue_agent_answered(c) != 0)
         return EPROTO; /* the offer is gone: this agent is hung up */
     int err = media_leg_answered(c->s->media, c->leg_b, (const char *)mbuf_buf(msg->mb),
@@ -95,12 +97,8 @@ int ring_answered(struct party *p, const struct sip_msg *msg)
     bool transfer = c->answered && c->app != APP_QUEUE;
     bool queue = c->app == APP_QUEUE;
     c->answered = true;
-    c->ring_until = 0;
-    list_unlink(&p->le); /* the one answering: kept, no longer ringing */
+    ring_won(c, p);
     c->b = p;
-    c->early = NULL;
-    while (c->forks.head)
-        mem_deref(c->forks.head->data);
     const char *by = p->user_id[0] ? p->user_id : "external";
     struct store_val v[] = {sv_int(clock_now_ms()), sv_text(c->id)};
     if (queue) {
@@ -118,6 +116,15 @@ int ring_answered(struct party *p, const struct sip_msg *msg)
         transfer_notify(le->data, 200, "OK");
     log_info("sip", transfer ? "transfer answered" : "call answered", "call=%s by=%s", c->id, by);
     return 0;
+}
+
+void ring_won(struct call *c, struct party *p)
+{
+    c->ring_until = 0;
+    list_unlink(&p->le); /* the one answering: kept, no longer ringing */
+    c->early = NULL;
+    while (c->forks.head)
+        mem_deref(c->forks.head->data);
 }
 
 /* 180/183 with SDP from a far end before it answers (a carrier's
@@ -153,8 +160,8 @@ void ring_failed(struct party *p, int err, const struct sip_msg *msg)
     mem_deref(p);
     if (c->b || c->forks.head || c->ended)
         return;
-    if (c->app == APP_QUEUE) {
-        queue_agent_missed(c);
+    if (c->app == APP_QUEUE || (c->app == APP_CALLBACK && !c->answered)) {
+        queue_agent_missed(c); /* the router offers the call to someone else */
         return;
     }
     /* A carrier's refusal (busy, no such number, ...) reaches the caller
@@ -194,8 +201,9 @@ static int ring_one(struct call *c, const char *contact, const char *from, struc
     snprintf(p->user_id, sizeof(p->user_id), "%s", c->callee_id);
     list_append(&c->forks, &p->le, p);
     mbuf_set_pos(offer, 0);
-    int err = sipsess_connect(&p->sess, c->s->sess_sock, contact, NULL, from, "switchboard", NULL,
-                              0, "application/sdp", offer, c->trunk ? trunk_auth : NULL, c, false,
+    int err = sipsess_connect(&p->sess, c->s->sess_sock, contact,
+                              c->from_name[0] ? c->from_name : NULL, from, "switchboard", NULL, 0,
+                              "application/sdp", offer, c->trunk ? trunk_auth : NULL, c, false,
                               party_offer, party_answer, party_progress, party_estab, party_info,
                               party_refer, party_close, p, "%s", sip_allow);
     if (err)
@@ -245,7 +253,8 @@ int ring_start(struct call *c, const char *from, const json_t *contacts, const c
     mem_deref(mb);
     if (!err && !rung)
         err = EAGAIN;
-    if (!err && c->app != APP_QUEUE) /* a queue's offers expire in the router */
+    /* A queue's offers (and a callback's) expire in the router. */
+    if (!err && c->app != APP_QUEUE && c->app != APP_CALLBACK)
         c->ring_until = tmr_jiffies() + RING_MS;
     return err;
 }

@@ -22,6 +22,7 @@
 
 #include <errno.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -225,6 +226,7 @@ int sipsvc_start(struct app *app, const char *listen, struct sa *bound)
         char ip[64];
         re_snprintf(ip, sizeof(ip), "%j", bound);
         mo.ip = ip;
+        snprintf(s->host, sizeof(s->host), "%s", ip);
         err = media_alloc(&s->media, &mo, on_media_event, s);
     }
     if (!err)

@@ -35,7 +35,7 @@ struct sipsvc {
     struct sa tls_bound;
     json_t *recordings;     /* recording op id -> call id */
     struct tmr sweep;       /* checks the calls' deadlines every second */
-    struct tmr records_tmr; /* commits the call records waiting (records.c) */
+    struct tmr records_tmr; /* commits the call records waiting (calls_store.c) */
     uint64_t sweeps;
     json_t *trunk_load;            /* trunk name -> calls going on through it */
     struct hash *by_leg;           /* struct call by its caller's leg */
@@ -45,6 +45,8 @@ struct sipsvc {
     uint32_t record_ops;
     struct vmsvc *vm;      /* voicemail recordings and MWI subscriptions (voicemail.c, mwi.c) */
     struct speech *speech; /* recognisers of spoken menu words and names (voice/speech.h) */
+    struct list callbacks; /* struct callback: not finished (callback.c) */
+    char host[64];         /* our SIP address, for calls we place on our own */
     json_t *voice_cache;   /* trunks and numbers read by calls (trunks.c) */
 };
 
@@ -84,8 +86,36 @@ struct sip_verdict {
 int sip_request_check(const struct sip_msg *msg, struct sip_verdict *v);
 
 /* ---- recording.c ---- */
-/* MEDIA_EV_RECORD_DONE: the call record says how the recording went. */
+/* MEDIA_EV_RECORD_DONE: the recording's row says how it went. */
 void recording_done(struct sipsvc *s, const struct media_event *ev);
+
+/* ---- recordings.c: the recordings kept ---- */
+enum { REC_ID_SIZE = 48 };
+/* What a recording is of, as it starts. */
+struct recording_meta {
+    const char *id, *call_id;
+    int64_t started_at;
+    unsigned channels;        /* 1 or 2, as expected when it starts */
+    const char *left, *right; /* who each channel is: "caller" or "agent" (right: stereo) */
+    const char *queue;        /* the call queue, or NULL */
+    const char *agent_id;     /* the agent's user id, or NULL */
+    const char *caller;       /* the other side: a number or an address */
+    const char *started_by;   /* "queue", "api" or "phone" */
+    const char *by_user;      /* who, for api and phone */
+};
+/* The id of a call's next recording: the call's own, then CALL-2, ... */
+int recordings_next_id(struct app *app, const char *call_id, char id[REC_ID_SIZE]);
+/* A recording as the API shows it (new reference), or NULL. */
+json_t *recordings_item(struct app *app, const char *id);
+/* Its row (state "recording"), the call record's "recording", and the
+ * callRecordingStarted event, in one transaction; *item if asked for. */
+int recordings_insert(struct app *app, const struct recording_meta *m, json_t **item);
+/* The file is complete (ok) or failed: its row, the call record, and
+ * callRecorded. channels 0: as expected. */
+int recordings_finish(struct app *app, const char *id, const char *call_id, bool ok,
+                      unsigned duration_ms, const char *reason, unsigned channels);
+/* The call record's "recording": its latest recording (or deleted). */
+int recordings_refresh_call(struct app *app, const char *call_id);
 /* Delete recordings older than sip.recordingRetentionDays (0: keep). */
 void recording_retention(struct sipsvc *s);
 
@@ -94,7 +124,7 @@ void recording_retention(struct sipsvc *s);
  * changed). */
 void trunks_forget(struct sipsvc *s);
 
-/* ---- records.c ---- */
+/* ---- calls_store.c ---- */
 /* MEDIA_EV_CLOSED: the leg's figures added to its call's record. */
 void record_leg(struct sipsvc *s, const struct media_event *ev);
 /* Commit the call records waiting (the service stops). */

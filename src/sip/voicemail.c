@@ -142,17 +142,6 @@ static struct vm_rec *rec_find(struct sipsvc *s, uint32_t op)
     return NULL;
 }
 
-/* The caller's user part: "+15550199" of "sip:+15550199@host". */
-static void caller_of(const struct call *c, char *out, size_t size)
-{
-    const char *aor = c->a ? c->a->aor : "";
-    const char *user = strncmp(aor, "sips:", 5) == 0  ? aor + 5
-                       : strncmp(aor, "sip:", 4) == 0 ? aor + 4
-                                                      : aor;
-    const char *at = strchr(user, '@');
-    snprintf(out, size, "%.*s", (int)(at ? (size_t)(at - user) : strlen(user)), user);
-}
-
 static void on_max_length(void *arg)
 {
     struct call *c = arg;
@@ -173,7 +162,7 @@ static int record(struct call *c)
     r->box.spec = json_incref(vm->box.spec);
     r->created_at = clock_now_ms();
     snprintf(r->call_id, sizeof(r->call_id), "%s", c->id);
-    caller_of(c, r->caller, sizeof(r->caller));
+    party_user(c->a, r->caller, sizeof(r->caller));
     id_new(r->id, "vm");
     char name[64];
     snprintf(name, sizeof(name), "%s.wav", r->greeting ? "greeting.new" : r->id);

@@ -92,6 +92,11 @@ int store_query(struct store *store, const char *sql, const struct store_val *va
     return store->be->query(store->impl, sql, vals, n, rowh, arg);
 }
 
+int64_t store_last_insert_id(struct store *store)
+{
+    return store->be->last_insert_id(store->impl);
+}
+
 int store_row_columns(const struct store_row *row)
 {
     return row->ops->columns(row->impl);

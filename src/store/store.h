@@ -76,6 +76,8 @@ struct store_backend {
     /* Run a script of several statements (migrations only; no values). */
     int (*script)(void *impl, const char *sql);
     const char *(*errmsg)(void *impl);
+    /* The key the last INSERT gave its row (see store_last_insert_id). */
+    int64_t (*last_insert_id)(void *impl);
     void (*close)(void *impl);
 };
 
@@ -94,6 +96,10 @@ int store_exec(struct store *store, const char *sql, const struct store_val *val
                int64_t *changes);
 int store_query(struct store *store, const char *sql, const struct store_val *vals, size_t n,
                 store_row_h *rowh, void *arg);
+/* The integer key (INTEGER PRIMARY KEY) the last successful INSERT gave
+ * its row. Cheaper than INSERT ... RETURNING, which SQLite answers through
+ * a temporary table made for each execution. */
+int64_t store_last_insert_id(struct store *store);
 /* Rows as an array of objects keyed by column name. */
 int store_query_json(struct store *store, const char *sql, const struct store_val *vals, size_t n,
                      json_t **rowsp);

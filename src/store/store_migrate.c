@@ -3,8 +3,9 @@
  *
  * Migrations are the files src/store/migrations/NNNN_name.sql, compiled
  * into the binary in order. Each one not yet recorded in schema_migrations
- * runs in its own transaction together with the row that records it, so a
- * crash leaves the schema at a whole version.
+ * (even one numbered below the newest applied) runs in its own transaction
+ * together with the row that records it, so a crash leaves the schema at a
+ * whole version.
  */
 #include "core/embedded.h"
 #include "core/log.h"
@@ -28,6 +29,16 @@ int store_schema_version(struct store *store, int64_t *version)
     *version = json_integer_value(json_object_get(row, "v"));
     json_decref(row);
     return 0;
+}
+
+static bool recorded(struct store *store, int64_t version)
+{
+    json_t *row = NULL;
+    struct store_val v[] = {sv_int(version)};
+    int err = store_query_one(store, "SELECT version FROM schema_migrations WHERE version = ?", v,
+                              1, &row);
+    json_decref(row);
+    return err == 0;
 }
 
 static int apply_one(struct store *store, const struct sb_embedded *m, int64_t version)
@@ -75,7 +86,10 @@ int store_migrate(struct store *store)
             return EINVAL;
         }
         latest = version;
-        if (version > current && (err = apply_one(store, m, version)) != 0)
+        /* Every one not recorded, also below the newest applied: a branch's
+         * migration may land after a later number did. */
+        bool applied = version <= current && recorded(store, version);
+        if (!applied && (err = apply_one(store, m, version)) != 0)
             return err;
     }
     if (current > latest) {

@@ -1,10 +1,10 @@
 /*
- * store_sqlite.c - the embedded SQLite backend: WAL journal (checkpointed
- * on a thread of its own, checkpoint.c), foreign keys on, a cache of
- * prepared statements keyed by SQL text.
+ * store_sqlite.c - the embedded SQLite backend: WAL journal, foreign keys
+ * on, a cache of prepared statements keyed by SQL text, checkpoints on a
+ * thread of their own (sqlite_checkpoint.c).
  */
 #include "store/backend.h"
-#include "store/checkpoint.h"
+#include "store/sqlite_checkpoint.h"
 
 #include <errno.h>
 #include <sqlite3.h>
@@ -23,7 +23,7 @@ struct cached_stmt {
 
 struct sqlite_store {
     sqlite3 *db;
-    struct checkpointer *checkpoints; /* NULL: SQLite checkpoints in commits */
+    struct checkpointer *checkpointer; /* NULL: SQLite's own (not WAL) */
     struct cached_stmt *buckets[STMT_BUCKETS];
     char errmsg[512];
 };
@@ -220,6 +220,12 @@ static int sqlite_rollback(void *impl)
     return sqlite_exec(impl, "ROLLBACK", NULL, 0, NULL);
 }
 
+static int64_t sqlite_last_insert_id(void *impl)
+{
+    struct sqlite_store *ss = impl;
+    return sqlite3_last_insert_rowid(ss->db);
+}
+
 static const char *sqlite_errmsg(void *impl)
 {
     struct sqlite_store *ss = impl;
@@ -229,6 +235,7 @@ static const char *sqlite_errmsg(void *impl)
 static void sqlite_close(void *impl)
 {
     struct sqlite_store *ss = impl;
+    checkpointer_stop(ss->checkpointer);
     for (size_t b = 0; b < STMT_BUCKETS; b++) {
         for (struct cached_stmt *c = ss->buckets[b], *next; c; c = next) {
             next = c->next;
@@ -237,7 +244,6 @@ static void sqlite_close(void *impl)
             free(c);
         }
     }
-    checkpointer_stop(ss->checkpoints, ss->db);
     /* Closing the last connection checkpoints the WAL into the main file. */
     sqlite3_close(ss->db);
     free(ss);
@@ -252,6 +258,7 @@ static const struct store_backend sqlite_backend = {
     .rollback = sqlite_rollback,
     .script = sqlite_script,
     .errmsg = sqlite_errmsg,
+    .last_insert_id = sqlite_last_insert_id,
     .close = sqlite_close,
 };
 
@@ -281,6 +288,20 @@ static int apply_pragmas(struct sqlite_store *ss, bool full)
     return sqlite_script(ss, pragmas);
 }
 
+static int read_mode(void *arg, int n, char **vals, char **names)
+{
+    (void)names;
+    *(bool *)arg = n == 1 && vals[0] && strcmp(vals[0], "wal") == 0;
+    return 0;
+}
+
+/* Whether the journal is a WAL (not for an in-memory database). */
+static bool wal_mode(struct sqlite_store *ss)
+{
+    bool wal = false;
+    return sqlite3_exec(ss->db, "PRAGMA journal_mode", read_mode, &wal, NULL) == SQLITE_OK && wal;
+}
+
 int store_open_sqlite(struct store **storep, const struct store_opts *opts)
 {
     int err = make_parent_dirs(opts->path);
@@ -298,8 +319,6 @@ int store_open_sqlite(struct store **storep, const struct store_opts *opts)
         return err;
     }
     err = apply_pragmas(ss, opts->synchronous_full);
-    if (!err && checkpointer_start(&ss->checkpoints, ss->db) != 0)
-        ss->checkpoints = NULL; /* SQLite's own autocheckpoint stays */
     struct store *store = NULL;
     if (!err)
         err = store_wrap(&store, &sqlite_backend, ss);
@@ -308,6 +327,8 @@ int store_open_sqlite(struct store **storep, const struct store_opts *opts)
         return err;
     }
     err = store_migrate(store);
+    if (!err && wal_mode(ss))
+        err = checkpointer_start(&ss->checkpointer, ss->db, opts->path, opts->synchronous_full);
     if (err) {
         store_close(store);
         return err;

@@ -5,40 +5,15 @@
 //   SB_BIN=build/switchboard node --test tests/browser/
 //
 // SB_CHROMIUM names another Chromium; screenshots go to build/screenshots/
-// (SB_SCREENSHOTS for another folder).
+// (SB_SCREENSHOTS for another folder): see lib.js.
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import {existsSync, mkdirSync} from 'node:fs';
 import {join} from 'node:path';
-import {chromium} from 'playwright-core';
 import {
-    useServer, makeTempDir, demoConfigText, api, DEMO_API_KEY, REPO,
+    useServer, makeTempDir, demoConfigText, api, DEMO_API_KEY,
 } from '../integration/lib/server.js';
-
-const CHROMIUM = process.env.SB_CHROMIUM || '/usr/bin/chromium';
-const SHOTS = process.env.SB_SCREENSHOTS || join(REPO, 'build/screenshots');
-/* Sanitizer builds are slow: every wait is generous. */
-const WAIT_MS = Number(process.env.SB_BROWSER_TIMEOUT_MS || 20000);
-
-if (!existsSync(CHROMIUM))
-    throw new Error(`${CHROMIUM} is missing: apt-get install chromium (scripts/install-deps does)`);
-mkdirSync(SHOTS, {recursive: true});
-
-async function launch(t) {
-    const browser = await chromium.launch({executablePath: CHROMIUM, args: ['--no-sandbox'], headless: true});
-    t.after(() => browser.close());
-    return browser;
-}
-
-/* A page that fails the test on an uncaught error in its scripts. */
-async function newPage(browser, errors) {
-    const context = await browser.newContext({viewport: {width: 1280, height: 800}});
-    const page = await context.newPage();
-    page.setDefaultTimeout(WAIT_MS);
-    page.on('pageerror', (err) => errors.push(`${page.url()}: ${err.stack || err.message}`));
-    return page;
-}
+import {SHOTS, launch, newPage} from './lib.js';
 
 /* Another site (another origin: its own port) that embeds the widget. */
 async function hostSite(t, serverUrl) {
@@ -171,6 +146,7 @@ test('a visitor chats with the bot, is handed to alice, they talk, alice ends th
     await chat.locator('#ended', {hasText: 'This chat has ended.'}).waitFor();
     await chat.locator('#status', {hasText: 'Chat ended'}).waitFor();
     assert.equal(await chat.locator('#composer').isVisible(), false);
+    await chat.getByRole('group', {name: 'How was this chat?'}).waitFor(); // the survey (its own test below)
     await shot(visitor, '6-ended');
     await shot(agent, '7-ended');
 
@@ -287,5 +263,48 @@ test('nobody answers: the visitor leaves a message, and alice reads it in the le
     await panel.locator('.panel-state', {hasText: 'Message left'}).waitFor();
     assert.equal(await panel.getByLabel('Message', {exact: true}).isDisabled(), true);
     await shot(agent, '10-left-messages');
+    assert.deepEqual(errors, []);
+});
+
+test('after the chat the visitor rates it once, by keyboard; the answer holds across a reload', async (t) => {
+    const browser = await launch(t);
+    const srv = await useServer(t, {configText: demoConfigText()});
+    const errors = [];
+    const page = await newPage(browser, errors);
+    await page.goto(`${srv.url}/widget?widget=harbor-web`);
+    await page.locator('#log .msg-bot').first().waitFor();
+    await page.getByRole('button', {name: 'End chat'}).click();
+    await page.locator('#status', {hasText: 'Chat ended'}).waitFor();
+    const stars = page.getByRole('group', {name: 'How was this chat?'});
+    await stars.waitFor();
+
+    // Sending without a score says what is missing; the stars by keyboard.
+    await page.getByRole('button', {name: 'Send feedback'}).click();
+    await page.locator('#survey-error', {hasText: 'Choose from 1 to 5 stars'}).waitFor();
+    await page.getByRole('radio', {name: '2 stars: poor'}).focus();
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await page.getByRole('radio', {name: '4 stars: good'}).isChecked(), true);
+    assert.equal(await page.locator('.rating label.on').count(), 4);
+    await page.getByLabel('Anything to add? (optional)').fill('Quick answers, thanks');
+    await shot(page, '11-survey');
+    await page.getByRole('button', {name: 'Send feedback'}).click();
+    await page.locator('#survey-thanks', {hasText: 'Thank you for your feedback.'}).waitFor();
+    assert.equal(await page.locator('#survey').isVisible(), false);
+
+    // Once: a reload shows the thanks, not the survey.
+    await page.reload();
+    await page.locator('#status', {hasText: 'Chat ended'}).waitFor();
+    await page.locator('#survey-thanks').waitFor();
+    assert.equal(await page.locator('#survey').isVisible(), false);
+    await shot(page, '12-survey-answered');
+
+    // The answer is in today's satisfaction (a chat that never reached a queue).
+    const sat = await api(srv.url, 'GET', '/v1/reports/satisfaction', {apiKey: DEMO_API_KEY});
+    assert.equal(sat.status, 200, sat.text);
+    const row = sat.json.rows.find((r) => r.channel === 'chat');
+    assert.ok(row, JSON.stringify(sat.json.rows));
+    assert.equal(row.responses, 1);
+    assert.equal(row.avgScore, 4);
     assert.deepEqual(errors, []);
 });

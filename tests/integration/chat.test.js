@@ -71,6 +71,8 @@ test('bot, handoff, agents, transfer, expert, resume', async (t) => {
     const erinUser = await userByName(url, 'erin');
     const aliceEvents = await EventStream.open(url, {token: alice, query: {topics: 'router'}});
     const bobEvents = await EventStream.open(url, {token: bob, query: {topics: 'router'}});
+    const chatEvents = await EventStream.open(url, {apiKey: DEMO_API_KEY, query: {topics: 'chat'}});
+    const nextCreated = () => chatEvents.next((m) => m.type === 'event' && m.event.type === 'messageCreated');
 
     // Consumer A: the greeting and quick replies are there at once.
     const a = await openChat(url, 'Ann');
@@ -138,6 +140,11 @@ test('bot, handoff, agents, transfer, expert, resume', async (t) => {
     const got = await consumerWs.next((m) => m.type === 'message' && m.message.seq === ack.seq);
     assert.equal(got.message.text, 'Hi Ann, Alice here.');
     assert.equal(got.message.sender.kind, 'agent');
+    // A staff message is an event (reports time the first response)...
+    const created = await nextCreated();
+    assert.equal(created.event.data.threadId, a.id);
+    assert.equal(created.event.data.seq, ack.seq);
+    assert.equal(created.event.data.senderKind, 'agent');
     consumerWs.send({type: 'typing', threadId: a.id, typing: true});
     const typing = await aliceWs.next((m) => m.type === 'typing');
     assert.equal(typing.participantId, 'consumer');
@@ -155,6 +162,9 @@ test('bot, handoff, agents, transfer, expert, resume', async (t) => {
         r = await api(url, 'POST', `/v1/chat/threads/${a.id}/messages`, {token: alice, body: {text}});
         assert.equal(r.status, 201, r.text);
     }
+    // ...the consumer's, the bot's and system messages are not: the next
+    // event is alice's "one", not the consumer's "Thanks!" before it.
+    assert.equal((await nextCreated()).event.data.seq, lastSeen + 1);
     const again = await stream(url, a.token);
     await subscribe(again, a.id, lastSeen);
     const resumed = await again.drain();

@@ -9,6 +9,7 @@ import {api, login, useServer, startServer, makeTempDir, errorBody, demoConfigTe
         sleep} from './lib/server.js';
 import {EventStream} from './lib/ws.js';
 import {SipUA} from './lib/sipua.js';
+import {assertCsvMatchesJson} from './lib/csv.js';
 
 const admin = {apiKey: DEMO_API_KEY};
 
@@ -33,38 +34,6 @@ async function report(url, auth, name, query = '') {
 const find = (rows, key, id, channel) =>
     rows.find((r) => r[key] === id && (!channel || r.channel === channel));
 
-/* A CSV of simple fields (ours quote only what needs it) into rows. */
-function parseCsv(text) {
-    const lines = text.split('\r\n').filter((l) => l.length);
-    if (!lines.length) return [];
-    const split = (l) => {
-        const out = [];
-        let cur = '', q = false;
-        for (let i = 0; i < l.length; i++) {
-            const c = l[i];
-            if (q && c === '"' && l[i + 1] === '"') { cur += '"'; i++; }
-            else if (c === '"') q = !q;
-            else if (c === ',' && !q) { out.push(cur); cur = ''; }
-            else cur += c;
-        }
-        out.push(cur);
-        return out;
-    };
-    const head = split(lines[0]);
-    return lines.slice(1).map((l) => Object.fromEntries(split(l).map((v, i) => [head[i], v])));
-}
-
-/* A JSON row flattened the way the CSV names its columns. */
-function flatten(o, prefix = '', out = {}) {
-    for (const [k, v] of Object.entries(o)) {
-        const name = prefix ? `${prefix}.${k}` : k;
-        if (Array.isArray(v)) out[name] = v.map((x) => `${x.intent}=${x.count}`).join(';');
-        else if (v && typeof v === 'object') flatten(v, name, out);
-        else out[name] = v;
-    }
-    return out;
-}
-
 /* The CSV of a report has the JSON's rows. An agent's time in its current
  * state grows between two requests: those columns (`growing`) may only be
  * larger in the later CSV; occupancy follows from them. */
@@ -77,22 +46,7 @@ async function csvEqualsJson(url, auth, name, query, growing = []) {
     assert.equal(viaAccept.status, 200);
     assert.match(viaAccept.headers.get('content-type'), /^text\/csv/);
     if (!growing.length) assert.equal(viaAccept.text, r.text, 'Accept: text/csv gives the same CSV');
-    const csv = parseCsv(r.text);
-    assert.equal(csv.length, json.length, `${name}: as many CSV rows as JSON rows`);
-    json.forEach((row, i) => {
-        const flat = flatten(row);
-        assert.deepEqual(Object.keys(csv[i]).sort(), Object.keys(flat).sort(), `${name}: the same columns`);
-        for (const [k, v] of Object.entries(flat)) {
-            const got = csv[i][k];
-            if (growing.some((g) => k.startsWith(g))) {
-                if (k.startsWith('stateSeconds.')) assert.ok(Number(got) >= v, `${name} ${k}: ${got} >= ${v}`);
-                continue;
-            }
-            if (v === null) assert.equal(got, '', `${name} ${k}`);
-            else if (typeof v === 'number') assert.equal(Number(got), v, `${name} ${k}`);
-            else assert.equal(got, String(v), `${name} ${k}`);
-        }
-    });
+    assertCsvMatchesJson(r.text, json, {name, growing});
     return json;
 }
 

@@ -230,7 +230,12 @@ test('a queue that records every call: notice, stereo recording from the answer,
     const list = await api(srv.url, 'GET', '/v1/recordings', admin);
     assert.equal(list.status, 200);
     const item = list.json.items.find((i) => i.callId === callId);
-    assert.ok(item && item.recording.state === 'done', JSON.stringify(list.json));
+    assert.ok(item && item.state === 'done', JSON.stringify(list.json));
+    assert.equal(item.callQueue, 'recorded');
+    assert.equal(item.startedBy, 'queue');
+    assert.deepEqual(item.channels, {count: 2, left: 'caller', right: 'agent'});
+    assert.equal(item.agent, 'carol');
+    assert.equal(item.caller, '+15559870020');
     const wav = await fetch(`${srv.url}/v1/calls/${callId}/recording`, {headers: {authorization: `Bearer ${DEMO_API_KEY}`}});
     assert.equal(wav.status, 200);
     const buf = Buffer.from(await wav.arrayBuffer());
@@ -250,4 +255,62 @@ test('a queue that records every call: notice, stereo recording from the answer,
     const r = await api(srv.url, 'POST', `/v1/calls/${entered.event.data.callId}/recording`, admin);
     assert.equal(r.status, 409, r.text);
     assert.equal((await second.bye(c2.call)).status, 200);
+});
+
+test('a caller sent away from a queue and led back keeps their place in line', async (t) => {
+    const srv = await useServer(t);
+    const port = srv.sip.port;
+    const events = await EventStream.open(srv.url, {apiKey: DEMO_API_KEY, query: {topics: 'calls'}});
+    t.after(() => events.close());
+    const put = async (path, body) => {
+        const r = await api(srv.url, 'PUT', path, {...admin, body});
+        assert.ok([200, 201].includes(r.status), `${path}: ${r.status} ${r.text}`);
+    };
+    // Nobody answers support here (no phone registered). "brief" times out
+    // after 5 s into an attendant whose key 1 leads back to it.
+    await put('/v1/voice/queues/brief', {queue: 'support', greeting: {text: 'Please hold.'}});
+    await put('/v1/voice/attendants/back', {open: {menu: {prompt: {text: 'To keep waiting, press 1.'},
+        options: [{key: '1', target: {kind: 'callQueue', callQueue: 'brief'}}], inputSeconds: 20}}});
+    await put('/v1/voice/queues/brief', {queue: 'support', greeting: {text: 'Please hold.'},
+        timeout: {seconds: 5, target: {kind: 'attendant', attendant: 'back'}}});
+    await put('/v1/voice/numbers/+15550132', {target: {kind: 'callQueue', callQueue: 'brief'}});
+    await put('/v1/voice/numbers/+15550133', {target: {kind: 'callQueue', callQueue: 'support'}});
+    const dial = async (number, user) => {
+        const ua = await SipUA.open({port, user});
+        t.after(() => ua.close());
+        const {res, call} = await ua.invite(`sip:${number}@127.0.0.1:${port}`);
+        assert.equal(res.status, 200);
+        ua.ack(call);
+        return {ua, call};
+    };
+    const entered = (callQueue) => events.next((m) => m.type === 'event' && m.event.type === 'queueEntered' &&
+                                                   m.event.data.callQueue === callQueue, {timeoutMs: 20000});
+    const first = await dial('+15550132', '+15559870030');
+    const stay1 = await entered('brief');
+    assert.equal(stay1.event.data.placeKept, undefined);
+    // A second caller joins the same router queue after the first.
+    await sleep(100);
+    const second = await dial('+15550133', '+15559870031');
+    const other = await entered('support');
+    // The first caller times out into the attendant, and presses 1.
+    await events.next((m) => m.type === 'event' && m.event.type === 'queueRedirected' &&
+                              m.event.data.reason === 'timeout', {timeoutMs: 20000});
+    await events.next((m) => m.type === 'event' && m.event.type === 'attendantEntered', {timeoutMs: 10000});
+    assert.equal((await first.ua.info(first.call, '1')).status, 200);
+    const stay2 = await entered('brief');
+    assert.equal(stay2.event.data.placeKept, true);
+    assert.equal(stay2.event.data.enqueuedAt, stay1.event.data.enqueuedAt);
+    assert.notEqual(stay2.event.data.jobId, stay1.event.data.jobId);
+    const job1 = await job(srv, stay1.event.data.jobId);
+    assert.equal(job1.state, 'cancelled');
+    assert.equal(job1.disposition, 'timeout');
+    const back = await job(srv, stay2.event.data.jobId);
+    const later = await job(srv, other.event.data.jobId);
+    assert.ok(back.enqueuedAt < later.enqueuedAt, `${back.enqueuedAt} before ${later.enqueuedAt}`);
+    const line = await api(srv.url, 'GET', '/v1/router/jobs?queueId=support&state=queued', admin);
+    const ids = line.json.items.map((j) => j.id);
+    assert.ok(ids.indexOf(back.id) >= 0 && ids.indexOf(back.id) < ids.indexOf(later.id),
+              `the returning caller is ahead: ${ids}`);
+    assert.equal((await first.ua.bye(first.call)).status, 200);
+    assert.equal((await second.ua.bye(second.call)).status, 200);
 });

@@ -131,6 +131,25 @@ static const struct ev day[] = {
     {AT(9, 3, 0), "calls", "callHeld", "c1", "{\"callId\":\"c1\"}"},
     {AT(9, 4, 0), "calls", "callResumed", "c1", "{\"callId\":\"c1\"}"},
     {AT(9, 4, 0), "calls", "callTransferred", "c2", "{\"kind\":\"attended\"}"},
+    /* Callbacks of the support call queue: three asked for; one reached,
+     * one whose number never answered, one cancelled by a manager; one
+     * without a router queue is not counted. */
+    {AT(9, 4, 1), "calls", "callbackRequested", "cb1",
+     "{\"callbackId\":\"cb1\",\"queueId\":\"support\",\"callQueue\":\"support\"}"},
+    {AT(9, 4, 2), "calls", "callbackRequested", "cb2",
+     "{\"callbackId\":\"cb2\",\"queueId\":\"support\"}"},
+    {AT(9, 4, 3), "calls", "callbackRequested", "cb3",
+     "{\"callbackId\":\"cb3\",\"queueId\":\"support\"}"},
+    {AT(9, 4, 4), "calls", "callbackRequested", "cb4", "{\"callbackId\":\"cb4\"}"},
+    {AT(9, 4, 10), "calls", "callbackConnected", "cb1",
+     "{\"callbackId\":\"cb1\",\"queueId\":\"support\"}"},
+    {AT(9, 4, 20), "calls", "callbackAttemptFailed", "cb2",
+     "{\"callbackId\":\"cb2\",\"queueId\":\"support\"}"},
+    {AT(9, 4, 30), "calls", "callbackFailed", "cb2",
+     "{\"callbackId\":\"cb2\",\"queueId\":\"support\"}"},
+    {AT(9, 4, 40), "calls", "callbackCancelled", "cb3",
+     "{\"callbackId\":\"cb3\",\"queueId\":\"support\"}"},
+
     {AT(9, 5, 10), "router", "jobCompleted", "j1",
      "{\"jobId\":\"j1\",\"workerId\":\"w1\",\"workerUserId\":\"u1\"}"},
     {AT(9, 5, 40), "router", "jobClosed", "j1",
@@ -318,6 +337,10 @@ static void voice_queue_day(void **state)
                      1); /* j5 (its queueRedirected is not counted twice) */
     assert_int_equal(num(r, "redirects/noAgents"), 1);
     assert_int_equal(num(r, "transfers"), 1); /* c2 */
+    assert_int_equal(num(r, "callbacks/requested"), 3);
+    assert_int_equal(num(r, "callbacks/connected"), 1);
+    assert_int_equal(num(r, "callbacks/failed"), 1);
+    assert_int_equal(num(r, "callbacks/cancelled"), 1);
     /* Service level at 20 s: answered within 20 s = 1 (j1); abandoned
      * within 20 s = 1 (j3) is left out; timeouts count against:
      * 1 / (2 answered + 2 abandoned - 1 short abandon + 1 timeout) = 1/4. */
@@ -594,11 +617,14 @@ static void csv_of_rows(void **state)
     char *csv = report_rows_csv(rs);
     const char *want_head =
         "intervalStart,intervalEnd,queueId,channel,offered,answered,abandoned,redirects.overflow,"
-        "redirects.timeout,redirects.noAgents,transfers,serviceLevelSeconds,"
+        "redirects.timeout,redirects.noAgents,transfers,endedOther,callbacks.requested,"
+        "callbacks.connected,"
+        "callbacks.failed,callbacks.cancelled,serviceLevelSeconds,"
         "answeredWithinThreshold,abandonedWithinThreshold,serviceLevel,avgSpeedOfAnswerSeconds,"
         "avgWaitSeconds,longestWaitSeconds,avgAbandonSeconds,longestAbandonSeconds,handled,"
         "avgHandleSeconds,avgTalkSeconds,avgHoldSeconds,avgWrapUpSeconds\r\n"
-        "2026-12-07T00:00:00+00:00,2026-12-08T00:00:00+00:00,support,voice,7,2,2,1,1,1,1,20,1,1,"
+        "2026-12-07T00:00:00+00:00,2026-12-08T00:00:00+00:00,support,voice,7,2,2,1,1,1,1,0,3,1,1,1,"
+        "20,1,1,"
         "0.25,20.0,32.5714285714286,120.0,34.0,60.0,2,285.0,240.0,30.0,15.0\r\n";
     assert_string_equal(csv, want_head);
     free(csv);
@@ -624,6 +650,16 @@ static void live_view(void **state)
     assert_int_equal(num(q, "waiting"), 0);
     assert_int_equal(num(live, "agentsByState/available"), 2);
     assert_int_equal(num(live, "agentsByState/busy"), 0);
+    /* Counting state time into the sums (every second, and before every
+     * report) does not start an agent's time in its state again. */
+    double w1 = json_number_value(json_object_get(
+        row_for(json_object_get(live, "agents"), "workerId", "w1", NULL), "sinceSeconds"));
+    assert_true(w1 > 10.0);
+    json_decref(live);
+    report_fold_advance(f, AT(9, 20, 30));
+    live = report_fold_live(f, AT(9, 20, 40));
+    near(row_for(json_object_get(live, "agents"), "workerId", "w1", NULL), "sinceSeconds",
+         w1 + 10.0);
     json_decref(live);
     /* At 09:01:30: w2 busy with j6, w1 busy with j1; j1 answered, nothing waits. */
     report_fold_free(f);
@@ -703,16 +739,59 @@ static void business_hours(void **state)
     json_decref(spec);
 }
 
+/* Jobs that end unanswered through no choice of the consumer's (a
+ * callback that failed or was cancelled, a call cut off by a restart) are
+ * neither abandons nor waits: 1 abandoned after 30 s, 3 ended otherwise. */
+static void ended_other_not_abandoned(void **state)
+{
+    struct world *w = *state;
+    static const struct ev evs[] = {
+        {AT(14, 0, 0), "router", "jobReceived", "k1", "{\"jobId\":\"k1\",\"channelId\":\"voice\"}"},
+        {AT(14, 0, 0), "router", "jobQueued", "k1", "{\"jobId\":\"k1\",\"queueId\":\"q2\"}"},
+        {AT(14, 0, 0), "router", "jobReceived", "k2", "{\"jobId\":\"k2\",\"channelId\":\"voice\"}"},
+        {AT(14, 0, 0), "router", "jobQueued", "k2", "{\"jobId\":\"k2\",\"queueId\":\"q2\"}"},
+        {AT(14, 0, 0), "router", "jobReceived", "k3", "{\"jobId\":\"k3\",\"channelId\":\"voice\"}"},
+        {AT(14, 0, 0), "router", "jobQueued", "k3", "{\"jobId\":\"k3\",\"queueId\":\"q2\"}"},
+        {AT(14, 0, 0), "router", "jobReceived", "k4", "{\"jobId\":\"k4\",\"channelId\":\"voice\"}"},
+        {AT(14, 0, 0), "router", "jobQueued", "k4", "{\"jobId\":\"k4\",\"queueId\":\"q2\"}"},
+        {AT(14, 0, 30), "router", "jobCancelled", "k1",
+         "{\"jobId\":\"k1\",\"queueId\":\"q2\",\"dispositionCode\":\"abandoned\"}"},
+        {AT(14, 40, 0), "router", "jobCancelled", "k2",
+         "{\"jobId\":\"k2\",\"queueId\":\"q2\",\"dispositionCode\":\"callbackFailed\"}"},
+        {AT(14, 50, 0), "router", "jobCancelled", "k3",
+         "{\"jobId\":\"k3\",\"queueId\":\"q2\",\"dispositionCode\":\"callbackCancelled\"}"},
+        {AT(14, 55, 0), "router", "jobCancelled", "k4",
+         "{\"jobId\":\"k4\",\"queueId\":\"q2\",\"dispositionCode\":\"serverRestarted\"}"},
+    };
+    for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
+        feed(w->fold, &evs[i]);
+    json_t *rs = rows(w, REPORT_QUEUES, 1440, w->utc, 20);
+    const json_t *r = row_for(rs, "queueId", "q2", NULL);
+    assert_int_equal(num(r, "offered"), 4);
+    assert_int_equal(num(r, "abandoned"), 1);
+    assert_int_equal(num(r, "endedOther"), 3);
+    near(r, "avgWaitSeconds", 30);
+    near(r, "longestWaitSeconds", 30);
+    json_decref(rs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(voice_queue_day),  cmocka_unit_test(service_level_thresholds),
-        cmocka_unit_test(chat_queue_day),   cmocka_unit_test(intervals_in_a_time_zone),
-        cmocka_unit_test(agents_day),       cmocka_unit_test(attendant_day),
-        cmocka_unit_test(bot_day),          cmocka_unit_test(chat_times),
-        cmocka_unit_test(satisfaction_day), cmocka_unit_test(csv_of_rows),
-        cmocka_unit_test(live_view),        cmocka_unit_test(rebuild_counts_once),
+        cmocka_unit_test(voice_queue_day),
+        cmocka_unit_test(service_level_thresholds),
+        cmocka_unit_test(chat_queue_day),
+        cmocka_unit_test(intervals_in_a_time_zone),
+        cmocka_unit_test(agents_day),
+        cmocka_unit_test(attendant_day),
+        cmocka_unit_test(bot_day),
+        cmocka_unit_test(chat_times),
+        cmocka_unit_test(satisfaction_day),
+        cmocka_unit_test(csv_of_rows),
+        cmocka_unit_test(live_view),
+        cmocka_unit_test(rebuild_counts_once),
         cmocka_unit_test(business_hours),
+        cmocka_unit_test_setup_teardown(ended_other_not_abandoned, setup, teardown),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

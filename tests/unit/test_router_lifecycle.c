@@ -2,8 +2,10 @@
  * test_router_lifecycle.c - a job's life after matching: complete, timed
  * wrap-up (capacity released at closeAt), ending wrap-up early, unassign
  * back to the queue (same enqueue time, optional priority bump) or to
- * suspended, resume, cancel, scheduleAndSuspend activation, suspend mode,
- * delete, and the errors for calls in the wrong state.
+ * suspended, resume (the place in line given back), cancel,
+ * scheduleAndSuspend activation, suspend mode, a job created with the
+ * enqueue time of an earlier stay, delete, and the errors for calls in
+ * the wrong state.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -117,6 +119,62 @@ static void unassign_to_suspended_and_resume(void **state)
     assert_int_equal(router_job_resume(H.r, "a", 4000), 0);
     assert_string_equal(h_state("a"), "offered");
     assert_int_equal(router_job_resume(H.r, "a", 4001), EALREADY);
+    /* resumed, it has its place of before: queued at 1000 */
+    json_t *j = router_job_get(H.r, "a", 4001);
+    assert_int_equal(json_integer_value(json_object_get(j, "enqueuedAt")), 1000);
+    json_decref(j);
+    h_free();
+}
+
+static int64_t enqueued(const char *job)
+{
+    json_t *j = router_job_get(H.r, job, 0);
+    int64_t at = json_integer_value(json_object_get(j, "enqueuedAt"));
+    json_decref(j);
+    return at;
+}
+
+static void created_with_an_earlier_place(void **state)
+{
+    (void)state;
+    setup();
+    /* nobody available: the jobs wait in line */
+    assert_int_equal(router_worker_set_availability(H.r, "w", false, NULL, 500), 0);
+    JOB("{\"id\":\"first\",\"channelId\":\"voice\",\"queueId\":\"q\"}", 2000);
+    JOB("{\"id\":\"back\",\"channelId\":\"voice\",\"queueId\":\"q\",\"enqueuedAt\":1000}", 3000);
+    assert_int_equal(enqueued("back"), 1000);
+    json_t *list = router_job_list(H.r, "queued", "q", NULL, 3000);
+    assert_string_equal(json_string_value(json_array_get(list, 0)), "back");
+    assert_string_equal(json_string_value(json_array_get(list, 1)), "first");
+    json_decref(list);
+    json_t *j = router_job_get(H.r, "back", 3000);
+    assert_int_equal(json_integer_value(json_object_get(j, "position")), 1);
+    json_decref(j);
+    /* not in the future, and a time */
+    const char *why = NULL;
+    json_t *bad = json_pack("{s:s, s:s, s:s, s:I}", "id", "later", "channelId", "voice", "queueId",
+                            "q", "enqueuedAt", (json_int_t)9000);
+    assert_int_equal(router_job_create(H.r, bad, 3000, &why), EINVAL);
+    assert_non_null(strstr(why, "enqueuedAt"));
+    json_object_set_new(bad, "enqueuedAt", json_string("yesterday"));
+    assert_int_equal(router_job_create(H.r, bad, 3000, &why), EINVAL);
+    json_decref(bad);
+    h_free();
+}
+
+static void suspended_into_another_queue_starts_anew(void **state)
+{
+    (void)state;
+    setup();
+    QUEUE("{\"id\":\"q2\",\"distributionPolicyId\":\"dp\"}");
+    JOB("{\"id\":\"a\",\"channelId\":\"voice\",\"queueId\":\"q\"}", 1000);
+    h_accept("a", "w", 2000);
+    assert_int_equal(router_job_unassign(H.r, "a", true, 0, 3000), 0);
+    json_t *spec = json_pack("{s:s}", "queueId", "q2");
+    assert_int_equal(router_job_reclassify(H.r, "a", spec, 4000, NULL), 0);
+    json_decref(spec);
+    assert_int_equal(router_job_resume(H.r, "a", 5000), 0);
+    assert_int_equal(enqueued("a"), 5000);
     h_free();
 }
 
@@ -230,6 +288,8 @@ int main(void)
         cmocka_unit_test(wrap_up_ended_early),
         cmocka_unit_test(unassign_back_to_queue),
         cmocka_unit_test(unassign_to_suspended_and_resume),
+        cmocka_unit_test(created_with_an_earlier_place),
+        cmocka_unit_test(suspended_into_another_queue_starts_anew),
         cmocka_unit_test(cancel_revokes_offers),
         cmocka_unit_test(schedule_and_suspend),
         cmocka_unit_test(reclassify_api),

@@ -7,7 +7,7 @@
 // subscription on a single /v1/chat/stream connection.
 
 import {
-  api, ApiError, ChatStream, Conversation, ReconnectingSocket, TranscriptView, bindComposer,
+  api, ApiError, ChatStream, Conversation, ReconnectingSocket, TranscriptView, bindComposer, bindSignIn, sessionHolds,
   el, toMs, clockTime, typingText, wsUrl,
 } from '/chat/common.js';
 
@@ -40,15 +40,7 @@ async function call(method, path, body) {
 }
 
 /* Before a socket retries: is the session still good? */
-async function sessionHolds() {
-  try {
-    await api('GET', '/v1/me', { token });
-    return true;
-  } catch (err) {
-    if (err.status === 401) { signOut('Your session has ended. Sign in again.'); return false; }
-    return true;
-  }
-}
+const sessionChecked = () => sessionHolds(token, () => signOut('Your session has ended. Sign in again.'));
 
 function announce(text) {
   const a = $('announce');
@@ -64,20 +56,10 @@ function connectionStatus(which, status) {
   $('connection').textContent = lost ? 'Connection lost. Reconnecting…' : '';
 }
 
-$('signin-form').addEventListener('submit', async (ev) => {
-  ev.preventDefault();
-  const form = new FormData(ev.target);
-  $('signin-error').textContent = '';
-  try {
-    const session = await api('POST', '/v1/sessions', { body: { name: form.get('name'), password: form.get('password') } });
-    token = session.token;
-    sessionStorage.setItem('sb-token', token);
-    ev.target.reset();
-    await boot();
-  } catch (err) {
-    $('signin-error').textContent = err.status === 429
-      ? `Too many attempts. Try again in ${err.retryAfter ?? 60} seconds.` : err.message;
-  }
+bindSignIn($('signin-form'), $('signin-error'), async (t) => {
+  token = t;
+  sessionStorage.setItem('sb-token', token);
+  await boot();
 });
 
 $('signout').addEventListener('click', async () => {
@@ -127,7 +109,7 @@ async function boot() {
   chatStream = new ChatStream(token, {
     onStatus: (s) => connectionStatus('chat', s),
     onError: (e) => announce(e.message ?? 'Chat error'),
-    check: sessionHolds,
+    check: sessionChecked,
   });
   await followEvents();
   await loadWorker();
@@ -194,7 +176,7 @@ function followEvents() {
       return wsUrl('/v1/events', q);
     }, {
       onStatus: (s) => connectionStatus('events', s),
-      check: sessionHolds,
+      check: sessionChecked,
       onMessage: (m) => {
         if (m.type === 'subscribed') {
           events.healthy();

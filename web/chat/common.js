@@ -1,5 +1,5 @@
-// What the two chat pages (the consumer's /widget and the agent desktop
-// /agent) share: API calls, a WebSocket that reconnects with backoff, one
+// What the pages share (the consumer's /widget, the agent desktop /agent,
+// the manager's /manager; most of it is the chat's): API calls, a WebSocket that reconnects with backoff, one
 // thread's state (messages by seq, read marks, typing, the outbox of
 // messages being sent) and the rendering of its transcript.
 //
@@ -40,6 +40,38 @@ export async function api(method, path, { token, body } = {}) {
       Number(res.headers.get('Retry-After')) || undefined);
   }
   return json;
+}
+
+/* A sign-in form with name and password fields: POST /v1/sessions, then
+ * onSession(token) (awaited); what went wrong is shown in errorEl. */
+export function bindSignIn(form, errorEl, onSession) {
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const data = new FormData(form);
+    errorEl.textContent = '';
+    try {
+      const session = await api('POST', '/v1/sessions', { body: { name: data.get('name'), password: data.get('password') } });
+      form.reset();
+      await onSession(session.token);
+    } catch (err) {
+      errorEl.textContent = err.status === 429
+        ? `Too many attempts. Try again in ${err.retryAfter ?? 60} seconds.` : err.message;
+    }
+  });
+}
+
+/* Before a socket retries (ReconnectingSocket's check): does the session
+ * still hold? Only the server saying it has ended (401) gives false, after
+ * onEnded(); anything else (the network) is worth another try. */
+export async function sessionHolds(token, onEnded) {
+  try {
+    await api('GET', '/v1/me', { token });
+    return true;
+  } catch (err) {
+    if (err.status !== 401) return true;
+    onEnded();
+    return false;
+  }
 }
 
 /* ---- small DOM and text helpers ---- */

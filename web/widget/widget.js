@@ -87,7 +87,8 @@ function renderState() {
   $('ended-text').textContent = state === 'messageLeft'
     ? 'Thanks, your message has been left. We will get back to you.'
     : 'This chat has ended.';
-  if (over && hadFocus) $('restart').focus();
+  renderSurvey(state === 'ended');
+  if (over && hadFocus) ($('survey').hidden ? $('restart') : $('survey').querySelector('input')).focus();
 
   // Waiting: the place in line; nobody answering: the server offers to
   // leave a message (quick replies on its notice), then takes the next text.
@@ -132,6 +133,54 @@ function renderReplies() {
   }));
   box.hidden = replies.length === 0;
 }
+
+/* ---- the post-chat survey: once per thread, remembered with it ---- */
+
+function surveyed() { return saved()?.threadId === conv?.threadId && Boolean(saved()?.surveyed); }
+
+function renderSurvey(ended) {
+  const done = surveyed();
+  $('survey').hidden = !ended || done;
+  $('survey-thanks').hidden = !ended || !done;
+}
+
+function renderStars() {
+  const score = Number(new FormData($('survey')).get('score') ?? 0);
+  $('survey').querySelectorAll('.rating label').forEach((l, i) => l.classList.toggle('on', i < score));
+}
+$('survey').addEventListener('change', () => {
+  $('survey-error').textContent = '';
+  renderStars();
+});
+
+$('survey').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const form = new FormData(ev.target);
+  const score = Number(form.get('score'));
+  $('survey-error').textContent = '';
+  if (!score) {
+    $('survey-error').textContent = 'Choose from 1 to 5 stars first.';
+    return;
+  }
+  const comment = String(form.get('comment') ?? '').trim();
+  const button = ev.target.querySelector('button[type=submit]');
+  button.disabled = true;
+  try {
+    await api('POST', `/v1/chat/threads/${conv.threadId}/survey`,
+      { token: conv.token, body: comment ? { score, comment } : { score } });
+  } catch (err) {
+    if (!(err instanceof ApiError && err.code === 'already_answered')) {
+      $('survey-error').textContent = `Your feedback was not sent: ${err.message}`;
+      button.disabled = false;
+      return;
+    }
+  }
+  button.disabled = false;
+  const s = saved();
+  if (s?.threadId === conv.threadId) save({ ...s, surveyed: true });
+  renderSurvey(true);
+  $('restart').focus();
+});
 
 function renderTyping() { $('typing').textContent = typingText(conv.typingNames()); }
 
@@ -271,6 +320,8 @@ $('end').addEventListener('click', async () => {
 
 $('restart').addEventListener('click', async () => {
   save(null);
+  $('survey').reset();
+  renderStars();
   reset();
   await start();
   $('text').focus();

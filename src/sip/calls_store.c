@@ -1,5 +1,5 @@
 /*
- * records.c - calls' records in the store (the calls table and the
+ * calls_store.c - calls' records in the store (the calls table and the
  * "calls" events): a call starting, its digits, its end, its legs' media
  * figures.
  *
@@ -110,7 +110,8 @@ static int start_write(struct store *store, void *arg)
                          user, data);
 }
 
-int record_start(struct call *c, const struct sip_msg *msg, const char *target, bool ring)
+int call_record_insert(struct call *c, const char *from, const char *to, const char *sip_call_id,
+                       const char *target, bool ringing)
 {
     struct start *r = mem_zalloc(sizeof(*r), start_destructor);
     if (!r)
@@ -124,16 +125,31 @@ int record_start(struct call *c, const struct sip_msg *msg, const char *target, 
     snprintf(r->h.id, sizeof(r->h.id), "%s", c->id);
     r->h.failure = "call record not stored";
     snprintf(r->user, sizeof(r->user), "%s", c->user_id);
-    pl_strcpy(&msg->from.auri, r->from, sizeof(r->from));
-    pl_strcpy(&msg->to.auri, r->to, sizeof(r->to));
-    pl_strcpy(&msg->callid, r->callid, sizeof(r->callid));
+    snprintf(r->from, sizeof(r->from), "%s", from);
+    snprintf(r->to, sizeof(r->to), "%s", to);
+    snprintf(r->callid, sizeof(r->callid), "%s", sip_call_id ? sip_call_id : "");
     snprintf(r->target, sizeof(r->target), "%s", target);
     r->direction = c->direction;
     r->app = app_name(c->app);
-    r->ring = ring;
+    r->ring = ringing;
     r->at = clock_now_ms();
+    /* Inside the caller's transaction: now, its outcome the caller's. */
+    if (store_in_transaction(c->s->app->store)) {
+        int err = start_write(c->s->app->store, r);
+        mem_deref(r);
+        return err;
+    }
     write_later(c->s, start_write, r);
     return 0;
+}
+
+int record_start(struct call *c, const struct sip_msg *msg, const char *target, bool ring)
+{
+    char from[256] = "", to[256] = "", callid[128] = "";
+    pl_strcpy(&msg->from.auri, from, sizeof(from));
+    pl_strcpy(&msg->to.auri, to, sizeof(to));
+    pl_strcpy(&msg->callid, callid, sizeof(callid));
+    return call_record_insert(c, from, to, callid, target, ring);
 }
 
 /* ---- digits collected, and a call's end ---- */
@@ -196,6 +212,8 @@ static int end_write(struct store *store, void *arg)
 
 void record_end(struct call *c, const char *by, const char *reason)
 {
+    if (c->unrecorded)
+        return;
     note_later(c, end_write, "call record not updated", by, reason);
 }
 
