@@ -391,6 +391,14 @@ static void on_invite(const struct sip_msg *msg, void *arg)
 }
 
 /* The call whose far end talks on this leg (few events need it: a walk). */
+/* A leg closed by call_close_leg(), its figures not in yet. */
+static bool leg_closing(struct sipsvc *s, uint32_t leg)
+{
+    char key[16];
+    snprintf(key, sizeof(key), "%u", leg);
+    return json_object_get(s->leg_calls, key) != NULL;
+}
+
 static struct call *call_of_far_leg(struct sipsvc *s, uint32_t leg)
 {
     for (struct le *le = s->calls.head; le; le = le->next) {
@@ -416,7 +424,10 @@ void calls_media_event(struct sipsvc *s, const struct media_event *ev)
      * asides of the far end's leg (recording by phone) too. */
     struct le *le = hash_lookup(s->by_leg, ev->leg, leg_match, (void *)&ev->leg);
     struct call *c = le ? le->data : NULL;
-    if (!c && (ev->type == MEDIA_EV_DTMF || ev->type == MEDIA_EV_PLAY_DONE))
+    /* Not a leg being closed: every call's end (a prompt stopped on its
+     * closing leg) walked every call, 19% of the loop at 700 calls/s. */
+    if (!c && (ev->type == MEDIA_EV_DTMF || ev->type == MEDIA_EV_PLAY_DONE) &&
+        !leg_closing(s, ev->leg))
         c = call_of_far_leg(s, ev->leg);
     if (!c || c->ended || recording_media_event(c, ev))
         return;
