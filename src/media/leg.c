@@ -10,6 +10,7 @@
  * its worker in CMD_OPEN; from then on only the worker touches it.
  */
 #include "media/media_internal.h"
+#include "media/rtpstat.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -22,22 +23,21 @@ struct leg {
     struct le le;
     uint32_t id;
     struct worker *w;
-    struct rtp_sock *rtp;
+    struct udp_sock *rtp_us, *rtcp_us; /* the port pair */
     struct remote r;
+
+    /* symmetric RTP and RTCP: where the peer's packets come from */
+    struct sa peer, rtcp_peer;
+    bool latched, rtcp_latched;
+
+    /* figures and reports (rtpstat.h) */
+    struct rtp_rx rx;
+    struct rtp_tx tx;
+    struct tmr rtcp_tmr;
     bool rtcp_started;
+    int64_t rtt_us;                  /* the last round trip from the peer's reports; -1 none */
+    uint64_t rx_before, lost_before; /* from the peer's earlier sources */
 
-    /* symmetric RTP: where the peer's RTP comes from */
-    struct sa peer;
-    bool latched;
-    uint32_t peer_ssrc;
-
-    /* reception */
-    uint64_t rx, tx, lost;
-    uint16_t max_seq;
-    bool have_seq;
-    double jitter; /* RFC 3550, in timestamp units */
-    uint32_t last_transit;
-    bool have_transit;
     uint64_t last_rx_ms;
     bool timeout_sent;
     struct tmr timeout_tmr;
@@ -62,13 +62,15 @@ static void leg_destructor(void *arg)
     struct leg *leg = arg;
 
     tmr_cancel(&leg->timeout_tmr);
+    tmr_cancel(&leg->rtcp_tmr);
     if (leg->player)
         player_stop(leg->player, false);
     /* other legs' recorders listening to us hear silence from now on */
     taps_detach(&leg->taps);
     mem_deref(leg->dtmf);
     /* closes the sockets: on the worker whose loop they are attached to */
-    mem_deref(leg->rtp);
+    mem_deref(leg->rtp_us);
+    mem_deref(leg->rtcp_us);
 }
 
 uint32_t leg_id(const struct leg *leg)
@@ -115,6 +117,14 @@ struct leg *leg_find(struct worker *w, uint32_t id)
 
 /* ---- sending ---- */
 
+static int64_t now_usec(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static const struct sa *leg_dst(const struct leg *leg)
 {
     if (leg->latched)
@@ -133,22 +143,30 @@ void leg_send_free(void)
     txbuf = mem_deref(txbuf);
 }
 
+static struct mbuf *txbuf_get(void)
+{
+    if (!txbuf)
+        txbuf = mbuf_alloc(RTP_HEADER_SIZE + 2 * MEDIA_FRAME);
+    return txbuf;
+}
+
 void leg_send(struct leg *leg, uint8_t pt, const uint8_t *payload, size_t len, size_t samples)
 {
     const struct sa *dst = leg_dst(leg);
     struct mbuf *mb;
 
     if (dst && leg->r.send) {
-        if (!txbuf)
-            txbuf = mbuf_alloc(RTP_HEADER_SIZE + 2 * MEDIA_FRAME);
-        mb = txbuf;
+        mb = txbuf_get();
         if (mb) {
             mb->pos = mb->end = RTP_HEADER_SIZE;
             (void)mbuf_write_mem(mb, payload, len);
-            mb->pos = RTP_HEADER_SIZE;
-            if (!rtp_send(leg->rtp, dst, false, leg->marker, pt, leg->tx_ts, mb)) {
-                leg->tx++;
+            mb->pos = 0;
+            rtp_tx_header(&leg->tx, mb->buf, leg->marker, pt, leg->tx_ts, len, now_usec());
+            if (!udp_send(leg->rtp_us, dst, mb)) {
                 leg->marker = false;
+            } else {
+                leg->tx.packets--;
+                leg->tx.octets -= len;
             }
         }
     }
@@ -175,69 +193,35 @@ static void relay(struct leg *to, uint8_t pt, const uint8_t *p, size_t len)
 
 /* ---- receiving ---- */
 
-static void count_rx(struct leg *leg, const struct rtp_header *hdr)
-{
-    int16_t d;
-
-    leg->rx++;
-    if (!leg->have_seq) {
-        leg->have_seq = true;
-        leg->max_seq = hdr->seq;
-        return;
-    }
-    d = (int16_t)(uint16_t)(hdr->seq - leg->max_seq);
-    if (d > 0) {
-        leg->lost += (uint64_t)(d - 1);
-        leg->max_seq = hdr->seq;
-    } else if (d < 0 && leg->lost > 0) {
-        leg->lost--; /* a late packet fills a gap counted before */
-    }
-}
-
-static int64_t now_usec(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-/* RFC 3550 A.8: J += (|D| - J) / 16, D in timestamp units. */
-static void update_jitter(struct leg *leg, const struct rtp_header *hdr)
-{
-    /* modulo 2^32, like the timestamps */
-    uint32_t arrival = (uint32_t)(now_usec() * MEDIA_SRATE / 1000000);
-    uint32_t transit = arrival - hdr->ts;
-
-    if (leg->have_transit) {
-        int32_t d = (int32_t)(transit - leg->last_transit);
-        double ad = d < 0 ? -(double)d : (double)d;
-
-        leg->jitter += (ad - leg->jitter) / 16.0;
-    }
-    leg->last_transit = transit;
-    leg->have_transit = true;
-}
-
-static void rtp_recv(const struct sa *src, const struct rtp_header *hdr, struct mbuf *mb, void *arg)
+static void rtp_recv(const struct sa *src, struct mbuf *mb, void *arg)
 {
     struct leg *leg = arg;
-    const uint8_t *p = mbuf_buf(mb);
-    size_t len = mbuf_get_left(mb);
+    struct rtp_header h;
+    const struct rtp_header *hdr = &h;
+    const uint8_t *p;
+    size_t len;
 
     if (!leg->w || !leg->r.recv)
         return;
+    if (rtp_hdr_decode(&h, mb) || h.ver != RTP_VERSION)
+        return;
+    if (h.pad) { /* the last byte counts the padding */
+        size_t pad = mbuf_get_left(mb) ? mb->buf[mb->end - 1] : 0;
+        if (!pad || pad > mbuf_get_left(mb))
+            return;
+        mb->end -= pad;
+    }
+    p = mbuf_buf(mb);
+    len = mbuf_get_left(mb);
     /* latch on the first packet, and again when the source restarts */
-    if (!leg->latched || hdr->ssrc != leg->peer_ssrc) {
-        if (leg->latched) {
-            leg->have_seq = false;
-            leg->have_transit = false;
-        }
+    if (!leg->latched || hdr->ssrc != leg->rx.ssrc) {
+        leg->rx_before += leg->rx.received;
+        leg->lost_before += leg->rx.gaps;
+        rtp_rx_reset(&leg->rx, hdr->ssrc);
         leg->peer = *src;
         leg->latched = true;
-        leg->peer_ssrc = hdr->ssrc;
     }
-    count_rx(leg, hdr);
+    rtp_rx_seq(&leg->rx, hdr->seq);
     leg->last_rx_ms = tmr_jiffies();
     leg->timeout_sent = false;
 
@@ -247,7 +231,7 @@ static void rtp_recv(const struct sa *src, const struct rtp_header *hdr, struct 
     }
     if (hdr->pt != 0 && hdr->pt != 8)
         return;
-    update_jitter(leg, hdr);
+    rtp_rx_jitter(&leg->rx, hdr->ts, now_usec(), MEDIA_SRATE);
     /* listeners (none: nothing is decoded) */
     taps_feed(&leg->taps, hdr, p, len);
 
@@ -255,6 +239,65 @@ static void rtp_recv(const struct sa *src, const struct rtp_header *hdr, struct 
         leg_send(leg, hdr->pt, p, len, len);
     else if (leg->mode == MODE_BRIDGE && leg->bridged)
         relay(leg->bridged, hdr->pt, p, len);
+}
+
+/* ---- RTCP ---- */
+
+static const char CNAME[] = "switchboard";
+
+/* A report every 2.5-7.5 s (RFC 3550's 5 s, spread so that legs set up
+ * together do not report together); the first after half that. */
+static uint32_t rtcp_interval(void)
+{
+    return 2500 + rand_u32() % 5001;
+}
+
+static void rtcp_send_report(struct leg *leg, bool bye)
+{
+    const struct sa *dst = leg->rtcp_latched ? &leg->rtcp_peer : &leg->r.rtcp;
+    uint8_t buf[128];
+    size_t n;
+
+    if (!sa_isset(dst, SA_ALL) || !txbuf_get())
+        return;
+    n = rtcp_build_report(buf, sizeof(buf), leg->latched ? &leg->rx : NULL, &leg->tx, CNAME, bye,
+                          ntp_now(), now_usec(), MEDIA_SRATE);
+    mbuf_rewind(txbuf);
+    if (n && !mbuf_write_mem(txbuf, buf, n)) {
+        txbuf->pos = 0;
+        (void)udp_send(leg->rtcp_us, dst, txbuf);
+    }
+}
+
+static void rtcp_tick(void *arg)
+{
+    struct leg *leg = arg;
+
+    rtcp_send_report(leg, false);
+    tmr_start(&leg->rtcp_tmr, rtcp_interval(), rtcp_tick, leg);
+}
+
+static void rtcp_recv(const struct sa *src, struct mbuf *mb, void *arg)
+{
+    struct leg *leg = arg;
+    struct rtcp_seen seen;
+    uint64_t ntp = ntp_now();
+    int64_t rtt;
+
+    if (!leg->w || rtcp_parse_report(mbuf_buf(mb), mbuf_get_left(mb), leg->tx.ssrc, &seen))
+        return;
+    /* report back to where the reports come from, if that is the peer */
+    if (leg->latched && sa_cmp(src, &leg->peer, SA_ADDR)) {
+        leg->rtcp_peer = *src;
+        leg->rtcp_latched = true;
+    }
+    if (seen.sr && leg->latched && seen.sr_ssrc == leg->rx.ssrc) {
+        leg->rx.lsr = seen.sr_ntp_mid;
+        leg->rx.lsr_at_us = now_usec();
+    }
+    rtt = rtcp_rtt_us(&seen, ntp);
+    if (rtt >= 0)
+        leg->rtt_us = rtt;
 }
 
 static void timeout_check(void *arg)
@@ -277,6 +320,7 @@ static void timeout_check(void *arg)
 int leg_alloc(struct leg **lp, uint32_t id, const struct sa *laddr, uint16_t port)
 {
     struct leg *leg = mem_zalloc(sizeof(*leg), leg_destructor);
+    struct sa a;
     int err;
 
     if (!leg)
@@ -286,15 +330,20 @@ int leg_alloc(struct leg **lp, uint32_t id, const struct sa *laddr, uint16_t por
     leg->r.pt = -1;
     leg->r.telev_pt = -1;
     tmr_init(&leg->timeout_tmr);
-    err = rtp_listen(&leg->rtp, IPPROTO_UDP, laddr, port, (uint16_t)(port + 1), true, rtp_recv,
-                     NULL, leg);
+    tmr_init(&leg->rtcp_tmr);
+    leg->rtt_us = -1;
+    a = *laddr;
+    sa_set_port(&a, port);
+    err = udp_listen(&leg->rtp_us, &a, rtp_recv, leg);
+    sa_set_port(&a, (uint16_t)(port + 1));
+    err = err ? err : udp_listen(&leg->rtcp_us, &a, rtcp_recv, leg);
     if (err) {
         mem_deref(leg);
         return err;
     }
     /* bound here; polled by the worker's loop once it has the leg */
-    udp_thread_detach(rtp_sock(leg->rtp));
-    udp_thread_detach(rtcp_sock(leg->rtp));
+    udp_thread_detach(leg->rtp_us);
+    udp_thread_detach(leg->rtcp_us);
     *lp = leg;
     return 0;
 }
@@ -311,7 +360,7 @@ void leg_set_remote(struct leg *leg, const struct remote *r)
     if (leg->dtmf)
         (void)dtmf_inband(leg->dtmf, r->telev_pt < 0);
     if (!leg->rtcp_started && sa_isset(&r->rtcp, SA_ALL)) {
-        rtcp_start(leg->rtp, "switchboard", &r->rtcp);
+        tmr_start(&leg->rtcp_tmr, rtcp_interval() / 2, rtcp_tick, leg);
         leg->rtcp_started = true;
     }
 }
@@ -325,9 +374,11 @@ void leg_start(struct leg *leg, struct worker *w, const struct remote *r)
     hash_append(w->legs, leg->id, &leg->le, leg);
     leg->marker = true;
     leg->tx_ts = rand_u32();
+    leg->tx.ssrc = rand_u32();
+    leg->tx.seq = rand_u16();
     leg->last_rx_ms = tmr_jiffies();
-    err = udp_thread_attach(rtp_sock(leg->rtp));
-    err = err ? err : udp_thread_attach(rtcp_sock(leg->rtp));
+    err = udp_thread_attach(leg->rtp_us);
+    err = err ? err : udp_thread_attach(leg->rtcp_us);
     err = err ? err : dtmf_alloc(&leg->dtmf, leg);
     if (err) {
         memset(&ev, 0, sizeof(ev));
@@ -340,7 +391,6 @@ void leg_start(struct leg *leg, struct worker *w, const struct remote *r)
         media_post(w, &ev);
         return;
     }
-    rtcp_set_srate(leg->rtp, MEDIA_SRATE, MEDIA_SRATE);
     leg_set_remote(leg, r);
     if (w->m->opts.rtp_timeout_ms)
         tmr_start(&leg->timeout_tmr, 100, timeout_check, leg);
@@ -348,16 +398,12 @@ void leg_start(struct leg *leg, struct worker *w, const struct remote *r)
 
 void leg_stats(struct leg *leg, struct media_stats *st)
 {
-    struct rtcp_stats rs;
-
     memset(st, 0, sizeof(*st));
-    st->rx_packets = leg->rx;
-    st->tx_packets = leg->tx;
-    st->rx_lost = leg->lost;
-    st->jitter_ms = leg->jitter * 1000.0 / MEDIA_SRATE;
-    st->rtt_ms = -1;
-    if (leg->latched && !rtcp_stats(leg->rtp, leg->peer_ssrc, &rs) && rs.rtt)
-        st->rtt_ms = rs.rtt / 1000.0;
+    st->rx_packets = leg->rx_before + leg->rx.received;
+    st->tx_packets = leg->tx.packets;
+    st->rx_lost = leg->lost_before + leg->rx.gaps;
+    st->jitter_ms = leg->rx.jitter * 1000.0 / MEDIA_SRATE;
+    st->rtt_ms = leg->rtt_us >= 0 ? (double)leg->rtt_us / 1000.0 : -1;
     str_ncpy(st->codec, leg->r.pt == 8 ? "PCMA" : leg->r.pt == 0 ? "PCMU" : "", sizeof(st->codec));
 }
 
@@ -372,6 +418,8 @@ void leg_close(struct leg *leg, bool events)
     ev.leg = leg->id;
     ev.reason = "done";
     leg_stats(leg, &ev.stats);
+    if (leg->rtcp_started)
+        rtcp_send_report(leg, true); /* the last figures, and BYE */
     leg_unbridge(leg);
     leg_conf_leave(leg);
     list_unlink(&leg->le);

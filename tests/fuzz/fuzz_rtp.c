@@ -5,8 +5,9 @@
  * before it calls the leg) and dispatched as leg.c's rtp_recv does:
  * telephone-event (RFC 4733) payloads through dtmf.c's dtmf_event with
  * the leg's state kept from packet to packet, G.711 through the in-band
- * digit detector as dtmf_audio feeds it; and each as RTCP (rtcp_decode,
- * a compound packet read to its end).
+ * digit detector as dtmf_audio feeds it; and each as RTCP: the leg's own
+ * reader (rtpstat.c's rtcp_parse_report, and the round trip from it) and
+ * libre's rtcp_decode, a compound packet read to its end.
  *
  * Nothing may crash; every digit reported is one of 0-9 * # A-D.
  */
@@ -19,6 +20,7 @@
 #include <rem_g711.h>
 
 #include "media/media_internal.h"
+#include "media/rtpstat.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -52,6 +54,12 @@ static void audio(struct dtmf_dec *dec, uint8_t pt, const uint8_t *p, size_t len
 
 static void rtcp(const uint8_t *p, size_t len)
 {
+    /* the leg's own reading of a report, and the round trip from it */
+    struct rtcp_seen seen;
+    if (rtcp_parse_report(p, len, 0x01020304, &seen) == 0 &&
+        rtcp_rtt_us(&seen, ntp_now()) > 60000000)
+        abort();
+    /* and libre's decoder, as the fuzzer has always fed it */
     struct mbuf *mb = mbuf_alloc(len ? len : 1);
     if (!mb)
         return;

@@ -19,15 +19,16 @@
 struct rtcp_peer {
     struct rtp_sock *rtp;
     unsigned rx;
+    uint32_t leg_ssrc; /* the leg's source, from its RTP */
 };
 
 static void peer_rtp(const struct sa *src, const struct rtp_header *hdr, struct mbuf *mb, void *arg)
 {
     (void)src;
-    (void)hdr;
     (void)mb;
     struct rtcp_peer *p = arg;
     p->rx++;
+    p->leg_ssrc = hdr->ssrc;
 }
 
 struct rtt_wait {
@@ -86,6 +87,20 @@ static void test_rtt_from_rtcp(void **state)
     assert_true(w.st.tx_packets >= 200);       /* echoed */
     assert_true(p.rx + 20 >= w.st.tx_packets); /* the peer got them */
     assert_int_equal(w.st.rx_lost, 0);
+
+    /* The other way: libre's stack read the leg's sender reports (their
+     * packet count) and report blocks (nothing lost). */
+    struct rtcp_stats ps = {0};
+    deadline = tmr_jiffies() + 30000;
+    bool seen = false;
+    while (!seen && tmr_jiffies() < deadline) {
+        (void)rtt_known(&w);
+        seen = !rtcp_stats(p.rtp, p.leg_ssrc, &ps) && ps.rx.sent > 0;
+    }
+    assert_true(seen);
+    assert_true(ps.rx.sent <= w.st.tx_packets + 60);
+    assert_true(ps.rx.sent + 400 >= w.st.tx_packets); /* within a report's interval */
+    assert_int_equal(ps.tx.lost, 0);
     close_leg(m, leg);
     mem_deref(p.rtp);
     media_free(m);
